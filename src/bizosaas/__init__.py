@@ -1,0 +1,3 @@
+"""BizOSaaS: multi-tenant platform core."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Unified authentication: tenants, users, roles, tokens, sessions."""

@@ -1,0 +1,68 @@
+"""Everything the auth domain needs at run time, built once per process."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+
+from bizosaas.auth.keys import KeyStore
+from bizosaas.auth.live_sessions import LiveSessionStore
+from bizosaas.auth.mail import Mailer
+from bizosaas.auth.throttle import LoginThrottle
+from bizosaas.auth.tokens import TokenVerifier
+from bizosaas.core.runtime import Runtime
+
+TOKEN_SECRETS = "auth/token-secrets"
+
+
+def build_verifier(runtime: Runtime) -> TokenVerifier:
+    """The shared verification function, for any service or the gateway."""
+    return TokenVerifier(
+        KeyStore(runtime.secrets).load,
+        LiveSessionStore(runtime.redis, runtime.keys),
+        issuer=runtime.settings.jwt_issuer,
+        audience=runtime.settings.jwt_audience,
+    )
+
+
+@dataclass
+class AuthContext:
+    runtime: Runtime
+    key_store: KeyStore
+    verifier: TokenVerifier
+    live_sessions: LiveSessionStore
+    throttle: LoginThrottle
+    mailer: Mailer
+    csrf_secret: bytes
+    user_token_secret: str  # fastapi-users' verification and reset tokens
+
+    @classmethod
+    async def start(cls, runtime: Runtime) -> AuthContext:
+        token_secrets = await _token_secrets(runtime)
+        key_store = KeyStore(runtime.secrets)
+        verifier = build_verifier(runtime)
+        verifier.use_keyring(await key_store.load())
+        return cls(
+            runtime=runtime,
+            key_store=key_store,
+            verifier=verifier,
+            live_sessions=verifier.sessions,
+            throttle=LoginThrottle(runtime.redis, runtime.keys, runtime.settings),
+            mailer=Mailer(runtime.settings),
+            csrf_secret=base64.urlsafe_b64decode(token_secrets["csrf"] + "=="),
+            user_token_secret=token_secrets["user_tokens"],
+        )
+
+
+async def _token_secrets(runtime: Runtime) -> dict[str, str]:
+    return await runtime.secrets.get_or_create(
+        TOKEN_SECRETS,
+        lambda: {"csrf": secrets.token_urlsafe(32), "user_tokens": secrets.token_urlsafe(32)},
+    )
+
+
+async def load_csrf_secret(runtime: Runtime) -> bytes:
+    """For services other than auth that must check CSRF on cookie requests."""
+    data = await _token_secrets(runtime)
+    return base64.urlsafe_b64decode(data["csrf"] + "==")

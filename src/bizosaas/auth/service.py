@@ -1,0 +1,367 @@
+"""Sign-in, refresh, sign-out and session management.
+
+Services take the scoped database session as an argument and only flush; the
+request's unit of work commits. Redis is updated after the durable change is
+made, and an ended session is removed from Redis before the response is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import secrets
+import uuid
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from fastapi_users.password import PasswordHelper
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.auth import repository
+from bizosaas.auth.constants import LANDING_PAGE, Platform, Role, TenantStatus
+from bizosaas.auth.context import AuthContext
+from bizosaas.auth.csrf import csrf_token_for
+from bizosaas.auth.live_sessions import LiveSession
+from bizosaas.auth.models import Tenant, User, UserSession
+from bizosaas.auth.principal import Principal
+from bizosaas.auth.schemas import Me, SessionOut, TenantSummary, TokenPair
+from bizosaas.auth.tokens import issue_access_token
+from bizosaas.core.database import Scope, utcnow
+from bizosaas.core.errors import Forbidden, InvalidCredentials, NotFound, Unauthorized
+from bizosaas.core.metrics import AUTH_EVENTS
+
+password_helper = PasswordHelper()
+# Verified against when the email is unknown, so both failures cost the same time.
+_DUMMY_HASH = password_helper.hash(secrets.token_urlsafe(24))
+INVALID_CREDENTIALS = "Incorrect email or password."
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    ip: str | None
+    user_agent: str
+
+    @property
+    def device(self) -> str:
+        return describe_device(self.user_agent)
+
+
+def describe_device(user_agent: str) -> str:
+    """A short, human label ("Chrome on Android") for the sessions list."""
+    ua = user_agent.lower()
+    browser = next(
+        (
+            name
+            for key, name in (
+                ("edg/", "Edge"),
+                ("firefox/", "Firefox"),
+                ("chrome/", "Chrome"),
+                ("safari/", "Safari"),
+                ("curl/", "curl"),
+                ("python", "Python"),
+            )
+            if key in ua
+        ),
+        "Unknown browser",
+    )
+    system = next(
+        (
+            name
+            for key, name in (
+                ("android", "Android"),
+                ("iphone", "iOS"),
+                ("ipad", "iPadOS"),
+                ("windows", "Windows"),
+                ("mac os", "macOS"),
+                ("linux", "Linux"),
+            )
+            if key in ua
+        ),
+        "",
+    )
+    return f"{browser} on {system}" if system else browser
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _split_refresh(token: str) -> tuple[uuid.UUID, str]:
+    try:
+        session_part, secret = token.split(".", 1)
+        session_id = uuid.UUID(bytes=base64.urlsafe_b64decode(session_part + "=="))
+    except (ValueError, TypeError) as exc:
+        raise Unauthorized("The refresh token is invalid.") from exc
+    return session_id, secret
+
+
+def _refresh_token(session_id: uuid.UUID, secret: str) -> str:
+    return base64.urlsafe_b64encode(session_id.bytes).rstrip(b"=").decode() + "." + secret
+
+
+def live_session_of(row: UserSession, user: User, tenant: Tenant | None) -> LiveSession:
+    return LiveSession(
+        session_id=row.id,
+        user_id=user.id,
+        tenant_id=tenant.id if tenant else None,
+        tenant_slug=tenant.slug if tenant else None,
+        email=user.email,
+        role=user.role,
+        permissions=tuple(user.permissions),
+        allowed_platforms=tuple(user.allowed_platforms),
+        platform=row.platform,
+        expires_at=row.expires_at.timestamp(),
+        last_seen=row.last_seen_at.timestamp(),
+    )
+
+
+def me_of(user: User, tenant: Tenant | None, platform: str, session_id: uuid.UUID) -> Me:
+    return Me(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        role=Role(user.role),
+        tenant=TenantSummary(id=tenant.id, slug=tenant.slug, name=tenant.name) if tenant else None,
+        permissions=list(user.permissions),
+        allowed_platforms=list(user.allowed_platforms),
+        platform=platform,
+        session_id=session_id,
+        is_verified=user.is_verified,
+    )
+
+
+class SessionService:
+    def __init__(self, auth: AuthContext) -> None:
+        self.auth = auth
+        self.settings = auth.runtime.settings
+
+    def _separate_transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self.auth.runtime.database.transaction(Scope.platform_wide())
+
+    async def login(
+        self,
+        db: AsyncSession,
+        email: str,
+        password: str,
+        platform: Platform | None,
+        client: ClientInfo,
+    ) -> TokenPair:
+        ip = client.ip or "unknown"
+        await self.auth.throttle.check(email, ip)
+        found = await repository.user_with_tenant(db, email=email)
+        stored_hash = found[0].hashed_password if found else _DUMMY_HASH
+        valid, new_hash = await asyncio.to_thread(
+            password_helper.verify_and_update, password, stored_hash
+        )
+        if found is None or not valid:
+            lockout = await self.auth.throttle.record_failure(email, ip)
+            tenant_id = found[0].tenant_id if found else None
+            normalized = email.strip().lower()[:320]
+            # Its own transaction: the failed request rolls back, its audit trail must not.
+            async with self._separate_transaction() as own:
+                await repository.record_audit(
+                    own,
+                    "login_failure",
+                    tenant_id=tenant_id,
+                    subject_id=found[0].id if found else None,
+                    ip=client.ip,
+                    email=normalized,
+                )
+                if lockout:
+                    await repository.record_audit(
+                        own,
+                        "lockout",
+                        tenant_id=tenant_id,
+                        ip=client.ip,
+                        email=normalized,
+                        details={"seconds": lockout},
+                    )
+            if lockout:
+                AUTH_EVENTS.labels("lockout").inc()
+            AUTH_EVENTS.labels("login_failure").inc()
+            raise InvalidCredentials(INVALID_CREDENTIALS)
+
+        user, tenant = found
+        if not user.is_active:
+            raise Forbidden("This account is disabled. Contact your administrator.")
+        if tenant is not None and tenant.status != TenantStatus.ACTIVE:
+            raise TenantSuspended("Your organisation's account is suspended.")
+        chosen = (platform.value if platform else None) or (user.allowed_platforms or [""])[0]
+        if chosen not in user.allowed_platforms:
+            raise Forbidden(f"Your account may not sign in to {chosen or 'any platform'}.")
+
+        await self.auth.throttle.record_success(email, ip)
+        if new_hash:
+            user.hashed_password = new_hash
+        user.last_login_at = utcnow()
+        refresh_secret = secrets.token_urlsafe(32)
+        row = UserSession(
+            id=uuid.uuid4(),  # a new session id at every login
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            platform=chosen,
+            ip=client.ip,
+            user_agent=client.user_agent[:512],
+            device=client.device,
+            refresh_hash=_hash_secret(refresh_secret),
+            expires_at=utcnow() + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
+            last_seen_at=utcnow(),
+        )
+        db.add(row)
+        await repository.record_audit(
+            db,
+            "login_success",
+            tenant_id=user.tenant_id,
+            actor_id=user.id,
+            subject_id=user.id,
+            ip=client.ip,
+            email=user.email,
+            details={"platform": chosen, "session_id": str(row.id)},
+        )
+        await db.flush()
+        live = live_session_of(row, user, tenant)
+        await self.auth.live_sessions.put(live)
+        AUTH_EVENTS.labels("login_success").inc()
+        return await self._token_pair(live, user, tenant, _refresh_token(row.id, refresh_secret))
+
+    async def _token_pair(
+        self, live: LiveSession, user: User, tenant: Tenant | None, refresh_token: str
+    ) -> TokenPair:
+        ring = await self.auth.verifier.keyring()
+        access, _ = issue_access_token(
+            ring,
+            live,
+            issuer=self.settings.jwt_issuer,
+            audience=self.settings.jwt_audience,
+            lifetime_seconds=self.settings.access_token_ttl_seconds,
+        )
+        return TokenPair(
+            access_token=access,
+            refresh_token=refresh_token,
+            expires_in=self.settings.access_token_ttl_seconds,
+            refresh_expires_in=self.settings.refresh_token_ttl_seconds,
+            session_id=live.session_id,
+            csrf_token=csrf_token_for(self.auth.csrf_secret, live.session_id),
+            redirect_to=LANDING_PAGE[Role(user.role)],
+            user=me_of(user, tenant, live.platform, live.session_id),
+        )
+
+    async def refresh(self, db: AsyncSession, refresh_token: str, client: ClientInfo) -> TokenPair:
+        """Single use and rotated; a token presented twice ends its whole family (the session)."""
+        session_id, secret = _split_refresh(refresh_token)
+        new_secret = secrets.token_urlsafe(32)
+        expires = utcnow() + timedelta(seconds=self.settings.refresh_token_ttl_seconds)
+        row = await repository.rotate_refresh(
+            db, session_id, _hash_secret(secret), _hash_secret(new_secret), expires
+        )
+        if row is None:
+            # Reuse (or a stale token): end the family for good, even though we answer 401.
+            async with self._separate_transaction() as own:
+                ended = await repository.revoke_sessions(
+                    own, "refresh_reuse", session_id=session_id
+                )
+                if ended:
+                    user_id = ended[0][1]
+                    await repository.record_audit(
+                        own,
+                        "refresh_reuse",
+                        subject_id=user_id,
+                        ip=client.ip,
+                        details={"session_id": str(session_id)},
+                    )
+            if ended:
+                await self.auth.live_sessions.delete([session_id], ended[0][1])
+                AUTH_EVENTS.labels("refresh_reuse").inc()
+            raise Unauthorized("The refresh token is invalid or has already been used.")
+        found = await repository.user_with_tenant(db, user_id=row.user_id)
+        assert found is not None
+        user, tenant = found
+        if not user.is_active or (tenant is not None and tenant.status != TenantStatus.ACTIVE):
+            async with self._separate_transaction() as own:
+                await repository.revoke_sessions(own, "account_inactive", session_id=session_id)
+            await self.auth.live_sessions.delete([session_id], user.id)
+            raise Unauthorized("This account can no longer sign in.")
+        live = live_session_of(row, user, tenant)
+        await self.auth.live_sessions.put(live)
+        AUTH_EVENTS.labels("refresh").inc()
+        return await self._token_pair(live, user, tenant, _refresh_token(row.id, new_secret))
+
+    async def end_sessions(
+        self,
+        db: AsyncSession,
+        reason: str,
+        *,
+        actor: Principal | None,
+        session_id: uuid.UUID | None = None,
+        user_id: uuid.UUID | None = None,
+        tenant_id: uuid.UUID | None = None,
+        ip: str | None = None,
+    ) -> int:
+        ended = await repository.revoke_sessions(
+            db, reason, session_id=session_id, user_id=user_id, tenant_id=tenant_id
+        )
+        by_user: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for ended_session, owner in ended:
+            by_user.setdefault(owner, []).append(ended_session)
+        for owner, sessions in by_user.items():
+            await self.auth.live_sessions.delete(sessions, owner)
+        if ended:
+            await repository.record_audit(
+                db,
+                reason,
+                tenant_id=actor.tenant_id if actor else tenant_id,
+                actor_id=actor.user_id if actor else None,
+                subject_id=user_id,
+                ip=ip,
+                details={"sessions": len(ended)},
+            )
+            AUTH_EVENTS.labels("logout").inc(len(ended))
+        return len(ended)
+
+    async def list_sessions(
+        self, db: AsyncSession, user_id: uuid.UUID, current: uuid.UUID | None
+    ) -> list[SessionOut]:
+        rows = await repository.active_sessions(db, user_id=user_id)
+        seen = await self.auth.live_sessions.user_last_seen([r.id for r in rows])
+        result = []
+        for row in rows:
+            last_seen = row.last_seen_at
+            if row.id in seen:
+                last_seen = max(last_seen, _from_timestamp(seen[row.id]))
+            result.append(
+                SessionOut(
+                    id=row.id,
+                    platform=row.platform,
+                    ip=str(row.ip) if row.ip else None,
+                    device=row.device,
+                    user_agent=row.user_agent,
+                    created_at=row.created_at,
+                    last_seen_at=last_seen,
+                    expires_at=row.expires_at,
+                    current=row.id == current,
+                )
+            )
+        return result
+
+    async def session_owner(
+        self, db: AsyncSession, session_id: uuid.UUID, caller: Principal
+    ) -> uuid.UUID:
+        """Whose session this is, if the caller may end it; otherwise 404."""
+        row = await db.get(UserSession, session_id)
+        if row is None or row.revoked_at is not None:
+            raise NotFound("No such session.")
+        if row.user_id == caller.user_id or caller.is_super_admin:
+            return row.user_id
+        if caller.role is Role.TENANT_ADMIN and row.tenant_id == caller.tenant_id:
+            return row.user_id
+        raise NotFound("No such session.")
+
+
+class TenantSuspended(Forbidden):
+    pass
+
+
+def _from_timestamp(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)

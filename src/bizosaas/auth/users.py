@@ -1,0 +1,142 @@
+"""fastapi-users wiring: the user manager behind registration, verification and reset.
+
+The stock SQLAlchemy adapter commits on every write; ours only flushes, so the
+request's one unit of work (and its RLS scope) stays intact.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import Request
+from fastapi_users import BaseUserManager, UUIDIDMixin, exceptions
+from fastapi_users_db_sqlalchemy import SQLAlchemyUserDatabase
+
+from bizosaas.auth import repository
+from bizosaas.auth.constants import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role, TenantStatus
+from bizosaas.auth.context import AuthContext
+from bizosaas.auth.models import User
+from bizosaas.auth.passwords import password_problem
+from bizosaas.auth.schemas import UserRegister
+from bizosaas.auth.service import SessionService
+from bizosaas.core.errors import NotFound
+
+
+class FlushingUserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):
+    async def get_by_email(self, email: str) -> User | None:
+        found = await repository.user_with_tenant(self.session, email=email)
+        return None if found is None else found[0]
+
+    async def create(self, create_dict: dict[str, Any]) -> User:
+        user = User(**create_dict)
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    async def update(self, user: User, update_dict: dict[str, Any]) -> User:
+        for key, value in update_dict.items():
+            setattr(user, key, value)
+        await self.session.flush()
+        return user
+
+    async def delete(self, user: User) -> None:
+        await self.session.delete(user)
+        await self.session.flush()
+
+
+class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
+    reset_password_token_lifetime_seconds = 3600
+    verification_token_lifetime_seconds = 24 * 3600
+
+    def __init__(self, user_db: FlushingUserDatabase, auth: AuthContext) -> None:
+        super().__init__(user_db)
+        self.auth = auth
+        self.reset_password_token_secret = auth.user_token_secret
+        self.verification_token_secret = auth.user_token_secret
+
+    @property
+    def session(self) -> Any:
+        return self.user_db.session  # type: ignore[attr-defined]
+
+    async def validate_password(self, password: str, user: Any) -> None:
+        inputs = [getattr(user, "email", ""), getattr(user, "full_name", "")]
+        problem = password_problem(password, inputs)
+        if problem:
+            raise exceptions.InvalidPasswordException(reason=problem)
+
+    async def create(
+        self, user_create: Any, safe: bool = False, request: Request | None = None
+    ) -> User:
+        """Self-service sign-up joins a tenant that accepts it, as a plain user."""
+        assert isinstance(user_create, UserRegister)
+        await self.validate_password(user_create.password, user_create)
+        tenant = await repository.tenant_by_slug(self.session, user_create.tenant_slug)
+        if tenant is None or not tenant.self_signup or tenant.status != TenantStatus.ACTIVE:
+            raise NotFound("No organisation accepts sign-ups under that name.")
+        email = user_create.email.lower()
+        if await repository.email_taken(self.session, email):
+            raise exceptions.UserAlreadyExists()
+        user = await self.user_db.create(
+            {
+                "email": email,
+                "hashed_password": self.password_helper.hash(user_create.password),
+                "full_name": user_create.full_name,
+                "tenant_id": tenant.id,
+                "role": Role.USER.value,
+                "permissions": list(DEFAULT_PERMISSIONS[Role.USER]),
+                "allowed_platforms": list(DEFAULT_PLATFORMS[Role.USER]),
+                "is_active": True,
+                "is_verified": False,
+                "is_superuser": False,
+            }
+        )
+        await repository.record_audit(
+            self.session,
+            "user_registered",
+            tenant_id=tenant.id,
+            subject_id=user.id,
+            email=email,
+            ip=_ip(request),
+        )
+        await self.on_after_register(user, request)
+        return user
+
+    async def on_after_register(self, user: User, request: Request | None = None) -> None:
+        await self.request_verify(user, request)
+
+    async def on_after_request_verify(
+        self, user: User, token: str, request: Request | None = None
+    ) -> None:
+        link = f"{self.auth.runtime.settings.public_url}/login/verify?token={token}"
+        await self.auth.mailer.send(
+            user.email, "Confirm your email address", f"Confirm your address: {link}"
+        )
+
+    async def on_after_forgot_password(
+        self, user: User, token: str, request: Request | None = None
+    ) -> None:
+        link = f"{self.auth.runtime.settings.public_url}/login/reset?token={token}"
+        await self.auth.mailer.send(
+            user.email, "Reset your password", f"Choose a new password: {link}"
+        )
+
+    async def on_after_reset_password(self, user: User, request: Request | None = None) -> None:
+        # A new password ends every session: whoever knew the old one is out.
+        await SessionService(self.auth).end_sessions(
+            self.session,
+            "password_reset",
+            actor=None,
+            user_id=user.id,
+            tenant_id=user.tenant_id,
+            ip=_ip(request),
+        )
+
+
+def _ip(request: Request | None) -> str | None:
+    return request.client.host if request is not None and request.client else None
+
+
+async def user_manager_for(db: Any, auth: AuthContext) -> AsyncIterator[UserManager]:
+    yield UserManager(FlushingUserDatabase(db, User), auth)

@@ -1,0 +1,90 @@
+"""The one way a service is built: a FastAPI app with health, readiness, metrics and errors.
+
+Each service module calls :func:`create_service_app` with its routers and the
+components it depends on; ``/ready`` pings exactly those components.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import ORJSONResponse
+
+from bizosaas import __version__
+from bizosaas.core.errors import install_error_handlers
+from bizosaas.core.metrics import metrics_endpoint
+from bizosaas.core.middleware import RequestContextMiddleware
+from bizosaas.core.settings import Settings
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    settings: Settings,
+    routers: Sequence[APIRouter] = (),
+    lifespan: Lifespan | None = None,
+    readiness: Callable[[FastAPI], dict[str, ReadinessCheck]] | None = None,
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if lifespan is None:
+            yield
+        else:
+            async with lifespan(app):
+                yield
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=__version__,
+        default_response_class=ORJSONResponse,
+        lifespan=_lifespan,
+        openapi_tags=openapi_tags,
+    )
+    install_error_handlers(app)
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        summary="Readiness: every component this service needs answers",
+        responses={503: {"description": "A component is unreachable"}},
+    )
+    async def ready() -> ORJSONResponse:
+        checks = readiness(app) if readiness else {}
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as exc:  # a readiness probe reports, never raises
+                results[name] = f"unreachable: {type(exc).__name__}"
+        healthy = all(v == "ok" for v in results.values())
+        return ORJSONResponse(
+            {
+                "status": "ready" if healthy else "unavailable",
+                "service": service,
+                "checks": results,
+            },
+            status_code=200 if healthy else 503,
+        )
+
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.add_middleware(
+        RequestContextMiddleware, service=service, max_body_bytes=settings.max_body_bytes
+    )
+    return app

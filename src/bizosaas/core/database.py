@@ -1,0 +1,122 @@
+"""Async SQLAlchemy engine, one unit of work per request, and tenant scoping for RLS.
+
+Every transaction declares whose data it may see, through two transaction-local
+settings the row-level-security policies read:
+
+* ``app.tenant_id`` — the tenant of the caller;
+* ``app.scope = 'platform'`` — the few platform-wide paths (login by email, the
+  super admin, session bookkeeping) that must cross tenants.
+
+A transaction that declares neither sees no tenant-owned row at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import DateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose rows a transaction may touch."""
+
+    tenant_id: uuid.UUID | None = None
+    platform: bool = False
+
+    @classmethod
+    def tenant(cls, tenant_id: uuid.UUID) -> Scope:
+        return cls(tenant_id=tenant_id)
+
+    @classmethod
+    def platform_wide(cls) -> Scope:
+        return cls(platform=True)
+
+
+async def apply_scope(session: AsyncSession, scope: Scope) -> None:
+    await session.execute(
+        text(
+            "SELECT set_config('app.tenant_id', :tenant, true), set_config('app.scope', :s, true)"
+        ),
+        {
+            "tenant": str(scope.tenant_id) if scope.tenant_id else "",
+            "s": "platform" if scope.platform else "",
+        },
+    )
+
+
+def to_async_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs (as operators write them) for asyncpg."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+class Database:
+    def __init__(self, url: str, pool_size: int = 10) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            to_async_url(url),
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_recycle=1800,
+        )
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self, scope: Scope | None = None) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits on success, rolls back on any error."""
+        async with self.sessionmaker() as session, session.begin():
+            if scope is not None:
+                await apply_scope(session, scope)
+            yield session
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def make_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Base(DeclarativeBase):
+    """Base of the ``bizosaas`` database (auth and platform data)."""
+
+    metadata = make_metadata()

@@ -1,0 +1,134 @@
+"""Settings, read once from the environment.
+
+Production points every component at a real server by URL; the local launcher
+sets the same variables for the servers it starts, so the app has one code path.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+# Values that only ever belong on a developer's machine.
+_DEV_ONLY_SECRETS = {"", "root", "dev", "changeme", "secret", "password", "bizosaas"}
+
+
+class Settings(BaseSettings):
+    """Platform-wide settings, shared by every service (prefix ``BIZOSAAS_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="BIZOSAAS_", extra="ignore")
+
+    environment: Environment = "development"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    database_url: str = Field(
+        default="postgresql+asyncpg://bizosaas_app@127.0.0.1:55432/bizosaas",
+        validation_alias=AliasChoices("DATABASE_URL", "BIZOSAAS_DATABASE_URL"),
+        description="Application role (RLS applies to it): never a superuser or table owner.",
+    )
+    migration_database_url: str | None = Field(
+        default=None,
+        description="Owner role that runs migrations; defaults to database_url.",
+    )
+    database_pool_size: int = 10
+    redis_url: str = Field(
+        default="redis://127.0.0.1:56379/0",
+        validation_alias=AliasChoices("REDIS_URL", "BIZOSAAS_REDIS_URL"),
+    )
+    redis_prefix: str = "bizosaas"
+    vault_addr: str = Field(
+        default="http://127.0.0.1:58200",
+        validation_alias=AliasChoices("VAULT_ADDR", "BIZOSAAS_VAULT_ADDR"),
+    )
+    vault_token: str = Field(
+        default="",
+        validation_alias=AliasChoices("VAULT_TOKEN", "BIZOSAAS_VAULT_TOKEN"),
+    )
+    vault_mount: str = "secret"
+    vault_path: str = "bizosaas"
+
+    public_url: str = Field(
+        default="http://localhost:8002",
+        description="Where browsers reach the platform (the gateway).",
+    )
+    auth_url: str = Field(
+        default="http://127.0.0.1:8007",
+        description="Where server-side code reaches the auth service.",
+    )
+    login_url: str = Field(
+        default="http://localhost:3002/login",
+        description="The single login screen anonymous visitors are sent to.",
+    )
+    max_body_bytes: int = 1_048_576
+
+    # Tokens and sessions (the PRD: 30-minute access, 30-day refresh).
+    jwt_issuer: str = "bizosaas-auth"
+    jwt_audience: str = "bizosaas"
+    access_token_ttl_seconds: int = 30 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    invitation_ttl_seconds: int = 7 * 24 * 3600
+
+    # Login throttling (per account, per account+IP, per IP).
+    login_free_attempts: int = 5
+    login_max_lockout_seconds: int = 15 * 60
+    login_account_limit: int = 20
+    login_ip_limit: int = 100
+    login_window_seconds: int = 15 * 60
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "BizOSaaS <no-reply@bizosaas.local>"
+    smtp_starttls: bool = True
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment != "production"
+
+    @property
+    def owner_database_url(self) -> str:
+        return self.migration_database_url or self.database_url
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Plain-http localhost cannot keep Secure cookies; everything else must."""
+        return not self.public_url.startswith("http://")
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.vault_token.strip().lower() in _DEV_ONLY_SECRETS:
+            problems.append("VAULT_TOKEN is missing or a development value")
+        if "@" not in self.database_url.split("//", 1)[-1].split("/", 1)[0]:
+            problems.append("DATABASE_URL has no credentials")
+        for url_name in ("database_url", "redis_url"):
+            password = _password_of(getattr(self, url_name))
+            if password is not None and password.lower() in _DEV_ONLY_SECRETS:
+                problems.append(f"{url_name} uses a default password")
+        if not self.public_url.startswith("https://"):
+            problems.append("BIZOSAAS_PUBLIC_URL must be https in production")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+
+def _password_of(url: str) -> str | None:
+    netloc = url.split("//", 1)[-1].split("/", 1)[0]
+    if "@" not in netloc:
+        return None
+    credentials = netloc.rsplit("@", 1)[0]
+    return credentials.split(":", 1)[1] if ":" in credentials else None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

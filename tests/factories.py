@@ -1,0 +1,66 @@
+"""Small async helpers that make the data a test needs, each in its own tenant."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from bizosaas.auth.bootstrap import ensure_user
+from bizosaas.auth.constants import Role
+from bizosaas.auth.models import Tenant, User
+from bizosaas.core.database import Database, Scope
+
+PASSWORD = "Quiet-Meadow-Lantern-93"
+
+
+def runtime_db(app: FastAPI) -> Database:
+    return app.state.runtime.database  # type: ignore[no-any-return]
+
+
+def client_for(app: FastAPI, ip: str | None = None) -> httpx.AsyncClient:
+    """An HTTP client calling the app in-process, from its own IP (throttling is per IP)."""
+    address = ip or f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://localhost")
+
+
+async def create_tenant(app: FastAPI, **overrides: Any) -> Tenant:
+    slug = overrides.pop("slug", f"t-{uuid.uuid4().hex[:12]}")
+    async with runtime_db(app).transaction(Scope.platform_wide()) as db:
+        tenant = Tenant(id=uuid.uuid4(), slug=slug, name=overrides.pop("name", slug.title()),
+                        **overrides)
+        db.add(tenant)
+    return tenant
+
+
+async def create_user(
+    app: FastAPI,
+    tenant: Tenant | None,
+    role: Role = Role.USER,
+    password: str = PASSWORD,
+    **overrides: Any,
+) -> User:
+    email = overrides.pop("email", f"u{uuid.uuid4().hex[:10]}@example.com")
+    async with runtime_db(app).transaction(Scope.platform_wide()) as db:
+        user, _ = await ensure_user(db, email, password, role, tenant, full_name="Test Person")
+        for key, value in overrides.items():
+            setattr(user, key, value)
+    return user
+
+
+async def login(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD, **extra: Any
+) -> dict[str, Any]:
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password,
+                                                              **extra})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def bearer(tokens: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
