@@ -7,8 +7,21 @@ from bizosaas.auth.constants import Role
 from tests.factories import PASSWORD, bearer, client_for, create_tenant, create_user, login
 
 PRD_CLAIMS = {
-    "sub", "email", "role", "tenant_id", "tenant_slug", "permissions", "allowed_platforms",
-    "gamification", "platform", "session_id", "exp", "iat", "iss", "aud", "jti",
+    "sub",
+    "email",
+    "role",
+    "tenant_id",
+    "tenant_slug",
+    "permissions",
+    "allowed_platforms",
+    "gamification",
+    "platform",
+    "session_id",
+    "exp",
+    "iat",
+    "iss",
+    "aud",
+    "jti",
 }
 
 
@@ -26,8 +39,10 @@ async def test_login_returns_tokens_with_the_prd_claims_and_role_redirect(auth_a
     assert claims["platform"] == "bizoholic"
     assert claims["exp"] - claims["iat"] == 30 * 60
     assert claims["gamification"] == {
-        "achievement_count": None, "leaderboard_rank": None,
-        "referral_code": None, "portfolio_id": None,
+        "achievement_count": None,
+        "leaderboard_rank": None,
+        "referral_code": None,
+        "portfolio_id": None,
     }
     assert "manage_achievements" in claims["permissions"]
 
@@ -107,7 +122,8 @@ async def test_bad_login_input_is_a_clear_4xx(auth_app: FastAPI):
         )
         wrong_type = await client.post("/api/v1/auth/login", json={"email": 5, "password": []})
         oversized = await client.post(
-            "/api/v1/auth/login", content=b"x" * 2_000_000,
+            "/api/v1/auth/login",
+            content=b"x" * 2_000_000,
             headers={"content-type": "application/json"},
         )
     assert malformed.status_code == 400 and malformed.json()["error"] == "BadRequest"

@@ -26,7 +26,9 @@ class DemoLogin:
 DEMO_TENANTS = {"acme-corp": "Acme Corp", "globex": "Globex Corporation"}
 DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("superadmin@bizosaas.local", "Orbit-Lantern-Harbor-2026", Role.SUPER_ADMIN, None),
-    DemoLogin("admin@acme-corp.example", "Acme-Lantern-Harbor-2026", Role.TENANT_ADMIN, "acme-corp"),
+    DemoLogin(
+        "admin@acme-corp.example", "Acme-Lantern-Harbor-2026", Role.TENANT_ADMIN, "acme-corp"
+    ),
     DemoLogin("alice@acme-corp.example", "Acme-Member-Harbor-2026", Role.USER, "acme-corp"),
     DemoLogin("bob@acme-corp.example", "Acme-Member-Harbor-2026", Role.USER, "acme-corp"),
     DemoLogin("admin@globex.example", "Globex-Lantern-Harbor-2026", Role.TENANT_ADMIN, "globex"),
@@ -66,7 +68,11 @@ async def ensure_user(
     db.add(user)
     await db.flush()
     await repository.record_audit(
-        db, "user_created", tenant_id=user.tenant_id, subject_id=user.id, email=user.email,
+        db,
+        "user_created",
+        tenant_id=user.tenant_id,
+        subject_id=user.id,
+        email=user.email,
         details={"role": role.value, "source": "bootstrap"},
     )
     return user, True

@@ -91,7 +91,7 @@ async def _login_body(request: Request) -> LoginRequest:
     },
 )
 async def login(
-    request: Request, response: Response, db: PlatformSession, auth: AuthDep, client: ClientDep
+    request: Request, response: Response, auth: AuthDep, client: ClientDep
 ) -> TokenPair:
     """Sign in with email and password, optionally to one platform.
 
@@ -100,7 +100,7 @@ async def login(
     tenant_admin → `/admin`, user → `/portal`.
     """
     body = await _login_body(request)
-    tokens = await SessionService(auth).login(db, body.email, body.password, body.platform, client)
+    tokens = await SessionService(auth).login(body.email, body.password, body.platform, client)
     set_session_cookies(response, tokens, auth.runtime.settings)
     return tokens
 
@@ -121,7 +121,7 @@ async def refresh(
     )
     if not token:
         raise Unauthorized("No refresh token was sent.")
-    tokens = await SessionService(auth).refresh(db, token, client)
+    tokens = await SessionService(auth).refresh(token, client)
     set_session_cookies(response, tokens, auth.runtime.settings)
     return tokens
 

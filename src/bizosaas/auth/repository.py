@@ -53,6 +53,16 @@ async def user_in_tenant(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def mark_signed_in(
+    session: AsyncSession, user_id: uuid.UUID, new_password_hash: str | None
+) -> None:
+    """Stamp the login; store the rehashed password when the hashing parameters moved on."""
+    values: dict[str, Any] = {"last_login_at": utcnow()}
+    if new_password_hash:
+        values["hashed_password"] = new_password_hash
+    await session.execute(update(User).where(User.id == user_id).values(**values))
+
+
 async def list_users(
     session: AsyncSession, tenant_id: uuid.UUID | None, limit: int, offset: int
 ) -> Sequence[User]:

@@ -29,7 +29,7 @@ from bizosaas.auth.principal import Principal
 from bizosaas.auth.schemas import Me, SessionOut, TenantSummary, TokenPair
 from bizosaas.auth.tokens import issue_access_token
 from bizosaas.core.database import Scope, utcnow
-from bizosaas.core.errors import Forbidden, InvalidCredentials, NotFound, Unauthorized
+from bizosaas.core.errors import AppError, Forbidden, InvalidCredentials, NotFound, Unauthorized
 from bizosaas.core.metrics import AUTH_EVENTS
 
 password_helper = PasswordHelper()
@@ -141,61 +141,50 @@ class SessionService:
         return self.auth.runtime.database.transaction(Scope.platform_wide())
 
     async def login(
-        self,
-        db: AsyncSession,
-        email: str,
-        password: str,
-        platform: Platform | None,
-        client: ClientInfo,
+        self, email: str, password: str, platform: Platform | None, client: ClientInfo
     ) -> TokenPair:
+        """Check the credentials and open a session.
+
+        Runs its own short transactions: no database connection is held while the
+        password hash is computed (the slow part), and the audit trail of a failed
+        attempt persists although the request is answered with an error.
+        """
         ip = client.ip or "unknown"
-        await self.auth.throttle.check(email, ip)
-        found = await repository.user_with_tenant(db, email=email)
+        normalized = email.strip().lower()[:320]
+        await self.auth.throttle.check(normalized, ip)
+        async with self._separate_transaction() as db:
+            found = await repository.user_with_tenant(db, email=normalized)
         stored_hash = found[0].hashed_password if found else _DUMMY_HASH
         valid, new_hash = await asyncio.to_thread(
             password_helper.verify_and_update, password, stored_hash
         )
         if found is None or not valid:
-            lockout = await self.auth.throttle.record_failure(email, ip)
-            tenant_id = found[0].tenant_id if found else None
-            normalized = email.strip().lower()[:320]
-            # Its own transaction: the failed request rolls back, its audit trail must not.
-            async with self._separate_transaction() as own:
-                await repository.record_audit(
-                    own,
-                    "login_failure",
-                    tenant_id=tenant_id,
-                    subject_id=found[0].id if found else None,
-                    ip=client.ip,
-                    email=normalized,
-                )
-                if lockout:
-                    await repository.record_audit(
-                        own,
-                        "lockout",
-                        tenant_id=tenant_id,
-                        ip=client.ip,
-                        email=normalized,
-                        details={"seconds": lockout},
-                    )
-            if lockout:
-                AUTH_EVENTS.labels("lockout").inc()
-            AUTH_EVENTS.labels("login_failure").inc()
+            await self._record_failure(normalized, client, found[0] if found else None)
             raise InvalidCredentials(INVALID_CREDENTIALS)
 
         user, tenant = found
+        refusal: AppError | None = None
         if not user.is_active:
-            raise Forbidden("This account is disabled. Contact your administrator.")
-        if tenant is not None and tenant.status != TenantStatus.ACTIVE:
-            raise TenantSuspended("Your organisation's account is suspended.")
+            refusal = Forbidden("This account is disabled. Contact your administrator.")
+        elif tenant is not None and tenant.status != TenantStatus.ACTIVE:
+            refusal = TenantSuspended("Your organisation's account is suspended.")
         chosen = (platform.value if platform else None) or (user.allowed_platforms or [""])[0]
-        if chosen not in user.allowed_platforms:
-            raise Forbidden(f"Your account may not sign in to {chosen or 'any platform'}.")
+        if refusal is None and chosen not in user.allowed_platforms:
+            refusal = Forbidden(f"Your account may not sign in to {chosen or 'any platform'}.")
+        if refusal is not None:
+            async with self._separate_transaction() as db:
+                await repository.record_audit(
+                    db,
+                    "login_refused",
+                    tenant_id=user.tenant_id,
+                    subject_id=user.id,
+                    ip=client.ip,
+                    email=user.email,
+                    details={"reason": refusal.name},
+                )
+            raise refusal
 
-        await self.auth.throttle.record_success(email, ip)
-        if new_hash:
-            user.hashed_password = new_hash
-        user.last_login_at = utcnow()
+        await self.auth.throttle.record_success(normalized, ip)
         refresh_secret = secrets.token_urlsafe(32)
         row = UserSession(
             id=uuid.uuid4(),  # a new session id at every login
@@ -209,22 +198,49 @@ class SessionService:
             expires_at=utcnow() + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
             last_seen_at=utcnow(),
         )
-        db.add(row)
-        await repository.record_audit(
-            db,
-            "login_success",
-            tenant_id=user.tenant_id,
-            actor_id=user.id,
-            subject_id=user.id,
-            ip=client.ip,
-            email=user.email,
-            details={"platform": chosen, "session_id": str(row.id)},
-        )
-        await db.flush()
+        async with self._separate_transaction() as db:
+            await repository.mark_signed_in(db, user.id, new_hash)
+            db.add(row)
+            await repository.record_audit(
+                db,
+                "login_success",
+                tenant_id=user.tenant_id,
+                actor_id=user.id,
+                subject_id=user.id,
+                ip=client.ip,
+                email=user.email,
+                details={"platform": chosen, "session_id": str(row.id)},
+            )
         live = live_session_of(row, user, tenant)
         await self.auth.live_sessions.put(live)
         AUTH_EVENTS.labels("login_success").inc()
         return await self._token_pair(live, user, tenant, _refresh_token(row.id, refresh_secret))
+
+    async def _record_failure(self, email: str, client: ClientInfo, user: User | None) -> None:
+        lockout = await self.auth.throttle.record_failure(email, client.ip or "unknown")
+        tenant_id = user.tenant_id if user else None
+        async with self._separate_transaction() as db:
+            await repository.record_audit(
+                db,
+                "login_failure",
+                tenant_id=tenant_id,
+                subject_id=user.id if user else None,
+                ip=client.ip,
+                email=email,
+            )
+            if lockout:
+                await repository.record_audit(
+                    db,
+                    "lockout",
+                    tenant_id=tenant_id,
+                    subject_id=user.id if user else None,
+                    ip=client.ip,
+                    email=email,
+                    details={"seconds": lockout},
+                )
+        if lockout:
+            AUTH_EVENTS.labels("lockout").inc()
+        AUTH_EVENTS.labels("login_failure").inc()
 
     async def _token_pair(
         self, live: LiveSession, user: User, tenant: Tenant | None, refresh_token: str
@@ -248,45 +264,54 @@ class SessionService:
             user=me_of(user, tenant, live.platform, live.session_id),
         )
 
-    async def refresh(self, db: AsyncSession, refresh_token: str, client: ClientInfo) -> TokenPair:
-        """Single use and rotated; a token presented twice ends its whole family (the session)."""
+    async def refresh(self, refresh_token: str, client: ClientInfo) -> TokenPair:
+        """Single use and rotated; a token presented twice ends its whole family (the session).
+
+        Runs its own transactions: the rotation must commit (releasing the row lock)
+        before a failed attempt revokes the family, and a revocation must persist
+        even though the request is answered 401.
+        """
         session_id, secret = _split_refresh(refresh_token)
         new_secret = secrets.token_urlsafe(32)
         expires = utcnow() + timedelta(seconds=self.settings.refresh_token_ttl_seconds)
-        row = await repository.rotate_refresh(
-            db, session_id, _hash_secret(secret), _hash_secret(new_secret), expires
-        )
-        if row is None:
-            # Reuse (or a stale token): end the family for good, even though we answer 401.
-            async with self._separate_transaction() as own:
-                ended = await repository.revoke_sessions(
-                    own, "refresh_reuse", session_id=session_id
-                )
-                if ended:
-                    user_id = ended[0][1]
-                    await repository.record_audit(
-                        own,
-                        "refresh_reuse",
-                        subject_id=user_id,
-                        ip=client.ip,
-                        details={"session_id": str(session_id)},
-                    )
-            if ended:
-                await self.auth.live_sessions.delete([session_id], ended[0][1])
-                AUTH_EVENTS.labels("refresh_reuse").inc()
+        async with self._separate_transaction() as db:
+            row = await repository.rotate_refresh(
+                db, session_id, _hash_secret(secret), _hash_secret(new_secret), expires
+            )
+            found = await repository.user_with_tenant(db, user_id=row.user_id) if row else None
+            inactive = found is not None and (
+                not found[0].is_active
+                or (found[1] is not None and found[1].status != TenantStatus.ACTIVE)
+            )
+            if inactive:
+                await repository.revoke_sessions(db, "account_inactive", session_id=session_id)
+        if row is None or found is None:
+            await self._end_family(session_id, client)
             raise Unauthorized("The refresh token is invalid or has already been used.")
-        found = await repository.user_with_tenant(db, user_id=row.user_id)
-        assert found is not None
         user, tenant = found
-        if not user.is_active or (tenant is not None and tenant.status != TenantStatus.ACTIVE):
-            async with self._separate_transaction() as own:
-                await repository.revoke_sessions(own, "account_inactive", session_id=session_id)
+        if inactive:
             await self.auth.live_sessions.delete([session_id], user.id)
             raise Unauthorized("This account can no longer sign in.")
         live = live_session_of(row, user, tenant)
         await self.auth.live_sessions.put(live)
         AUTH_EVENTS.labels("refresh").inc()
         return await self._token_pair(live, user, tenant, _refresh_token(row.id, new_secret))
+
+    async def _end_family(self, session_id: uuid.UUID, client: ClientInfo) -> None:
+        """A used (or forged) refresh token: end the session it belongs to, if still open."""
+        async with self._separate_transaction() as db:
+            ended = await repository.revoke_sessions(db, "refresh_reuse", session_id=session_id)
+            if ended:
+                await repository.record_audit(
+                    db,
+                    "refresh_reuse",
+                    subject_id=ended[0][1],
+                    ip=client.ip,
+                    details={"session_id": str(session_id)},
+                )
+        if ended:
+            await self.auth.live_sessions.delete([session_id], ended[0][1])
+            AUTH_EVENTS.labels("refresh_reuse").inc()
 
     async def end_sessions(
         self,

