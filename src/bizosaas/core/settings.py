@@ -62,8 +62,8 @@ class Settings(BaseSettings):
         description="Where server-side code reaches the auth service.",
     )
     login_url: str = Field(
-        default="http://localhost:3002/login",
-        description="The single login screen anonymous visitors are sent to.",
+        default="/login",
+        description="The single login screen anonymous visitors are sent to (on the gateway).",
     )
     max_body_bytes: int = 1_048_576
 

@@ -1,0 +1,168 @@
+"""The ``bizosaas`` command line: run the platform, one service, migrations and admin tasks."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bizosaas.core.logging import configure_logging
+from bizosaas.core.settings import Settings
+from bizosaas.migrations.runner import upgrade
+from bizosaas.platform import DEFAULT_DATA_DIR, platform_settings
+from bizosaas.services import SERVICES
+
+app = typer.Typer(
+    help="BizOSaaS: multi-tenant platform core (auth, Brain Gateway, gamification).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+keys_app = typer.Typer(help="Token signing keys (kept in Vault).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+console = Console(stderr=True)
+
+DataDir = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir",
+        help="Where the local stack keeps its data (ignored when DATABASE_URL, REDIS_URL and "
+        "VAULT_ADDR name existing servers).",
+        envvar="BIZOSAAS_DATA_DIR",
+    ),
+]
+Host = Annotated[str, typer.Option(help="Interface to listen on.")]
+
+
+def _status(message: str) -> None:
+    console.print(f"[dim]•[/dim] {message}")
+
+
+def migrate_all(settings: Settings) -> None:
+    with console.status("Running database migrations…"):
+        upgrade("bizosaas", settings.owner_database_url)
+
+
+@app.command()
+def up(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Seed the demo tenants.")] = True,
+    host: Host = "127.0.0.1",
+    public_port: Annotated[int, typer.Option(help="The single browser origin.")] = 8002,
+    auth_port: Annotated[int, typer.Option()] = SERVICES["auth-service"].port,
+    login_port: Annotated[int, typer.Option()] = SERVICES["unified-auth-ui"].port,
+    portal_port: Annotated[int, typer.Option()] = SERVICES["client-portal"].port,
+    admin_port: Annotated[int, typer.Option()] = SERVICES["admin-dashboard"].port,
+    sqladmin_port: Annotated[int, typer.Option()] = SERVICES["sqladmin"].port,
+) -> None:
+    """Start the whole platform: local PostgreSQL, Valkey, OpenBao and Temporal (unless the
+    environment names servers), migrations, the demo tenants and every service. Ctrl-C stops
+    everything this command started; a second run keeps all data."""
+    from bizosaas.launch import run_platform
+
+    ports = {
+        "auth-service": auth_port,
+        "unified-auth-ui": login_port,
+        "client-portal": portal_port,
+        "admin-dashboard": admin_port,
+        "sqladmin": sqladmin_port,
+    }
+    with platform_settings(
+        data_dir,
+        progress=_status,
+        public_url=f"http://localhost:{public_port}",
+        auth_url=f"http://127.0.0.1:{auth_port}",
+    ) as (settings, _stack):
+        configure_logging(settings.log_level, settings.log_json)
+        run_platform(
+            settings,
+            host=host,
+            public_port=public_port,
+            ports=ports,
+            demo=demo,
+            console=console,
+            stack=_stack,
+        )
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}.")],
+    host: Host = "0.0.0.0",  # noqa: S104 - a container's service listens on its interface
+    port: Annotated[int | None, typer.Option(help="Default: the service's own port.")] = None,
+) -> None:
+    """Run one service alone (for a container), configured from the environment."""
+    from bizosaas.runner import Listener
+    from bizosaas.runner import serve as serve_listeners
+
+    spec = SERVICES.get(service)
+    if spec is None:
+        raise typer.BadParameter(f"unknown service {service!r}; choose from {', '.join(SERVICES)}")
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    listener = Listener(spec.name, spec.create_app(settings), port or spec.port)
+    asyncio.run(serve_listeners([listener], host=host))
+
+
+@app.command()
+def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Bring every service database to the newest schema (safe while the platform runs)."""
+    with platform_settings(data_dir, progress=_status) as (settings, stack):
+        if stack is not None:
+            asyncio.run(stack.provision(["bizosaas"]))
+        migrate_all(settings)
+    console.print("[green]Databases are up to date.[/green]")
+
+
+@app.command("create-superadmin")
+def create_superadmin(
+    email: Annotated[str, typer.Option(help="Sign-in email of the new super admin.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="12+ characters, not a common password.",
+        ),
+    ],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Create a super admin (platform operator, belongs to no tenant)."""
+    from bizosaas.launch import create_super_admin
+
+    with platform_settings(data_dir, progress=_status) as (settings, _stack):
+        created = asyncio.run(create_super_admin(settings, email, password))
+    if created:
+        console.print(f"[green]Super admin {email} created.[/green]")
+    else:
+        console.print(f"[yellow]{email} already exists; nothing changed.[/yellow]")
+
+
+@keys_app.command("rotate")
+def rotate_keys(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Make a new signing key; the old one keeps verifying until its tokens have expired."""
+    from bizosaas.launch import rotate_signing_key
+
+    with platform_settings(data_dir, progress=_status) as (settings, _stack):
+        ring = asyncio.run(rotate_signing_key(settings))
+    table = Table("kid", "status")
+    for kid in ring.keys:
+        table.add_row(kid, "signing" if kid == ring.signing_kid else "verifying until expiry")
+    console.print(table)
+
+
+@app.command()
+def down(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Stop the local stack's servers for this data dir (data is kept)."""
+    from bizosaas.stack import LocalStack
+
+    LocalStack(data_dir.resolve()).stop_all()
+    console.print("[green]Local stack stopped.[/green]")
+
+
+if __name__ == "__main__":
+    app()

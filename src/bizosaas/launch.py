@@ -1,0 +1,102 @@
+"""What ``bizosaas up`` and the admin commands do, apart from argument parsing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.console import Console
+from rich.table import Table
+
+from bizosaas.auth.bootstrap import DEMO_LOGINS, ensure_user, seed_demo
+from bizosaas.auth.constants import Role
+from bizosaas.auth.keys import KeyRing, KeyStore
+from bizosaas.core.database import Database, Scope
+from bizosaas.core.errors import AppError
+from bizosaas.core.secrets import SecretStore
+from bizosaas.core.settings import Settings
+from bizosaas.migrations.runner import upgrade
+from bizosaas.runner import Listener, PathDispatch, serve
+from bizosaas.services import SERVICES
+from bizosaas.stack import LocalStack
+
+
+async def seed(settings: Settings) -> None:
+    database = Database(settings.owner_database_url, pool_size=1)
+    try:
+        async with database.transaction(Scope.platform_wide()) as db:
+            await seed_demo(db)
+    finally:
+        await database.dispose()
+
+
+async def create_super_admin(settings: Settings, email: str, password: str) -> bool:
+    database = Database(settings.owner_database_url, pool_size=1)
+    try:
+        async with database.transaction(Scope.platform_wide()) as db:
+            _, created = await ensure_user(db, email, password, Role.SUPER_ADMIN, None)
+    except AppError as exc:
+        raise SystemExit(exc.detail) from exc
+    finally:
+        await database.dispose()
+    return created
+
+
+async def rotate_signing_key(settings: Settings) -> KeyRing:
+    secrets = SecretStore(
+        settings.vault_addr, settings.vault_token, settings.vault_mount, settings.vault_path
+    )
+    return await KeyStore(secrets).rotate(settings.access_token_ttl_seconds)
+
+
+def run_platform(
+    settings: Settings,
+    *,
+    host: str,
+    public_port: int,
+    ports: dict[str, int],
+    demo: bool,
+    console: Console,
+    stack: LocalStack | None,
+) -> None:
+    if stack is not None:
+        with console.status("Creating databases and roles…"):
+            asyncio.run(stack.provision(["bizosaas"]))
+    with console.status("Running database migrations…"):
+        upgrade("bizosaas", settings.owner_database_url)
+    if demo:
+        with console.status("Seeding the demo tenants…"):
+            asyncio.run(seed(settings))
+
+    apps = {name: spec.create_app(settings) for name, spec in SERVICES.items()}
+    public = PathDispatch(
+        [(prefix, apps[name]) for name, spec in SERVICES.items() for prefix in spec.paths],
+        fallback=apps["unified-auth-ui"],
+    )
+    listeners = [Listener(name, app, ports[name]) for name, app in apps.items()]
+    listeners.append(Listener("public", public, public_port))
+    _print_welcome(console, settings, public_port, ports, demo)
+    asyncio.run(serve(listeners, host=host))
+    console.print("[green]Stopped.[/green]")
+
+
+def _print_welcome(
+    console: Console, settings: Settings, public_port: int, ports: dict[str, int], demo: bool
+) -> None:
+    origin = f"http://localhost:{public_port}"
+    urls = Table("what", "URL", title="BizOSaaS is running", title_justify="left")
+    urls.add_row("Sign in (one login for every platform)", f"{origin}/login")
+    urls.add_row("Client portal", f"{origin}/portal")
+    urls.add_row("Admin dashboard", f"{origin}/admin")
+    urls.add_row("SQLAdmin (super admin)", f"{origin}/sqladmin")
+    urls.add_row("Auth API docs", f"http://localhost:{ports['auth-service']}/docs")
+    for name, port in ports.items():
+        urls.add_row(f"{name} (direct)", f"http://localhost:{port}/health")
+    console.print(urls)
+    if demo:
+        logins = Table(
+            "email", "password", "role", "tenant", title="Demo logins", title_justify="left"
+        )
+        for login in DEMO_LOGINS:
+            logins.add_row(login.email, login.password, login.role.value, login.tenant or "—")
+        console.print(logins)
+    console.print("Press Ctrl-C to stop.")

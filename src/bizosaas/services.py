@@ -1,0 +1,48 @@
+"""The platform's services: name, default port (as in the PRD) and app factory."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from bizosaas.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    port: int
+    factory: str  # "module:function" taking Settings
+    paths: tuple[str, ...]  # path prefixes this service answers on the public origin
+    needs_database: bool = False
+
+    def create_app(self, settings: Settings) -> FastAPI:
+        module, function = self.factory.split(":")
+        app: FastAPI = getattr(importlib.import_module(module), function)(settings)
+        return app
+
+
+SERVICES: dict[str, ServiceSpec] = {
+    spec.name: spec
+    for spec in (
+        ServiceSpec(
+            "auth-service",
+            8007,
+            "bizosaas.auth.app:create_app",
+            ("/api/v1/auth", "/.well-known"),
+            needs_database=True,
+        ),
+        ServiceSpec("unified-auth-ui", 3002, "bizosaas.web.login:create_app", ("/login",)),
+        ServiceSpec("client-portal", 3001, "bizosaas.web.portal:create_app", ("/portal",)),
+        ServiceSpec("admin-dashboard", 3009, "bizosaas.web.admin:create_app", ("/admin",)),
+        ServiceSpec(
+            "sqladmin",
+            8005,
+            "bizosaas.web.sqladmin:create_app",
+            ("/sqladmin",),
+            needs_database=True,
+        ),
+    )
+}
