@@ -31,8 +31,9 @@ def client_for(app: FastAPI, ip: str | None = None) -> httpx.AsyncClient:
 async def create_tenant(app: FastAPI, **overrides: Any) -> Tenant:
     slug = overrides.pop("slug", f"t-{uuid.uuid4().hex[:12]}")
     async with runtime_db(app).transaction(Scope.platform_wide()) as db:
-        tenant = Tenant(id=uuid.uuid4(), slug=slug, name=overrides.pop("name", slug.title()),
-                        **overrides)
+        tenant = Tenant(
+            id=uuid.uuid4(), slug=slug, name=overrides.pop("name", slug.title()), **overrides
+        )
         db.add(tenant)
     return tenant
 
@@ -55,8 +56,9 @@ async def create_user(
 async def login(
     client: httpx.AsyncClient, email: str, password: str = PASSWORD, **extra: Any
 ) -> dict[str, Any]:
-    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password,
-                                                              **extra})
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": email, "password": password, **extra}
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body

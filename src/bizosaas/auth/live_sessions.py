@@ -78,7 +78,7 @@ class LiveSessionStore:
         key = self._session_key(session.session_id)
         user_key = self._user_key(session.user_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping=session.to_hash())
+            pipe.hset(key, mapping=dict(session.to_hash()))  # type: ignore[arg-type]
             pipe.expireat(key, int(session.expires_at))
             pipe.sadd(user_key, str(session.session_id))
             pipe.expireat(user_key, int(session.expires_at), gt=True)
@@ -86,7 +86,9 @@ class LiveSessionStore:
             await pipe.execute()
 
     async def get(self, session_id: uuid.UUID) -> LiveSession | None:
-        data = await self.redis.hgetall(self._session_key(session_id))  # type: ignore[misc]
+        data: dict[str, str] = await self.redis.hgetall(  # type: ignore[misc,assignment]
+            self._session_key(session_id)
+        )
         if not data or "user_id" not in data:
             return None
         return LiveSession.from_hash(session_id, data)
@@ -113,7 +115,9 @@ class LiveSessionStore:
             await pipe.execute()
 
     async def user_session_ids(self, user_id: uuid.UUID) -> list[uuid.UUID]:
-        members = await self.redis.smembers(self._user_key(user_id))  # type: ignore[misc]
+        members: set[str] = await self.redis.smembers(  # type: ignore[misc,assignment]
+            self._user_key(user_id)
+        )
         return [uuid.UUID(m) for m in members]
 
     async def update_authorization(

@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.auth.models import AuditEvent, Invitation, Tenant, User, UserSession
 from bizosaas.core.database import utcnow
 
+# fastapi-users types User.id and User.email as plain values; query through the columns.
+_user = User.__table__.c
+
 
 async def tenant_by_id(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:
     return await session.get(Tenant, tenant_id)
@@ -36,9 +39,9 @@ async def user_with_tenant(
 ) -> tuple[User, Tenant | None] | None:
     query = select(User, Tenant).outerjoin(Tenant, Tenant.id == User.tenant_id)
     if email is not None:
-        query = query.where(User.email == email.strip().lower())
+        query = query.where(_user.email == email.strip().lower())
     if user_id is not None:
-        query = query.where(User.id == user_id)
+        query = query.where(_user.id == user_id)
     row = (await session.execute(query)).first()
     return None if row is None else (row[0], row[1])
 
@@ -47,7 +50,7 @@ async def user_in_tenant(
     session: AsyncSession, user_id: uuid.UUID, tenant_id: uuid.UUID | None
 ) -> User | None:
     """A user, only if it belongs to the given tenant (None: any tenant, super admin only)."""
-    query = select(User).where(User.id == user_id)
+    query = select(User).where(_user.id == user_id)
     if tenant_id is not None:
         query = query.where(User.tenant_id == tenant_id)
     return (await session.execute(query)).scalar_one_or_none()
@@ -60,20 +63,20 @@ async def mark_signed_in(
     values: dict[str, Any] = {"last_login_at": utcnow()}
     if new_password_hash:
         values["hashed_password"] = new_password_hash
-    await session.execute(update(User).where(User.id == user_id).values(**values))
+    await session.execute(update(User).where(_user.id == user_id).values(**values))
 
 
 async def list_users(
     session: AsyncSession, tenant_id: uuid.UUID | None, limit: int, offset: int
 ) -> Sequence[User]:
-    query = select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
+    query = select(User).order_by(_user.created_at, _user.id).limit(limit).offset(offset)
     if tenant_id is not None:
         query = query.where(User.tenant_id == tenant_id)
     return (await session.execute(query)).scalars().all()
 
 
 async def email_taken(session: AsyncSession, email: str) -> bool:
-    query = select(func.count()).select_from(User).where(User.email == email.strip().lower())
+    query = select(func.count()).select_from(User).where(_user.email == email.strip().lower())
     return bool((await session.execute(query)).scalar_one())
 
 
