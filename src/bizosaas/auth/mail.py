@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+from collections import deque
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from bizosaas.core.logging import get_logger
@@ -12,13 +14,23 @@ from bizosaas.core.settings import Settings
 log = get_logger("bizosaas.mail")
 
 
+@dataclass(frozen=True)
+class LoggedEmail:
+    to: str
+    subject: str
+    body: str
+
+
 class Mailer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Without SMTP, the latest emails are also kept here for the operator's console.
+        self.outbox: deque[LoggedEmail] = deque(maxlen=100)
 
     async def send(self, to: str, subject: str, body: str) -> None:
         if not self.settings.smtp_host:
             log.info("email (no SMTP configured)", to=to, subject=subject, body=body)
+            self.outbox.append(LoggedEmail(to, subject, body))
             return
         message = EmailMessage()
         message["From"] = self.settings.smtp_from

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi_users import schemas as fu_schemas
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, IPvAnyAddress, StringConstraints
 
 from bizosaas.auth.constants import Permission, Platform, Role
 
@@ -163,7 +163,7 @@ class AuditEntry(BaseModel):
     actor_id: uuid.UUID | None
     subject_id: uuid.UUID | None
     event: str
-    ip: str | None
+    ip: IPvAnyAddress | None
     email: str | None
     details: dict[str, object]
 
