@@ -1,0 +1,219 @@
+"""Shared plumbing of the web apps: who is signed in, role checks, pages, the app factory.
+
+A page asks for a role with ``Depends(require_role(...))``. An anonymous visitor,
+or one whose session has ended, is sent to the login screen with ``?next=``; a
+signed-in user of the wrong role gets a 403 page naming the role needed and a
+link to their own landing page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bizosaas.auth.constants import CookieNames, Role
+from bizosaas.auth.context import build_verifier
+from bizosaas.auth.principal import Principal
+from bizosaas.auth.tokens import TokenVerifier
+from bizosaas.core.app import ReadinessCheck, create_service_app
+from bizosaas.core.errors import Unauthorized
+from bizosaas.core.runtime import Runtime
+from bizosaas.core.settings import Settings
+from bizosaas.web.security import CSS, SecurityHeadersMiddleware, content_security_policy
+from bizosaas.web.settings import WebLinks, WebSettings
+
+ROLE_LABELS = {
+    Role.USER: "Client",
+    Role.TENANT_ADMIN: "Tenant administrator",
+    Role.SUPER_ADMIN: "Super administrator",
+}
+LANDING_NAMES = {
+    Role.USER: "client portal",
+    Role.TENANT_ADMIN: "admin dashboard",
+    Role.SUPER_ADMIN: "SQLAdmin",
+}
+
+templates = Environment(
+    loader=PackageLoader("bizosaas.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    auto_reload=False,
+)
+templates.globals["css"] = CSS
+
+
+def render(template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(templates.get_template(template).render(**context), status_code=status_code)
+
+
+@dataclass
+class WebContext:
+    """What every web app holds for its lifetime."""
+
+    settings: Settings
+    links: WebLinks
+    runtime: Runtime
+    verifier: TokenVerifier
+
+    @property
+    def cookies(self) -> CookieNames:
+        return CookieNames(self.settings.secure_cookies)
+
+    async def principal_of(self, request: Request) -> Principal | None:
+        """The verified caller, or ``None`` if anonymous or the session has ended."""
+        token = request.cookies.get(self.cookies.access)
+        if not token:
+            return None
+        try:
+            principal = await self.verifier.verify(token)
+        except Unauthorized:
+            return None
+        request.state.user_id = str(principal.user_id)
+        request.state.tenant_id = str(principal.tenant_id) if principal.tenant_id else None
+        return principal
+
+    def signout_token(self, request: Request) -> str:
+        """The session's CSRF token, which the sign-out form must carry."""
+        return request.cookies.get(self.cookies.csrf, "")
+
+    def send_to_login(self, request: Request) -> RedirectResponse:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(self.links.login_redirect(target), status_code=303)
+
+    def wrong_role_page(
+        self, request: Request, principal: Principal, allowed: Sequence[Role]
+    ) -> HTMLResponse:
+        needed = " or ".join(ROLE_LABELS[role].lower() for role in allowed)
+        return render(
+            "message.html",
+            status_code=403,
+            title="Not available to your role",
+            lines=[
+                f"This page is for the {needed} role.",
+                f"You are signed in as {principal.email} ({ROLE_LABELS[principal.role].lower()}).",
+            ],
+            link_href=self.links.landing[principal.role],
+            link_text=f"Go to your {LANDING_NAMES[principal.role]}",
+            links=self.links,
+            signout_token=self.signout_token(request),
+        )
+
+
+def web_of(request: Request) -> WebContext:
+    web: WebContext = request.app.state.web
+    return web
+
+
+class LoginRequired(Exception):
+    """Raised by a page guard; answered with a redirect to the login screen."""
+
+
+class WrongRole(Exception):
+    def __init__(self, principal: Principal, allowed: Sequence[Role]) -> None:
+        super().__init__(principal.role)
+        self.principal = principal
+        self.allowed = tuple(allowed)
+
+
+def require_role(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
+    async def guard(request: Request) -> Principal:
+        principal = await web_of(request).principal_of(request)
+        if principal is None:
+            raise LoginRequired()
+        if principal.role not in roles:
+            raise WrongRole(principal, roles)
+        return principal
+
+    return guard
+
+
+def greeting_page(
+    request: Request, principal: Principal, title: str, status_code: int = 200
+) -> HTMLResponse:
+    web = web_of(request)
+    return render(
+        "greeting.html",
+        status_code=status_code,
+        title=title,
+        principal=principal,
+        role_label=ROLE_LABELS[principal.role],
+        permissions=sorted(principal.permissions),
+        platforms=list(principal.allowed_platforms),
+        links=web.links,
+        signout_token=web.signout_token(request),
+    )
+
+
+ExtraLifespan = Callable[[FastAPI, WebContext], AbstractAsyncContextManager[None]]
+
+
+def create_web_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    settings: Settings,
+    web_settings: WebSettings | None = None,
+    routers: Sequence[APIRouter] = (),
+    database_url: str | None = None,
+    extra_lifespan: ExtraLifespan | None = None,
+    extra_readiness: Callable[[FastAPI], dict[str, ReadinessCheck]] | None = None,
+    allow_inline: bool = False,
+) -> FastAPI:
+    """A web app: the service skeleton plus the verifier, page errors and security headers."""
+    links = WebLinks.build(settings, web_settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.create(settings, database_url=database_url)
+        web = WebContext(settings, links, runtime, build_verifier(runtime))
+        app.state.runtime = runtime
+        app.state.web = web
+        try:
+            if extra_lifespan is None:
+                yield
+            else:
+                async with extra_lifespan(app, web):
+                    yield
+        finally:
+            await runtime.close()
+
+    def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
+        runtime: Runtime = app.state.runtime
+        checks: dict[str, ReadinessCheck] = {
+            "redis": runtime.ping_redis,
+            "vault": runtime.secrets.ping,
+        }
+        if runtime.db is not None:
+            checks["database"] = runtime.db.ping
+        return {**checks, **(extra_readiness(app) if extra_readiness else {})}
+
+    app = create_service_app(
+        service=service,
+        title=title,
+        description=description,
+        settings=settings,
+        routers=routers,
+        lifespan=lifespan,
+        readiness=readiness,
+    )
+    app.state.links = links
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        return web_of(request).send_to_login(request)
+
+    async def wrong_role(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, WrongRole)
+        return web_of(request).wrong_role_page(request, exc.principal, exc.allowed)
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(WrongRole, wrong_role)
+    app.add_middleware(
+        SecurityHeadersMiddleware, csp=content_security_policy(links, allow_inline=allow_inline)
+    )
+    return app

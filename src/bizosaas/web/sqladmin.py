@@ -1,0 +1,154 @@
+"""SQLAdmin (port 8005, ``/sqladmin``): the super admin's view of the auth database.
+
+A real :class:`sqladmin.Admin` over the auth tables. Only a verified access cookie
+of the ``super_admin`` role opens it: anonymous visitors go to the login screen,
+other roles get a 403 page. Its transactions run in platform scope, so RLS shows
+every tenant's rows — which is why nobody else may use it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqladmin import Admin
+from sqladmin.authentication import AuthenticationBackend
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
+
+from bizosaas.auth.constants import Role
+from bizosaas.core.settings import Settings, get_settings
+from bizosaas.web.common import WebContext, create_web_app, render, web_of
+from bizosaas.web.settings import WebLinks, WebSettings, origin_of
+from bizosaas.web.sqladmin_views import VIEWS, AuditLogBackend
+
+BASE_URL = "/sqladmin"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class PlatformScopedSession(Session):
+    """A session whose every transaction declares platform scope (sees all tenants)."""
+
+
+@event.listens_for(PlatformScopedSession, "after_begin")
+def _declare_platform_scope(
+    session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
+    connection.execute(text("SELECT set_config('app.scope', 'platform', true)"))
+
+
+class SuperAdminOnly(AuthenticationBackend):
+    """Accepts the platform's own session (the access cookie) of a super admin, nothing else."""
+
+    def __init__(self, links: WebLinks, secure: bool) -> None:
+        # SQLAdmin keeps only flash messages in its session cookie; identity is ours.
+        super().__init__(
+            secret_key=secrets.token_urlsafe(32),
+            session_cookie="bizosaas_sqladmin_flash",
+            path=BASE_URL,
+            same_site="strict",
+            https_only=secure,
+        )
+        self.links = links
+        self.web: WebContext | None = None
+
+    async def login(self, request: Request) -> Response:
+        return RedirectResponse(self.links.login_redirect(BASE_URL + "/"), status_code=303)
+
+    async def logout(self, request: Request) -> Response:
+        return RedirectResponse(BASE_URL + "/signout", status_code=303)
+
+    async def authenticate(self, request: Request) -> Response | bool:
+        assert self.web is not None, "SQLAdmin used before its lifespan started"
+        principal = await self.web.principal_of(request)
+        if principal is None:
+            return self.web.send_to_login(request)
+        if principal.role is not Role.SUPER_ADMIN:
+            return self.web.wrong_role_page(request, principal, (Role.SUPER_ADMIN,))
+        if request.method not in SAFE_METHODS and not _same_origin(request, self.links):
+            # SQLAdmin's forms carry no CSRF token; the Lax cookie and this check stand in.
+            return HTMLResponse("Cross-site request refused.", status_code=403)
+        return True
+
+    async def get_user_id(self, request: Request) -> Any:
+        return getattr(request.state, "user_id", None)
+
+
+def _same_origin(request: Request, links: WebLinks) -> bool:
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if not sent:
+        return False
+    own = {origin_of(str(request.base_url))}
+    if urlsplit(links.landing[Role.SUPER_ADMIN]).netloc:
+        own.add(origin_of(links.landing[Role.SUPER_ADMIN]))
+    return origin_of(sent) in own
+
+
+router = APIRouter(tags=["sqladmin"])
+
+
+@router.api_route(BASE_URL + "/login", methods=["GET", "POST"], include_in_schema=False)
+async def sqladmin_login(request: Request) -> RedirectResponse:
+    """SQLAdmin has no login of its own: the platform's single login screen is used."""
+    return RedirectResponse(web_of(request).links.login_redirect(BASE_URL + "/"), status_code=303)
+
+
+@router.get(BASE_URL + "/signout", response_class=HTMLResponse, include_in_schema=False)
+async def sqladmin_signout(request: Request) -> HTMLResponse:
+    """A sign-out button (POST with the session's CSRF token): a link cannot end a session."""
+    web = web_of(request)
+    return render(
+        "message.html",
+        title="Sign out",
+        lines=["Signing out ends your session on every BizOSaaS app."],
+        link_href=BASE_URL + "/",
+        link_text="Back to SQLAdmin",
+        links=web.links,
+        signout_token=web.signout_token(request),
+    )
+
+
+def create_app(settings: Settings | None = None, web: WebSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    links = WebLinks.build(settings, web)
+    # Bound to the runtime's engine when the app starts (the engine lives in the lifespan).
+    sessionmaker = async_sessionmaker(
+        class_=AsyncSession, sync_session_class=PlatformScopedSession, expire_on_commit=False
+    )
+    backend = SuperAdminOnly(links, settings.secure_cookies)
+
+    @asynccontextmanager
+    async def bind(app: FastAPI, web_context: WebContext) -> AsyncIterator[None]:
+        sessionmaker.configure(bind=web_context.runtime.database.engine)
+        backend.web = web_context
+        yield
+
+    app = create_web_app(
+        service="sqladmin",
+        title="BizOSaaS SQLAdmin",
+        description="Database administration for the super admin.",
+        settings=settings,
+        web_settings=web,
+        routers=[router],
+        database_url=settings.database_url,
+        extra_lifespan=bind,
+        allow_inline=True,
+    )
+    admin = Admin(
+        app,
+        session_maker=sessionmaker,
+        base_url=BASE_URL,
+        title="BizOSaaS SQLAdmin",
+        authentication_backend=backend,
+        audit_backend=AuditLogBackend(sessionmaker),
+    )
+    for view in VIEWS:
+        admin.add_view(view)
+    return app

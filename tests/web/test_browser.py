@@ -1,0 +1,253 @@
+"""The web apps in real headless Chromium, over real HTTP, as separate servers on localhost.
+
+Cookies on ``localhost`` are shared across ports, so the login screen, portal and
+admin dashboard on their own ports behave as they do behind one gateway origin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from bizosaas.auth.constants import Role
+from bizosaas.core.settings import Settings
+from bizosaas.web import admin, login, portal, sqladmin
+from bizosaas.web.settings import WebSettings
+from tests.factories import PASSWORD, create_tenant, create_user
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 375, "height": 740}
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="browser tests need Debian's /usr/bin/chromium"
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    login: str
+    portal: str
+    admin: str
+    sqladmin: str
+
+
+def _listening_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def _port(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+async def site(settings: Settings, auth_app: FastAPI) -> AsyncIterator[Site]:
+    sockets = {
+        name: _listening_socket() for name in ("auth", "login", "portal", "admin", "sqladmin")
+    }
+    ports = {name: _port(sock) for name, sock in sockets.items()}
+    base = {name: f"http://localhost:{port}" for name, port in ports.items()}
+    served = settings.model_copy(
+        update={
+            "public_url": base["login"],
+            "login_url": base["login"] + "/login",
+            "auth_url": f"http://127.0.0.1:{ports['auth']}",
+        }
+    )
+    web = WebSettings(
+        portal_url=base["portal"] + "/portal",
+        admin_url=base["admin"] + "/admin",
+        sqladmin_url=base["sqladmin"] + "/sqladmin/",
+    )
+    apps: dict[str, tuple[FastAPI, str]] = {
+        "auth": (auth_app, "off"),  # already started by its own fixture
+        "login": (login.create_app(served, web), "on"),
+        "portal": (portal.create_app(served, web), "on"),
+        "admin": (admin.create_app(served, web), "on"),
+        "sqladmin": (sqladmin.create_app(served, web), "on"),
+    }
+    servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
+    try:
+        for name, (app, lifespan) in apps.items():
+            config = uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False)
+            server = uvicorn.Server(config)
+            task = asyncio.create_task(server.serve(sockets=[sockets[name]]))
+            servers.append((server, task))
+            while not server.started:
+                assert not task.done(), f"the {name} server did not start"
+                await asyncio.sleep(0.02)
+        yield Site(
+            base["login"] + "/login",
+            web.portal_url or "",
+            web.admin_url or "",
+            web.sqladmin_url or "",
+        )
+    finally:
+        for server, _ in servers:
+            server.should_exit = True
+        await asyncio.gather(*(task for _, task in servers), return_exceptions=True)
+        for sock in sockets.values():
+            sock.close()
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    ctx = await browser.new_context(viewport=PHONE)
+    yield ctx
+    await ctx.close()
+
+
+@pytest.fixture
+def policy_violations(context: BrowserContext) -> list[str]:
+    """Console reports of anything the Content-Security-Policy blocked, on any page."""
+    seen: list[str] = []
+    context.on(
+        "console",
+        lambda message: (
+            seen.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return seen
+
+
+async def sign_in(page: Page, site: Site, email: str, password: str = PASSWORD) -> None:
+    await page.goto(site.login)
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_load_state()
+
+
+async def horizontal_overflow(page: Page) -> int:
+    width: int = await page.evaluate("document.documentElement.scrollWidth")
+    return width - PHONE["width"]
+
+
+async def test_a_user_signs_in_and_lands_on_the_portal(
+    site: Site, context: BrowserContext, auth_app: FastAPI
+):
+    user = await create_user(auth_app, await create_tenant(auth_app))
+    page = await context.new_page()
+    await sign_in(page, site, user.email)
+    assert page.url == site.portal
+    assert await page.get_by_role("heading", name="Client portal").is_visible()
+    assert await page.get_by_text(f"Hello, {user.email}").is_visible()
+    assert await horizontal_overflow(page) <= 0
+
+
+async def test_a_tenant_admin_lands_on_the_admin_dashboard(
+    site: Site, context: BrowserContext, auth_app: FastAPI
+):
+    boss = await create_user(auth_app, await create_tenant(auth_app), Role.TENANT_ADMIN)
+    page = await context.new_page()
+    await sign_in(page, site, boss.email)
+    assert page.url == site.admin
+    assert await page.get_by_role("heading", name="Admin dashboard").is_visible()
+
+
+async def test_an_anonymous_visit_returns_to_the_page_after_sign_in(
+    site: Site, context: BrowserContext, auth_app: FastAPI
+):
+    user = await create_user(auth_app, await create_tenant(auth_app))
+    page = await context.new_page()
+    await page.goto(site.portal)
+    assert page.url.startswith(site.login + "?next=")
+    await page.get_by_label("Email").fill(user.email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(site.portal)
+
+
+async def test_a_wrong_password_shows_an_inline_error(
+    site: Site, context: BrowserContext, auth_app: FastAPI
+):
+    user = await create_user(auth_app, await create_tenant(auth_app))
+    page = await context.new_page()
+    await sign_in(page, site, user.email, "Not-The-Password-42")
+    assert page.url.startswith(site.login)
+    alert = page.get_by_role("alert")
+    assert await alert.is_visible()
+    assert await alert.inner_text() == "Incorrect email or password."
+    assert await page.get_by_label("Email").input_value() == user.email
+    assert await horizontal_overflow(page) <= 0
+
+
+async def test_the_login_screen_fits_a_phone(
+    site: Site, context: BrowserContext, policy_violations: list[str], tmp_path: Path
+):
+    page = await context.new_page()
+    await page.goto(site.login)
+    assert await horizontal_overflow(page) <= 0
+    # The inline stylesheet is allowed by its hash: were it blocked, the button would be grey.
+    colour = await page.evaluate("getComputedStyle(document.querySelector('button')).color")
+    assert colour == "rgb(255, 255, 255)"
+    assert policy_violations == []
+    box = await page.get_by_role("button", name="Sign in").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert box["height"] >= 44  # a comfortable touch target
+    shot = tmp_path / "login-375.png"
+    await page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 0
+
+
+async def test_without_javascript_sign_in_and_sign_out_work(
+    site: Site, browser: Browser, auth_app: FastAPI
+):
+    user = await create_user(auth_app, await create_tenant(auth_app))
+    ctx = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+    try:
+        page = await ctx.new_page()
+        await sign_in(page, site, user.email)
+        assert page.url == site.portal
+        assert await page.get_by_text(f"Hello, {user.email}").is_visible()
+        await page.get_by_role("button", name="Sign out").click()
+        await page.wait_for_load_state()
+        assert page.url == site.login + "?logged_out=1"
+        assert await page.get_by_text("You have signed out.").is_visible()
+        await page.goto(site.portal)
+        assert page.url.startswith(site.login + "?next=")
+    finally:
+        await ctx.close()
+
+
+async def test_the_super_admin_lands_on_a_working_sqladmin(
+    site: Site, context: BrowserContext, policy_violations: list[str], auth_app: FastAPI
+):
+    root = await create_user(auth_app, None, Role.SUPER_ADMIN)
+    page = await context.new_page()
+    await sign_in(page, site, root.email)
+    assert page.url == site.sqladmin
+    await page.goto(site.sqladmin + f"user/list?search={root.email}")
+    assert await page.get_by_role("cell", name=root.email).is_visible()
+    # SQLAdmin's own scripts and styles run under its policy (the page is styled).
+    font = await page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert "Inter" in font or "apple-system" in font
+    assert policy_violations == []
