@@ -127,3 +127,37 @@ async def test_weak_passwords_are_refused(auth_app: FastAPI):
             json={"email": "strong@example.com", "password": long_and_fine[:-1]},
         )
         assert refused.status_code == 401
+
+
+async def test_throttles_count_the_real_visitor_behind_a_trusted_proxy(auth_app: FastAPI):
+    tenant = await create_tenant(auth_app)
+    user = await create_user(auth_app, tenant)
+    async with client_for(auth_app, ip="127.0.0.1") as login_screen:
+        for _ in range(6):
+            await login_screen.post(
+                "/api/v1/auth/login",
+                json={"email": user.email, "password": "Wrong-Guess-Password-1"},
+                headers={"X-Forwarded-For": "198.51.100.20"},
+            )
+        # The visitor is locked out; another visitor through the same proxy is not.
+        locked = await login_screen.post(
+            "/api/v1/auth/login",
+            json={"email": user.email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "198.51.100.20"},
+        )
+        other = await login_screen.post(
+            "/api/v1/auth/login",
+            json={"email": user.email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "198.51.100.21"},
+        )
+    assert locked.status_code == 429
+    assert other.status_code == 200
+    async with client_for(auth_app, ip="203.0.113.50") as outsider:
+        # An untrusted client cannot pick its IP by writing the header itself.
+        spoofed = await outsider.post(
+            "/api/v1/auth/login",
+            json={"email": user.email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "198.51.100.21"},
+        )
+    assert spoofed.status_code == 200
+    assert spoofed.json()["user"]["email"] == user.email

@@ -21,6 +21,7 @@ from bizosaas.auth.principal import Principal
 from bizosaas.auth.service import ClientInfo
 from bizosaas.core.database import Scope
 from bizosaas.core.errors import Forbidden, Unauthorized
+from bizosaas.core.net import client_ip
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
@@ -35,8 +36,10 @@ AuthDep = Annotated[AuthContext, Depends(get_auth)]
 
 
 def client_info(request: Request) -> ClientInfo:
+    peer = request.client.host if request.client else None
+    trusted = get_auth(request).runtime.settings.trusted_proxies
     return ClientInfo(
-        ip=request.client.host if request.client else None,
+        ip=client_ip(peer, request.headers.get("x-forwarded-for"), trusted),
         user_agent=request.headers.get("user-agent", "")[:512],
     )
 

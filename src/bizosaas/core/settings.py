@@ -66,6 +66,10 @@ class Settings(BaseSettings):
         description="The single login screen anonymous visitors are sent to (on the gateway).",
     )
     max_body_bytes: int = 1_048_576
+    trusted_proxies: tuple[str, ...] = Field(
+        default=("127.0.0.1/32", "::1/128"),
+        description="Peers whose X-Forwarded-For is believed (the gateway, the login screen).",
+    )
 
     # Tokens and sessions (the PRD: 30-minute access, 30-day refresh).
     jwt_issuer: str = "bizosaas-auth"

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bizosaas.auth.constants import Platform, Role
 from bizosaas.auth.cookies import clear_session_cookies
 from bizosaas.core.app import ReadinessCheck
+from bizosaas.core.net import client_ip
 from bizosaas.core.settings import Settings, get_settings
 from bizosaas.web.common import WebContext, create_web_app, render, web_of
 from bizosaas.web.settings import WebSettings, is_local_path
@@ -42,6 +43,15 @@ router = APIRouter(tags=["login"])
 
 def login_csrf_cookie(web: WebContext) -> str:
     return ("__Host-" if web.settings.secure_cookies else "") + "bizosaas_login_csrf"
+
+
+def _forwarded(request: Request) -> dict[str, str]:
+    """Tell auth who the visitor is, so its per-IP throttles count the visitor, not us."""
+    peer = request.client.host if request.client else None
+    settings = web_of(request).settings
+    visitor = client_ip(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+    user_agent = request.headers.get("user-agent", "")
+    return {"x-forwarded-for": visitor or "", "user-agent": user_agent} if visitor else {}
 
 
 def auth_client(request: Request) -> httpx.AsyncClient:
@@ -132,7 +142,9 @@ async def submit_login(request: Request) -> Response:
 
     body = {"email": email, "password": password, **({"platform": platform} if platform else {})}
     try:
-        answer = await auth_client(request).post("/api/v1/auth/login", json=body)
+        answer = await auth_client(request).post(
+            "/api/v1/auth/login", json=body, headers=_forwarded(request)
+        )
     except httpx.HTTPError:
         return login_form(request, kept, status_code=503, error=UNAVAILABLE)
     if answer.status_code != 200:
