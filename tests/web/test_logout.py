@@ -27,11 +27,15 @@ async def test_logout_ends_the_session_everywhere(
         notice = await client.get("/login?logged_out=1")
     assert "You have signed out." in notice.text
 
-    # The old access cookie, replayed, no longer opens anything.
+    # The old cookies, replayed, no longer open anything: renewal fails, back to sign-in.
     async with browser_for(portal_app, cookies) as replay:
         after = await replay.get("/portal")
     assert after.status_code == 303
-    assert after.headers["location"] == "/login?next=%2Fportal"
+    assert after.headers["location"] == "/login/refresh?next=%2Fportal"
+    async with browser_for(login_app, cookies) as replay:
+        renewal = await replay.get(after.headers["location"])
+    assert renewal.status_code == 303
+    assert renewal.headers["location"] == "/login?next=%2Fportal"
 
 
 async def test_logout_without_the_sessions_csrf_token_changes_nothing(
@@ -69,3 +73,25 @@ async def test_logout_of_an_anonymous_visitor_just_shows_the_form(login_app: Fas
         response = await client.post("/logout")
     assert response.status_code == 303
     assert response.headers["location"] == "/login?logged_out=1"
+
+
+async def test_an_expired_access_cookie_is_renewed_silently(
+    login_app: FastAPI, portal_app: FastAPI, auth_app: FastAPI
+):
+    user = await create_user(auth_app, await create_tenant(auth_app))
+    cookies = await session_cookies(auth_app, user.email)
+    del cookies["bizosaas_access"]  # the browser dropped it when it expired
+    async with browser_for(portal_app, cookies) as portal:
+        first = await portal.get("/portal")
+    assert first.headers["location"] == "/login/refresh?next=%2Fportal"
+    async with browser_for(login_app, cookies) as client:
+        renewed = await client.get(first.headers["location"])
+        assert renewed.status_code == 303
+        assert renewed.headers["location"] == "/portal"
+        fresh = client.cookies
+    assert fresh.get("bizosaas_access")
+    assert fresh.get("bizosaas_refresh") != cookies["bizosaas_refresh"]  # rotated
+    async with browser_for(portal_app, fresh) as portal:
+        page = await portal.get("/portal")
+    assert page.status_code == 200
+    assert user.email in page.text

@@ -83,6 +83,9 @@ class WebContext:
 
     def send_to_login(self, request: Request) -> RedirectResponse:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.cookies.get(self.cookies.refresh) and request.method in ("GET", "HEAD"):
+            # The access token expired but the session may live on: renew, then come back.
+            return RedirectResponse(self.links.refresh_redirect(target), status_code=303)
         return RedirectResponse(self.links.login_redirect(target), status_code=303)
 
     def wrong_role_page(

@@ -185,6 +185,38 @@ def login_error(answer: httpx.Response) -> tuple[int, str]:
     return 503, UNAVAILABLE
 
 
+@router.get("/login/refresh", response_class=HTMLResponse)
+async def renew(request: Request, next: str = "") -> Response:
+    """Renew an expired access cookie from the refresh cookie, then return to ``next``.
+
+    The refresh cookie is SameSite=Strict, so a cross-site link cannot trigger this;
+    without a live session the visitor simply lands on the login form.
+    """
+    web = web_of(request)
+    refresh = request.cookies.get(web.cookies.refresh)
+    next_path = next if is_local_path(next) else ""
+    fallback = RedirectResponse(web.links.login_redirect(next_path or "/"), status_code=303)
+    if not refresh:
+        return fallback
+    try:
+        answer = await auth_client(request).post(
+            "/api/v1/auth/refresh", json={"refresh_token": refresh}, headers=_forwarded(request)
+        )
+    except httpx.HTTPError:
+        return login_form(request, Entered("", "", next_path), status_code=503, error=UNAVAILABLE)
+    if answer.status_code != 200:
+        clear_session_cookies(fallback, web.settings)
+        return fallback
+    tokens = answer.json()
+    role = Role(tokens["user"]["role"])
+    response = RedirectResponse(
+        web.links.after_login(role, tokens["redirect_to"], next_path), status_code=303
+    )
+    for cookie in answer.headers.get_list("set-cookie"):
+        response.headers.append("set-cookie", cookie)
+    return response
+
+
 @router.post("/logout", response_class=HTMLResponse)
 async def logout(request: Request) -> Response:
     """End the session (the form carries the session's CSRF token), then show the login form."""

@@ -63,6 +63,11 @@ class WebLinks:
     def login_redirect(self, next_path: str) -> str:
         return f"{self.login}?{urlencode({'next': next_path})}"
 
+    def refresh_redirect(self, next_path: str) -> str:
+        """The login screen's renewal step: new tokens from the refresh cookie, then back."""
+        base = self.login.partition("?")[0]
+        return f"{base.rstrip('/')}/refresh?{urlencode({'next': next_path})}"
+
     def after_login(self, role: Role, redirect_to: str, next_path: str | None) -> str:
         """The landing page of the role, or the page the visitor asked for under it.
 
