@@ -20,4 +20,5 @@ from bizosaas.core.settings import Settings
 def create_app() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
-    return create_auth_app(settings)
+    app: FastAPI = create_auth_app(settings)
+    return app

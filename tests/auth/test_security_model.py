@@ -71,7 +71,8 @@ async def test_rotated_keys_keep_old_tokens_valid_and_sign_new_ones(auth_app: Fa
         ring = await KeyStore(auth.runtime.secrets).rotate(
             auth.runtime.settings.access_token_ttl_seconds
         )
-        auth.verifier.use_keyring(ring)
+        auth.signer.use(ring)
+        auth.verifier.use_keys(ring.keys)
         after = await login(client, user.email)
         new_kid = jwt.get_unverified_header(after["access_token"])["kid"]
         assert new_kid != old_kid and new_kid == ring.signing_kid

@@ -161,7 +161,7 @@ def _b64(data: str | bytes) -> str:
 
 
 async def _public_pem(auth_app: FastAPI) -> bytes:
-    ring = await auth_app.state.auth.verifier.keyring()
+    ring = await auth_app.state.auth.signer.ring()
     return ring.keys[ring.signing_kid].public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -190,7 +190,7 @@ async def test_alg_none_and_hs256_with_the_public_key_are_refused(auth_app: Fast
 async def test_expired_and_wrong_audience_tokens_are_refused(auth_app: FastAPI):
     tenant = await create_tenant(auth_app)
     user = await create_user(auth_app, tenant)
-    ring = await auth_app.state.auth.verifier.keyring()
+    ring = await auth_app.state.auth.signer.ring()
     async with client_for(auth_app) as client:
         tokens = await login(client, user.email)
         claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})

@@ -6,7 +6,7 @@ import base64
 import secrets
 from dataclasses import dataclass
 
-from bizosaas.auth.keys import KeyStore
+from bizosaas.auth.keys import KeyStore, Signer
 from bizosaas.auth.live_sessions import LiveSessionStore
 from bizosaas.auth.mail import Mailer
 from bizosaas.auth.throttle import LoginThrottle
@@ -17,9 +17,9 @@ TOKEN_SECRETS = "auth/token-secrets"
 
 
 def build_verifier(runtime: Runtime) -> TokenVerifier:
-    """The shared verification function, for any service or the gateway."""
+    """The shared verification function, for any service or the gateway (public keys only)."""
     return TokenVerifier(
-        KeyStore(runtime.secrets).load,
+        KeyStore(runtime.secrets).load_public,
         LiveSessionStore(runtime.redis, runtime.keys),
         issuer=runtime.settings.jwt_issuer,
         audience=runtime.settings.jwt_audience,
@@ -30,6 +30,7 @@ def build_verifier(runtime: Runtime) -> TokenVerifier:
 class AuthContext:
     runtime: Runtime
     key_store: KeyStore
+    signer: Signer
     verifier: TokenVerifier
     live_sessions: LiveSessionStore
     throttle: LoginThrottle
@@ -41,11 +42,14 @@ class AuthContext:
     async def start(cls, runtime: Runtime) -> AuthContext:
         token_secrets = await _token_secrets(runtime)
         key_store = KeyStore(runtime.secrets)
+        signer = Signer(key_store)
+        ring = await signer.ring()  # creates and publishes the first key on a new install
         verifier = build_verifier(runtime)
-        verifier.use_keyring(await key_store.load())
+        verifier.use_keys(ring.keys)
         return cls(
             runtime=runtime,
             key_store=key_store,
+            signer=signer,
             verifier=verifier,
             live_sessions=verifier.sessions,
             throttle=LoginThrottle(runtime.redis, runtime.keys, runtime.settings),

@@ -21,6 +21,7 @@ from bizosaas.auth.dependencies import (
     ScopedSession,
     get_auth,
 )
+from bizosaas.auth.keys import jwks_document
 from bizosaas.auth.management import ManagementService
 from bizosaas.auth.models import User
 from bizosaas.auth.schemas import (
@@ -338,4 +339,4 @@ well_known = APIRouter()
 @well_known.get("/.well-known/jwks.json", tags=["keys"])
 async def jwks(auth: AuthDep) -> dict[str, Any]:
     """Public keys that verify access tokens (EdDSA / Ed25519), by `kid`."""
-    return (await auth.verifier.keyring()).jwks()
+    return jwks_document(await auth.verifier.keys())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,8 @@ from bizosaas.core.errors import ServiceUnavailable
 from bizosaas.core.secrets import SecretStore
 
 ALGORITHM = "EdDSA"
-VAULT_NAME = "auth/jwt-signing-keys"
+VAULT_NAME = "auth/jwt-signing-keys"  # private: only the auth service reads it
+VAULT_PUBLIC_NAME = "auth/jwt-verification-keys"  # public halves: any service may read
 
 
 def _b64(data: bytes) -> str:
@@ -49,17 +51,25 @@ class VerificationKey:
         }
 
 
+VerificationKeys = Mapping[str, VerificationKey]
+
+
+def jwks_document(keys: VerificationKeys, now: float | None = None) -> dict[str, Any]:
+    moment = time.time() if now is None else now
+    return {"keys": [k.jwk() for k in keys.values() if k.retire_at is None or k.retire_at > moment]}
+
+
 @dataclass(frozen=True, slots=True)
 class KeyRing:
     signing_kid: str
     signing_key: Ed25519PrivateKey
     keys: dict[str, VerificationKey]
 
-    def jwks(self, now: float | None = None) -> dict[str, list[dict[str, str]]]:
-        moment = time.time() if now is None else now
+    def public_record(self) -> dict[str, Any]:
         return {
             "keys": [
-                k.jwk() for k in self.keys.values() if k.retire_at is None or k.retire_at > moment
+                {"kid": k.kid, "x": k.jwk()["x"], "retire_at": k.retire_at}
+                for k in self.keys.values()
             ]
         }
 
@@ -106,11 +116,28 @@ class KeyStore:
         self.secrets = secrets
 
     async def load(self) -> KeyRing:
+        """The private key set (auth service only); creates the first key on first use."""
+
         def first_key() -> dict[str, Any]:
             record = _new_key_record()
             return {"active_kid": record["kid"], "keys": [record]}
 
-        return _ring_from(await self.secrets.get_or_create(VAULT_NAME, first_key))
+        ring = _ring_from(await self.secrets.get_or_create(VAULT_NAME, first_key))
+        if await self.secrets.read(VAULT_PUBLIC_NAME) != ring.public_record():
+            await self.secrets.write(VAULT_PUBLIC_NAME, ring.public_record())
+        return ring
+
+    async def load_public(self) -> dict[str, VerificationKey]:
+        """The verification keys alone: what every other service and the gateway read."""
+        data = await self.secrets.read(VAULT_PUBLIC_NAME)
+        if data is None:
+            raise ServiceUnavailable("No token verification keys yet: is the auth service up?")
+        keys = {}
+        for record in data["keys"]:
+            raw = base64.urlsafe_b64decode(record["x"] + "==")
+            public = Ed25519PublicKey.from_public_bytes(raw)
+            keys[record["kid"]] = VerificationKey(record["kid"], public, record["retire_at"])
+        return keys
 
     async def rotate(self, token_lifetime_seconds: int) -> KeyRing:
         """Make a new signer; older keys verify until their last token has expired."""
@@ -130,5 +157,27 @@ class KeyStore:
                     kept.append(key)
             updated = {"active_kid": record["kid"], "keys": [*kept, record]}
             if await self.secrets.write(VAULT_NAME, updated, cas=version):
-                return _ring_from(updated)
+                ring = _ring_from(updated)
+                await self.secrets.write(VAULT_PUBLIC_NAME, ring.public_record())
+                return ring
         raise ServiceUnavailable("Could not rotate the signing key: Vault kept changing under us.")
+
+
+class Signer:
+    """The auth service's signing key set, reloaded now and then to follow rotations."""
+
+    def __init__(self, store: KeyStore, max_age_seconds: float = 60.0) -> None:
+        self.store = store
+        self.max_age = max_age_seconds
+        self._ring: KeyRing | None = None
+        self._loaded_at = 0.0
+
+    async def ring(self) -> KeyRing:
+        if self._ring is None or time.monotonic() - self._loaded_at > self.max_age:
+            self.use(await self.store.load())
+        assert self._ring is not None
+        return self._ring
+
+    def use(self, ring: KeyRing) -> None:
+        self._ring = ring
+        self._loaded_at = time.monotonic()

@@ -245,7 +245,7 @@ class SessionService:
     async def _token_pair(
         self, live: LiveSession, user: User, tenant: Tenant | None, refresh_token: str
     ) -> TokenPair:
-        ring = await self.auth.verifier.keyring()
+        ring = await self.auth.signer.ring()
         access, _ = issue_access_token(
             ring,
             live,

@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 
 from bizosaas.auth.constants import Role
-from bizosaas.auth.keys import ALGORITHM, KeyRing
+from bizosaas.auth.keys import ALGORITHM, KeyRing, VerificationKey, VerificationKeys
 from bizosaas.auth.live_sessions import LiveSession, LiveSessionStore
 from bizosaas.auth.principal import Principal
 from bizosaas.core.errors import Unauthorized
@@ -73,7 +73,7 @@ def issue_access_token(
 class TokenVerifier:
     def __init__(
         self,
-        load_keys: Callable[[], Awaitable[KeyRing]],
+        load_keys: Callable[[], Awaitable[VerificationKeys]],
         sessions: LiveSessionStore,
         *,
         issuer: str,
@@ -81,7 +81,7 @@ class TokenVerifier:
         leeway_seconds: int = 5,
     ) -> None:
         self._load_keys = load_keys
-        self._ring: KeyRing | None = None
+        self._keys: VerificationKeys | None = None
         self._last_refresh = 0.0
         self._lock = asyncio.Lock()
         self.sessions = sessions
@@ -89,20 +89,22 @@ class TokenVerifier:
         self.audience = audience
         self.leeway = leeway_seconds
 
-    async def keyring(self, *, refresh: bool = False) -> KeyRing:
-        if self._ring is None or refresh or time.monotonic() - self._last_refresh > KEY_MAX_AGE:
+    async def keys(self, *, refresh: bool = False) -> VerificationKeys:
+        """The public keys, reloaded now and then so a rotation elsewhere is picked up."""
+        stale = time.monotonic() - self._last_refresh > KEY_MAX_AGE
+        if self._keys is None or refresh or stale:
             async with self._lock:
                 if (
-                    self._ring is None
+                    self._keys is None
                     or time.monotonic() - self._last_refresh > KEY_REFRESH_INTERVAL
                 ):
-                    self._ring = await self._load_keys()
+                    self._keys = await self._load_keys()
                     self._last_refresh = time.monotonic()
-        assert self._ring is not None
-        return self._ring
+        assert self._keys is not None
+        return self._keys
 
-    def use_keyring(self, ring: KeyRing) -> None:
-        self._ring = ring
+    def use_keys(self, keys: VerificationKeys) -> None:
+        self._keys = keys
         self._last_refresh = time.monotonic()
 
     async def decode(self, token: str) -> dict[str, Any]:
@@ -114,10 +116,9 @@ class TokenVerifier:
         if header.get("alg") != ALGORITHM:
             raise Unauthorized("The access token's algorithm is not accepted.")
         kid = header.get("kid")
-        ring = await self.keyring()
-        key = ring.keys.get(kid) if isinstance(kid, str) else None
-        if key is None and isinstance(kid, str):
-            key = (await self.keyring(refresh=True)).keys.get(kid)
+        key: VerificationKey | None = None
+        if isinstance(kid, str):
+            key = (await self.keys()).get(kid) or (await self.keys(refresh=True)).get(kid)
         if key is None:
             raise Unauthorized("The access token was signed by an unknown key.")
         try:

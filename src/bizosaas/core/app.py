@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 
 from bizosaas import __version__
 from bizosaas.core.errors import install_error_handlers
@@ -46,7 +46,6 @@ def create_service_app(
         title=title,
         description=description,
         version=__version__,
-        default_response_class=ORJSONResponse,
         lifespan=_lifespan,
         openapi_tags=openapi_tags,
     )
@@ -64,7 +63,7 @@ def create_service_app(
         summary="Readiness: every component this service needs answers",
         responses={503: {"description": "A component is unreachable"}},
     )
-    async def ready() -> ORJSONResponse:
+    async def ready() -> JSONResponse:
         checks = readiness(app) if readiness else {}
         results: dict[str, str] = {}
         for name, check in checks.items():
@@ -74,7 +73,7 @@ def create_service_app(
             except Exception as exc:  # a readiness probe reports, never raises
                 results[name] = f"unreachable: {type(exc).__name__}"
         healthy = all(v == "ok" for v in results.values())
-        return ORJSONResponse(
+        return JSONResponse(
             {
                 "status": "ready" if healthy else "unavailable",
                 "service": service,

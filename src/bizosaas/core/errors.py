@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("bizosaas.errors")
@@ -86,32 +86,32 @@ def error_body(name: str, detail: object) -> dict[str, object]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> ORJSONResponse:
-        return ORJSONResponse(
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(
             error_body(exc.name, exc.detail), status_code=exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Echo where and why, never the submitted values (they may be passwords).
         problems = [
             {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type")}
             for err in exc.errors()
         ]
-        return ORJSONResponse(error_body("ValidationError", problems), status_code=422)
+        return JSONResponse(error_body("ValidationError", problems), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         name = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
-        return ORJSONResponse(
+        return JSONResponse(
             error_body(name, exc.detail),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"path": request.url.path})
-        return ORJSONResponse(
+        return JSONResponse(
             error_body("InternalError", "Something went wrong on our side."), status_code=500
         )
