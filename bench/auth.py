@@ -43,6 +43,7 @@ import aiohttp
 import orjson
 import psutil
 
+import bizosaas
 from bizosaas.auth.bootstrap import ensure_user
 from bizosaas.auth.constants import Role
 from bizosaas.auth.context import AuthContext
@@ -70,6 +71,7 @@ LOGIN_CLIENTS = 10
 REFRESH_CLIENTS = 50
 USERS_PER_LOGIN_CLIENT = 5
 REQUEST_TIMEOUT = 30.0
+RECOVERY_ATTEMPTS = 3
 MAX_REQUESTS_PER_CLIENT = 1_000_000  # the phase's time bound ends it long before
 VERIFY_TARGET_P99_MS = 1.0
 REFRESH_TARGET_P95_MS = 20.0
@@ -150,6 +152,7 @@ class Report:
     refresh: Sample
     memory_idle: Memory
     memory_loaded: Memory
+    service_log: str  # the tail of the service's own output, shown when requests failed
 
 
 # -- servers -----------------------------------------------------------------
@@ -530,8 +533,15 @@ class RefreshClient:
 
     async def recover(self) -> None:
         # A failed refresh may have used the token up (or ended the session): sign in anew.
-        if self.token is None:
-            self.token = await sign_in(self.http, self.email)
+        for attempt in range(RECOVERY_ATTEMPTS):
+            if self.token is not None:
+                return
+            try:
+                self.token = await sign_in(self.http, self.email)
+            except (Failure, aiohttp.ClientError, TimeoutError):
+                if attempt == RECOVERY_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.2)  # a connection the server closed after an error
 
 
 async def drive(
@@ -748,6 +758,7 @@ async def run_benchmark(options: Options, servers: Servers, root: Path) -> Repor
                 memory_loaded = service.memory()
         finally:
             service.stop()
+            service_log = service.log_file.read_text(errors="replace")[-4000:]
 
     header = [
         f"BizOSaaS auth benchmark: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
@@ -756,7 +767,7 @@ async def run_benchmark(options: Options, servers: Servers, root: Path) -> Repor
         f"{settings.database_pool_size}+{settings.database_pool_size} overflow",
         f"password hash: {_hash_parameters()}; client: aiohttp {aiohttp.__version__}, "
         f"keep-alive, {REFRESH_CLIENTS} connections",
-        f"servers: {servers.description}",
+        f"servers: {servers.description}; bizosaas from {Path(bizosaas.__file__).parent}",
     ]
     return Report(
         header,
@@ -769,6 +780,7 @@ async def run_benchmark(options: Options, servers: Servers, root: Path) -> Repor
         refresh,
         memory_idle,
         memory_loaded,
+        service_log,
     )
 
 
@@ -844,6 +856,8 @@ def render(report: Report) -> str:
         for sample in failed:
             for label, count in sample.failures.most_common():
                 lines.append(f"  {sample.name}: {count} x {label}")
+        if report.service_log.strip():
+            lines += ["", "last lines of the service's log:", report.service_log.rstrip()]
     return "\n".join(lines)
 
 

@@ -97,6 +97,8 @@ async def settings(servers: Servers) -> AsyncIterator[Settings]:
         vault_token=servers.vault_token,
         vault_path=f"bizosaas-test-{run}",
         log_json=False,
+        # These tests call services directly; tests/gateway turns the guard back on.
+        require_gateway=False,
     )
     await drop_database(servers.admin_url, database)
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bizosaas.auth.context import AuthContext
+from bizosaas.auth.context import AuthContext, publish_all_tenants
 from bizosaas.auth.endpoints import router, well_known
 from bizosaas.core.app import ReadinessCheck, create_service_app
 from bizosaas.core.runtime import Runtime
@@ -31,7 +31,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.create(settings, database_url=settings.database_url)
         app.state.runtime = runtime
-        app.state.auth = await AuthContext.start(runtime)
+        app.state.auth = auth = await AuthContext.start(runtime)
+        await publish_all_tenants(auth)
         try:
             yield
         finally:

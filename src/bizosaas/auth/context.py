@@ -6,12 +6,17 @@ import base64
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from bizosaas.auth.keys import KeyStore, Signer
 from bizosaas.auth.live_sessions import LiveSessionStore
 from bizosaas.auth.mail import Mailer
+from bizosaas.auth.models import Tenant
 from bizosaas.auth.throttle import LoginThrottle
 from bizosaas.auth.tokens import TokenVerifier
+from bizosaas.core.database import Scope
 from bizosaas.core.runtime import Runtime
+from bizosaas.core.tenants import TenantDirectory, TenantInfo
 
 TOKEN_SECRETS = "auth/token-secrets"
 
@@ -35,6 +40,7 @@ class AuthContext:
     live_sessions: LiveSessionStore
     throttle: LoginThrottle
     mailer: Mailer
+    tenants: TenantDirectory
     csrf_secret: bytes
     user_token_secret: str  # fastapi-users' verification and reset tokens
 
@@ -54,9 +60,24 @@ class AuthContext:
             live_sessions=verifier.sessions,
             throttle=LoginThrottle(runtime.redis, runtime.keys, runtime.settings),
             mailer=Mailer(runtime.settings),
+            tenants=TenantDirectory(runtime.redis, runtime.keys),
             csrf_secret=base64.urlsafe_b64decode(token_secrets["csrf"] + "=="),
             user_token_secret=token_secrets["user_tokens"],
         )
+
+
+def tenant_info(tenant: Tenant) -> TenantInfo:
+    return TenantInfo(tenant.id, tenant.slug, tenant.status, tenant.rate_limit_per_hour)
+
+
+async def publish_all_tenants(auth: AuthContext) -> int:
+    """Rebuild the tenant directory in Redis from PostgreSQL (it is only a cache)."""
+    count = 0
+    async with auth.runtime.database.transaction(Scope.platform_wide()) as db:
+        for tenant in (await db.execute(select(Tenant))).scalars():
+            await auth.tenants.publish(tenant_info(tenant))
+            count += 1
+    return count
 
 
 async def _token_secrets(runtime: Runtime) -> dict[str, str]:

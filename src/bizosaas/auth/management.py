@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.auth import repository
 from bizosaas.auth.constants import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role, TenantStatus
-from bizosaas.auth.context import AuthContext
+from bizosaas.auth.context import AuthContext, tenant_info
 from bizosaas.auth.models import Invitation, Tenant, User
 from bizosaas.auth.passwords import password_problem
 from bizosaas.auth.principal import Principal
@@ -67,6 +67,7 @@ class ManagementService:
             details={"slug": body.slug},
         )
         await db.flush()
+        await self.auth.tenants.publish(tenant_info(tenant))
         return tenant
 
     async def list_tenants(
@@ -118,6 +119,7 @@ class ManagementService:
                     db, "tenant_suspended", actor=caller, tenant_id=tenant.id, ip=ip
                 )
         await db.flush()
+        await self.auth.tenants.publish(tenant_info(tenant))
         return tenant
 
     # Users -----------------------------------------------------------------

@@ -7,7 +7,7 @@ components it depends on; ``/ready`` pings exactly those components.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -15,8 +15,10 @@ from fastapi.responses import JSONResponse
 
 from bizosaas import __version__
 from bizosaas.core.errors import install_error_handlers
+from bizosaas.core.gateway_proof import GatewayGuard, load_proof_secret
 from bizosaas.core.metrics import metrics_endpoint
 from bizosaas.core.middleware import RequestContextMiddleware
+from bizosaas.core.secrets import SecretStore
 from bizosaas.core.settings import Settings
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -36,11 +38,14 @@ def create_service_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if lifespan is None:
+        async with AsyncExitStack() as stack:
+            if lifespan is not None:
+                await stack.enter_async_context(lifespan(app))
+            if settings.require_gateway:
+                runtime = getattr(app.state, "runtime", None)
+                store = runtime.secrets if runtime is not None else _secret_store(settings)
+                app.state.gateway_secret = await load_proof_secret(store)
             yield
-        else:
-            async with lifespan(app):
-                yield
 
     app = FastAPI(
         title=title,
@@ -83,7 +88,17 @@ def create_service_app(
         )
 
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    if settings.require_gateway:
+        app.add_middleware(
+            GatewayGuard, secret_of=lambda: getattr(app.state, "gateway_secret", None)
+        )
     app.add_middleware(
         RequestContextMiddleware, service=service, max_body_bytes=settings.max_body_bytes
     )
     return app
+
+
+def _secret_store(settings: Settings) -> SecretStore:
+    return SecretStore(
+        settings.vault_addr, settings.vault_token, settings.vault_mount, settings.vault_path
+    )

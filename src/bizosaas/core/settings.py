@@ -66,6 +66,10 @@ class Settings(BaseSettings):
         description="The single login screen anonymous visitors are sent to (on the gateway).",
     )
     max_body_bytes: int = 1_048_576
+    require_gateway: bool = Field(
+        default=True,
+        description="Services refuse requests without the gateway's signature (probes excepted).",
+    )
     trusted_proxies: tuple[str, ...] = Field(
         default=("127.0.0.1/32", "::1/128"),
         description="Peers whose X-Forwarded-For is believed (the gateway, the login screen).",
