@@ -14,8 +14,9 @@ from bizosaas.core.database import Database, Scope
 from bizosaas.core.errors import AppError
 from bizosaas.core.secrets import SecretStore
 from bizosaas.core.settings import Settings
+from bizosaas.gateway.app import create_app as create_gateway
 from bizosaas.migrations.runner import upgrade
-from bizosaas.runner import Listener, PathDispatch, serve
+from bizosaas.runner import Listener, serve
 from bizosaas.services import SERVICES
 from bizosaas.stack import LocalStack
 
@@ -67,13 +68,16 @@ def run_platform(
         with console.status("Seeding the demo tenants…"):
             asyncio.run(seed(settings))
 
-    apps = {name: spec.create_app(settings) for name, spec in SERVICES.items()}
-    public = PathDispatch(
-        [(prefix, apps[name]) for name, spec in SERVICES.items() for prefix in spec.paths],
-        fallback=apps["unified-auth-ui"],
-    )
+    apps = {
+        name: spec.create_app(settings)
+        for name, spec in SERVICES.items()
+        if name != "brain-gateway"
+    }
+    # One process: the gateway calls each service's app directly, through the same
+    # route table and middleware it applies to remote upstreams.
+    gateway = create_gateway(settings, apps=apps)
     listeners = [Listener(name, app, ports[name]) for name, app in apps.items()]
-    listeners.append(Listener("public", public, public_port))
+    listeners.append(Listener("brain-gateway", gateway, public_port))
     _print_welcome(console, settings, public_port, ports, demo)
     asyncio.run(serve(listeners, host=host))
     console.print("[green]Stopped.[/green]")
@@ -88,6 +92,7 @@ def _print_welcome(
     urls.add_row("Client portal", f"{origin}/portal")
     urls.add_row("Admin dashboard", f"{origin}/admin")
     urls.add_row("SQLAdmin (super admin)", f"{origin}/sqladmin")
+    urls.add_row("Gateway health (every upstream)", f"{origin}/health")
     urls.add_row("Auth API docs", f"http://localhost:{ports['auth-service']}/docs")
     for name, port in ports.items():
         urls.add_row(f"{name} (direct)", f"http://localhost:{port}/health")

@@ -9,7 +9,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
 import uvicorn
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 
 class _Server(uvicorn.Server):
@@ -24,34 +24,6 @@ class Listener:
     name: str
     app: ASGIApp
     port: int
-
-
-class PathDispatch:
-    """The single public origin of a local run: path prefix → app.
-
-    Browsers need one origin (cookies, CSRF, relative redirects); the Brain Gateway
-    takes this role once it runs, with its middleware in front.
-    """
-
-    def __init__(self, routes: Sequence[tuple[str, ASGIApp]], fallback: ASGIApp) -> None:
-        self.routes = sorted(routes, key=lambda r: len(r[0]), reverse=True)
-        self.fallback = fallback
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
-            path: str = scope["path"]
-            for prefix, app in self.routes:
-                if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
-                    await app(scope, receive, send)
-                    return
-            await self.fallback(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            # The apps' own servers run their lifespans; this one has none of its own.
-            message = await receive()
-            while message["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-                message = await receive()
-            await send({"type": "lifespan.shutdown.complete"})
 
 
 async def serve(listeners: Sequence[Listener], host: str = "127.0.0.1") -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from bizosaas.core.settings import Settings
 
@@ -18,15 +18,16 @@ class ServiceSpec:
     paths: tuple[str, ...]  # path prefixes this service answers on the public origin
     needs_database: bool = False
 
-    def create_app(self, settings: Settings) -> FastAPI:
+    def create_app(self, settings: Settings) -> ASGIApp:
         module, function = self.factory.split(":")
-        app: FastAPI = getattr(importlib.import_module(module), function)(settings)
+        app: ASGIApp = getattr(importlib.import_module(module), function)(settings)
         return app
 
 
 SERVICES: dict[str, ServiceSpec] = {
     spec.name: spec
     for spec in (
+        ServiceSpec("brain-gateway", 8002, "bizosaas.gateway.app:create_app", ("/",)),
         ServiceSpec(
             "auth-service",
             8007,

@@ -68,16 +68,18 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
+                if not any(key == b"x-request-id" for key, _ in headers):
+                    headers.append((b"x-request-id", request_id.encode()))
+                    message = {**message, "headers": headers}
             await send(message)
 
         try:
             await self.app(scope, limited_receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
+            state = scope.get("state", {})
             route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = state.get("route") or getattr(route, "path", None) or "unmatched"
             HTTP_REQUESTS.labels(self.service, template, scope["method"], str(status)).inc()
             HTTP_LATENCY.labels(self.service, template).observe(elapsed)
             access_log.info(
@@ -88,8 +90,9 @@ class RequestContextMiddleware:
                 route=template,
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
-                tenant_id=scope.get("state", {}).get("tenant_id"),
-                user_id=scope.get("state", {}).get("user_id"),
+                tenant_id=state.get("tenant_id"),
+                user_id=state.get("user_id"),
+                upstream=state.get("upstream"),
             )
             request_id_var.reset(token)
 

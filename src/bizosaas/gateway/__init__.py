@@ -1,0 +1,1 @@
+"""The Brain Gateway: the one door every UI and API call goes through."""

@@ -1,0 +1,331 @@
+"""The Brain Gateway (port 8002): route table, per-route middleware, forwarding, health.
+
+A plain ASGI app on the hot path (no framework routing per request); the shared
+request middleware gives it request ids, the body limit, metrics and access logs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import orjson
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bizosaas.auth.constants import CookieNames
+from bizosaas.auth.context import build_verifier
+from bizosaas.core.errors import AppError, NotFound, ServiceUnavailable, error_body
+from bizosaas.core.gateway_proof import PROOF_HEADER, load_proof_secret, sign
+from bizosaas.core.logging import get_logger, request_id_var
+from bizosaas.core.metrics import metrics_endpoint
+from bizosaas.core.middleware import RequestContextMiddleware
+from bizosaas.core.net import client_ip
+from bizosaas.core.runtime import Runtime
+from bizosaas.core.settings import Settings
+from bizosaas.core.tenants import TenantDirectory
+from bizosaas.gateway import health
+from bizosaas.gateway.config import GatewayConfig, Route, load_config, upstream_env_name
+from bizosaas.gateway.paths import check_request_line
+from bizosaas.gateway.policies import (
+    Caller,
+    authenticate,
+    error_headers,
+    rate_limit,
+    tenant_context,
+)
+from bizosaas.gateway.proxy import (
+    CLIENT_MAY_NOT_SEND,
+    IDEMPOTENT,
+    UpstreamFailed,
+    forward_http,
+    forward_websocket,
+    has_body,
+    strip_hop_by_hop,
+)
+from bizosaas.gateway.ratelimit import RateLimiter
+from bizosaas.gateway.upstreams import Upstream, build_upstreams
+
+log = get_logger("bizosaas.gateway")
+UPSTREAM_LATENCY = Histogram(
+    "bizosaas_gateway_upstream_duration_seconds",
+    "Time from forwarding to the upstream's answer, by route and upstream.",
+    ["route", "upstream"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+UPSTREAM_ERRORS = Counter(
+    "bizosaas_gateway_upstream_errors_total",
+    "Upstream failures seen by the gateway (unreachable, timeout, circuit open).",
+    ["upstream", "kind"],
+)
+REJECTED = Counter(
+    "bizosaas_gateway_rejected_total",
+    "Requests the gateway answered itself, by reason (401, 403, 429, 4xx input).",
+    ["route", "status"],
+)
+LOCAL_PATHS = {"/health", "/ready", "/metrics"}
+
+
+class Gateway:
+    def __init__(
+        self,
+        settings: Settings,
+        config: GatewayConfig,
+        apps: Mapping[str, ASGIApp] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.upstreams: dict[str, Upstream] = build_upstreams(
+            config.upstreams, dict(apps or {}), config.circuit_failures, config.circuit_cooldown
+        )
+        self.cookies = CookieNames(settings.secure_cookies)
+        self.runtime: Runtime | None = None
+        self.session: aiohttp.ClientSession | None = None
+        self.secret = b""
+        self.started = False
+
+    async def startup(self) -> None:
+        self.runtime = runtime = Runtime.create(self.settings)
+        self.verifier = build_verifier(runtime)
+        self.tenants = TenantDirectory(runtime.redis, runtime.keys)
+        self.limiter = RateLimiter(runtime.redis, runtime.keys)
+        self.secret = await load_proof_secret(runtime.secrets)
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, limit_per_host=256, keepalive_timeout=30),
+            cookie_jar=aiohttp.DummyCookieJar(),  # a proxy never keeps anyone's cookies
+            auto_decompress=False,
+        )
+        self.started = True
+
+    async def shutdown(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        if self.runtime is not None:
+            await self.runtime.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        path = scope["path"]
+        if path in LOCAL_PATHS and scope["type"] == "http":
+            await self._local(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        try:
+            check_request_line(scope)
+            route = self.config.route_for(path)
+            if route is None:
+                raise NotFound("No route for this path.")
+            state["route"], state["upstream"] = route.prefix, route.upstream
+            await self._handle(route, scope, receive, send)
+        except AppError as exc:
+            REJECTED.labels(state.get("route", "unmatched"), str(exc.status_code)).inc()
+            await _send_error(scope, send, exc)
+
+    async def _handle(self, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope["headers"])
+        peer = scope["client"][0] if scope.get("client") else None
+        xff = headers.get(b"x-forwarded-for", b"").decode("latin-1") or None
+        caller = Caller(ip=client_ip(peer, xff, self.settings.trusted_proxies) or "unknown")
+        if route.authenticate:
+            caller.principal = await authenticate(self.verifier, headers, self.cookies)
+            scope["state"]["tenant_id"] = str(caller.principal.tenant_id or "") or None
+            scope["state"]["user_id"] = str(caller.principal.user_id)
+        if route.tenant_context and caller.principal is not None:
+            await tenant_context(self.tenants, caller.principal)
+        if route.rate_limited:
+            await rate_limit(
+                self.limiter, self.tenants, route, caller, self.config.rate_limit_per_hour
+            )
+        upstream = self.upstreams[route.upstream]
+        if not upstream.configured:
+            raise ServiceUnavailable(
+                f"The upstream {route.upstream!r} is not configured on this gateway "
+                f"(set {upstream_env_name(route.upstream)})."
+            )
+        outgoing = self._outgoing_headers(scope, caller, route)
+        extra = caller.rate.headers(caller.rate_period) if caller.rate else []
+        await self._forward(route, upstream, scope, receive, _with_headers(send, extra), outgoing)
+
+    def _outgoing_headers(
+        self, scope: Scope, caller: Caller, route: Route
+    ) -> list[tuple[bytes, bytes]]:
+        kept = [
+            (k, v)
+            for k, v in strip_hop_by_hop(list(scope["headers"]))
+            if k not in CLIENT_MAY_NOT_SEND
+        ]
+        host = dict(scope["headers"]).get(b"host", b"")
+        identity: dict[str, str] = {
+            "x-request-id": request_id_var.get() or "",
+            "x-forwarded-for": caller.ip,
+            "x-forwarded-proto": scope.get("scheme", "http"),
+            "x-forwarded-host": host.decode("latin-1"),
+        }
+        principal = caller.principal
+        if principal is not None and route.tenant_context:
+            identity.update(
+                {
+                    "x-tenant-id": str(principal.tenant_id or ""),
+                    "x-tenant-slug": principal.tenant_slug or "",
+                    "x-user-id": str(principal.user_id),
+                    "x-user-role": principal.role.value,
+                    "x-permissions": ",".join(sorted(principal.permissions)),
+                }
+            )
+        identity[PROOF_HEADER] = sign(
+            self.secret, scope.get("method", "GET"), scope["path"], identity
+        )
+        return kept + [(k.encode(), v.encode("latin-1")) for k, v in identity.items()]
+
+    async def _forward(
+        self,
+        route: Route,
+        upstream: Upstream,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: list[tuple[bytes, bytes]],
+    ) -> None:
+        started = time.perf_counter()
+        if upstream.app is not None:
+            inner = {**scope, "headers": headers, "state": {}}
+            await upstream.app(inner, receive, send)
+            UPSTREAM_LATENCY.labels(route.prefix, upstream.name).observe(
+                time.perf_counter() - started
+            )
+            return
+        assert self.session is not None
+        retryable = scope.get("method") in IDEMPOTENT and not has_body(scope)
+        attempts = 1 + (self.config.retries if retryable else 0)
+        last: UpstreamFailed | None = None
+        for _ in range(attempts):
+            target = upstream.pick()
+            if target is None:
+                UPSTREAM_ERRORS.labels(upstream.name, "circuit_open").inc()
+                raise ServiceUnavailable(
+                    f"The upstream {upstream.name!r} is failing; try again shortly.",
+                )
+            try:
+                if scope["type"] == "websocket":
+                    await forward_websocket(
+                        self.session, target, scope, receive, send, headers, route.connect_timeout
+                    )
+                    target.succeeded()
+                    return
+                status = await forward_http(
+                    self.session,
+                    target,
+                    scope,
+                    receive,
+                    send,
+                    headers,
+                    route.connect_timeout,
+                    route.read_timeout,
+                )
+            except UpstreamFailed as exc:
+                target.failed(time.monotonic())
+                UPSTREAM_ERRORS.labels(upstream.name, "timeout" if exc.timeout else "error").inc()
+                last = exc
+                continue
+            if status in (502, 503, 504):
+                target.failed(time.monotonic())
+            else:
+                target.succeeded()
+            UPSTREAM_LATENCY.labels(route.prefix, upstream.name).observe(
+                time.perf_counter() - started
+            )
+            return
+        assert last is not None
+        log.warning("upstream failed", upstream=upstream.name, reason=str(last))
+        raise UpstreamError(
+            f"The upstream {upstream.name!r} did not answer ({last}).",
+            504 if last.timeout else 502,
+        )
+
+    async def _local(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from starlette.requests import Request
+
+        if scope["path"] == "/metrics":
+            response = await metrics_endpoint(Request(scope))
+            await response(scope, receive, send)
+            return
+        if scope["path"] == "/health":
+            body, status = await health.report(self), 200
+        else:
+            body = health.readiness(self)
+            status = 200 if body["status"] != "unavailable" else 503
+        await _send_json(send, status, body)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:  # report, so the server refuses to start
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+class UpstreamError(AppError):
+    status_code = 502
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    if not extra:
+        return send
+
+    async def sender(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sender
+
+
+async def _send_json(
+    send: Send, status: int, body: object, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    payload = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _send_error(scope: Scope, send: Send, exc: AppError) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008 if exc.status_code < 500 else 1011})
+        return
+    await _send_json(send, exc.status_code, error_body(exc.name, exc.detail), error_headers(exc))
+
+
+def create_app(
+    settings: Settings,
+    apps: Mapping[str, ASGIApp] | None = None,
+    config: GatewayConfig | None = None,
+) -> ASGIApp:
+    """The gateway; ``apps`` mounts services in-process by upstream name (one-process mode)."""
+    gateway = Gateway(settings, config or load_config(), apps)
+    app = RequestContextMiddleware(
+        gateway, service="brain-gateway", max_body_bytes=settings.max_body_bytes
+    )
+    app.gateway = gateway  # type: ignore[attr-defined]
+    return app
