@@ -202,13 +202,19 @@ class Gateway:
         retryable = scope.get("method") in IDEMPOTENT and not has_body(scope)
         attempts = 1 + (self.config.retries if retryable else 0)
         last: UpstreamFailed | None = None
+        tried: set[str] = set()
         for _ in range(attempts):
             target = upstream.pick()
+            if target is not None and target.url in tried:
+                break  # retry on another target only: the same one just failed
             if target is None:
+                if last is not None:
+                    break
                 UPSTREAM_ERRORS.labels(upstream.name, "circuit_open").inc()
                 raise ServiceUnavailable(
                     f"The upstream {upstream.name!r} is failing; try again shortly.",
                 )
+            tried.add(target.url)
             try:
                 if scope["type"] == "websocket":
                     await forward_websocket(
