@@ -91,10 +91,12 @@ class UvicornServer:
     def wait_ready(self, path: str, within: float = 60.0) -> None:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline and self.proc is not None and self.proc.poll() is None:
-            with contextlib.suppress(urllib.error.URLError, OSError):
-                with urllib.request.urlopen(self.url + path, timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
+            with (
+                contextlib.suppress(urllib.error.URLError, OSError),
+                urllib.request.urlopen(self.url + path, timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return
             time.sleep(0.1)
         tail = self.log_file.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{self.name} did not become ready on {self.url}{path}:\n{tail}")
@@ -126,12 +128,12 @@ class LoadGenerator:
             )
         self._expect("ready")
 
-    def _stdout(self) -> tuple[IO[bytes], IO[bytes]]:
+    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
         assert self.proc is not None and self.proc.stdin and self.proc.stdout
         return self.proc.stdin, self.proc.stdout
 
     def _expect(self, event: str) -> dict[str, Any]:
-        _, stdout = self._stdout()
+        _, stdout = self._pipes()
         line = stdout.readline()
         if not line:
             tail = self.log_file.read_text(errors="replace")[-3000:]
@@ -143,7 +145,7 @@ class LoadGenerator:
 
     def run(self, spec: dict[str, Any], measuring: Callable[[], None]) -> dict[str, Any]:
         """One phase; ``measuring`` is called when the warm-up is over."""
-        stdin, _ = self._stdout()
+        stdin, _ = self._pipes()
         stdin.write(orjson.dumps(spec) + b"\n")
         stdin.flush()
         self._expect("measuring")

@@ -168,7 +168,7 @@ async def create_identity(settings: Settings) -> str:
         )
     finally:
         await runtime.close()
-    return token
+    return str(token)
 
 
 async def forget_run(settings: Settings) -> None:

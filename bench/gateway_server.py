@@ -40,4 +40,5 @@ def create_gateway() -> ASGIApp:
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
-    return create_app(settings, config=load_config(Path(os.environ[ROUTES_VARIABLE])))
+    app: ASGIApp = create_app(settings, config=load_config(Path(os.environ[ROUTES_VARIABLE])))
+    return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,11 @@ async def serve(listeners: Sequence[Listener], host: str = "127.0.0.1") -> None:
         )
         for listener in listeners
     ]
+    # Everything built at start-up lives for the whole run: keep it out of the collector's
+    # way, and collect the young generation less often (full collections were the p99 tail).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     loop = asyncio.get_running_loop()
 
     def stop() -> None:

@@ -226,3 +226,34 @@ async def test_jwks_publishes_the_signing_key(auth_app: FastAPI):
     public = jwt.PyJWK(key).key
     claims = jwt.decode(tokens["access_token"], public, algorithms=["EdDSA"], audience="bizosaas")
     assert claims["sub"] == str(user.id)
+
+
+async def test_many_sessions_refresh_at_once_without_exhausting_the_pool(auth_app: FastAPI):
+    # More concurrent refreshes than database connections: each must finish on its own
+    # connection, never hold one while waiting for another.
+    tenant = await create_tenant(auth_app)
+    user = await create_user(auth_app, tenant)
+    pool = auth_app.state.runtime.settings.database_pool_size
+    async with client_for(auth_app) as client:
+        sessions = await asyncio.gather(*(login(client, user.email) for _ in range(pool + 5)))
+        results = await asyncio.wait_for(
+            asyncio.gather(
+                *(
+                    client.post("/api/v1/auth/refresh", json={"refresh_token": s["refresh_token"]})
+                    for s in sessions
+                )
+            ),
+            timeout=20,
+        )
+    assert [r.status_code for r in results] == [200] * len(sessions)
+
+
+async def test_a_cached_signature_check_never_outlives_the_session(auth_app: FastAPI):
+    tenant = await create_tenant(auth_app)
+    user = await create_user(auth_app, tenant)
+    async with client_for(auth_app) as client:
+        tokens = await login(client, user.email)
+        for _ in range(3):  # warm the verified-token cache
+            assert (await client.get("/api/v1/auth/me", headers=bearer(tokens))).status_code == 200
+        await client.post("/api/v1/auth/logout", headers=bearer(tokens))
+        assert (await client.get("/api/v1/auth/me", headers=bearer(tokens))).status_code == 401

@@ -27,15 +27,20 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 
 
+async def _auth_of(request: Request) -> AuthContext:
+    return get_auth(request)
+
+
 def get_auth(request: Request) -> AuthContext:
     auth: AuthContext = request.app.state.auth
     return auth
 
 
-AuthDep = Annotated[AuthContext, Depends(get_auth)]
+# Async dependencies run on the event loop; plain ones would cost a thread hand-off each.
+AuthDep = Annotated[AuthContext, Depends(_auth_of)]
 
 
-def client_info(request: Request) -> ClientInfo:
+async def client_info(request: Request) -> ClientInfo:
     peer = request.client.host if request.client else None
     trusted = get_auth(request).runtime.settings.trusted_proxies
     return ClientInfo(

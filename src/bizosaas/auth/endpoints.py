@@ -110,7 +110,6 @@ async def login(
 async def refresh(
     request: Request,
     response: Response,
-    db: PlatformSession,
     auth: AuthDep,
     client: ClientDep,
     body: RefreshRequest | None = None,

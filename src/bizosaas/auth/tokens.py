@@ -31,6 +31,7 @@ EMPTY_GAMIFICATION: dict[str, Any] = {
     "portfolio_id": None,
 }
 KEY_REFRESH_INTERVAL = 30.0  # at most one key reload per interval for unknown kids
+VERIFIED_CACHE_SIZE = 10_000  # tokens whose signature was checked, per process
 KEY_MAX_AGE = 60.0  # reload at least this often, so a rotation elsewhere is picked up
 
 
@@ -82,6 +83,7 @@ class TokenVerifier:
     ) -> None:
         self._load_keys = load_keys
         self._keys: VerificationKeys | None = None
+        self._verified: dict[str, dict[str, Any]] = {}
         self._last_refresh = 0.0
         self._lock = asyncio.Lock()
         self.sessions = sessions
@@ -108,7 +110,22 @@ class TokenVerifier:
         self._last_refresh = time.monotonic()
 
     async def decode(self, token: str) -> dict[str, Any]:
-        """Check signature and registered claims; no session lookup."""
+        """Check signature and registered claims; no session lookup.
+
+        A token whose signature was already checked is remembered until it expires:
+        the signature cannot change, and the session (revocation, role changes) is
+        still checked on every request by :meth:`verify`.
+        """
+        cached = self._verified.get(token)
+        if cached is not None and cached["exp"] + self.leeway > time.time():
+            return cached
+        claims = await self._decode(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.pop(next(iter(self._verified)))  # oldest first
+        self._verified[token] = claims
+        return claims
+
+    async def _decode(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

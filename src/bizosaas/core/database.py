@@ -91,7 +91,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(
             to_async_url(url),
             pool_size=pool_size,
-            max_overflow=pool_size,
+            # No overflow: connections opened and closed under load cost more than waiting.
+            max_overflow=0,
             pool_recycle=1800,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
         default=None,
         description="Owner role that runs migrations; defaults to database_url.",
     )
-    database_pool_size: int = 10
+    database_pool_size: int = 20
     redis_url: str = Field(
         default="redis://127.0.0.1:56379/0",
         validation_alias=AliasChoices("REDIS_URL", "BIZOSAAS_REDIS_URL"),
