@@ -47,6 +47,7 @@ from bizosaas.gateway.proxy import (
 )
 from bizosaas.gateway.ratelimit import RateLimiter
 from bizosaas.gateway.upstreams import Upstream, build_upstreams
+from bizosaas.runner import tune_gc
 
 log = get_logger("bizosaas.gateway")
 UPSTREAM_LATENCY = Histogram(
@@ -98,6 +99,7 @@ class Gateway:
             auto_decompress=False,
         )
         self.started = True
+        tune_gc()  # also when run by a plain ASGI server rather than `bizosaas`
 
     async def shutdown(self) -> None:
         if self.session is not None:
