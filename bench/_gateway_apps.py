@@ -15,6 +15,8 @@ from typing import Any
 import aiohttp
 from starlette.types import Receive, Scope, Send
 
+from bizosaas.gateway import proxy
+
 BODY = b'{"status":"ok","service":"trivial-upstream","items":[1,2,3]}'
 RESPONSE_START: dict[str, Any] = {
     "type": "http.response.start",
@@ -25,20 +27,7 @@ RESPONSE_START: dict[str, Any] = {
     ],
 }
 RESPONSE_BODY: dict[str, Any] = {"type": "http.response.body", "body": BODY}
-HOP_BY_HOP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"proxy-authenticate",
-        b"proxy-authorization",
-        b"te",
-        b"trailer",
-        b"transfer-encoding",
-        b"upgrade",
-        b"host",
-    }
-)
+HOP_BY_HOP = proxy.HOP_BY_HOP | {b"host"}  # the bare proxy lets aiohttp set Host
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
