@@ -87,10 +87,22 @@ async def settings(servers: Servers) -> AsyncIterator[Settings]:
     owner_url = with_credentials(servers.admin_url, owner, owner_password, database)
     app_url = with_credentials(servers.admin_url, app_role, app_password, database)
     await asyncio.to_thread(upgrade, "bizosaas", owner_url)
+    gamification = f"gamification_test_{run}"
+    await provision_database(
+        servers.admin_url, gamification, owner, owner_password, app_role, app_password
+    )
+    gamification_owner_url = with_credentials(
+        servers.admin_url, owner, owner_password, gamification
+    )
+    await asyncio.to_thread(upgrade, "gamification", gamification_owner_url)
     yield Settings(
         environment="test",
         database_url=app_url,
         migration_database_url=owner_url,
+        gamification_database_url=with_credentials(
+            servers.admin_url, app_role, app_password, gamification
+        ),
+        gamification_migration_database_url=gamification_owner_url,
         redis_url=servers.redis_url,
         redis_prefix=f"bizosaas-test-{run}",
         vault_addr=servers.vault_addr,
@@ -101,11 +113,22 @@ async def settings(servers: Servers) -> AsyncIterator[Settings]:
         require_gateway=False,
     )
     await drop_database(servers.admin_url, database)
+    await drop_database(servers.admin_url, gamification)
 
 
 @pytest.fixture(scope="session")
 async def auth_app(settings: Settings) -> AsyncIterator[FastAPI]:
     from bizosaas.auth.app import create_app
+
+    app = create_app(settings)
+    async with LifespanManager(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def gamification_app(settings: Settings, auth_app: FastAPI) -> AsyncIterator[FastAPI]:
+    """The gamification service with its event processor running, as in production."""
+    from bizosaas.gamification.app import create_app
 
     app = create_app(settings)
     async with LifespanManager(app):

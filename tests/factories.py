@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from bizosaas.auth.bootstrap import ensure_user
 from bizosaas.auth.constants import Role
+from bizosaas.auth.context import member_info
 from bizosaas.auth.models import Tenant, User
 from bizosaas.core.database import Database, Scope
 
@@ -50,6 +51,8 @@ async def create_user(
         user, _ = await ensure_user(db, email, password, role, tenant, full_name="Test Person")
         for key, value in overrides.items():
             setattr(user, key, value)
+    # As the auth service does on every user change: other services learn of the member.
+    await app.state.auth.members.publish(member_info(user))
     return user
 
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from bizosaas.core.logging import configure_logging
 from bizosaas.core.settings import Settings
-from bizosaas.migrations.runner import upgrade
+from bizosaas.migrations.runner import DATABASES, upgrade_all
 from bizosaas.platform import DEFAULT_DATA_DIR, platform_settings
 from bizosaas.services import SERVICES
 
@@ -43,7 +43,7 @@ def _status(message: str) -> None:
 
 def migrate_all(settings: Settings) -> None:
     with console.status("Running database migrations…"):
-        upgrade("bizosaas", settings.owner_database_url)
+        upgrade_all(settings)
 
 
 @app.command()
@@ -57,6 +57,7 @@ def up(
     portal_port: Annotated[int, typer.Option()] = SERVICES["client-portal"].port,
     admin_port: Annotated[int, typer.Option()] = SERVICES["admin-dashboard"].port,
     sqladmin_port: Annotated[int, typer.Option()] = SERVICES["sqladmin"].port,
+    gamification_port: Annotated[int, typer.Option()] = SERVICES["gamification-service"].port,
 ) -> None:
     """Start the whole platform: local PostgreSQL, Valkey, OpenBao and Temporal (unless the
     environment names servers), migrations, the demo tenants and every service. Ctrl-C stops
@@ -69,6 +70,7 @@ def up(
         "client-portal": portal_port,
         "admin-dashboard": admin_port,
         "sqladmin": sqladmin_port,
+        "gamification-service": gamification_port,
     }
     with platform_settings(
         data_dir,
@@ -112,7 +114,7 @@ def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
     """Bring every service database to the newest schema (safe while the platform runs)."""
     with platform_settings(data_dir, progress=_status) as (settings, stack):
         if stack is not None:
-            asyncio.run(stack.provision(["bizosaas"]))
+            asyncio.run(stack.provision(list(DATABASES)))
         migrate_all(settings)
     console.print("[green]Databases are up to date.[/green]")
 

@@ -15,7 +15,7 @@ from bizosaas.core.errors import AppError
 from bizosaas.core.secrets import SecretStore
 from bizosaas.core.settings import Settings
 from bizosaas.gateway.app import create_app as create_gateway
-from bizosaas.migrations.runner import upgrade
+from bizosaas.migrations.runner import DATABASES, upgrade_all
 from bizosaas.runner import Listener, serve
 from bizosaas.services import SERVICES
 from bizosaas.stack import LocalStack
@@ -61,9 +61,9 @@ def run_platform(
 ) -> None:
     if stack is not None:
         with console.status("Creating databases and roles…"):
-            asyncio.run(stack.provision(["bizosaas"]))
+            asyncio.run(stack.provision(list(DATABASES)))
     with console.status("Running database migrations…"):
-        upgrade("bizosaas", settings.owner_database_url)
+        upgrade_all(settings)
     if demo:
         with console.status("Seeding the demo tenants…"):
             asyncio.run(seed(settings))

@@ -49,6 +49,8 @@ def platform_settings(
         settings = Settings(
             database_url=stack.database_url("bizosaas"),
             migration_database_url=stack.database_url("bizosaas", role="owner"),
+            gamification_database_url=stack.database_url("gamification"),
+            gamification_migration_database_url=stack.database_url("gamification", role="owner"),
             redis_url=urls.redis_url,
             vault_addr=urls.vault_addr,
             vault_token=urls.vault_token,

@@ -35,6 +35,13 @@ SERVICES: dict[str, ServiceSpec] = {
             ("/api/v1/auth", "/.well-known"),
             needs_database=True,
         ),
+        ServiceSpec(
+            "gamification-service",
+            8010,
+            "bizosaas.gamification.app:create_app",
+            ("/api/v1/gamification",),
+            needs_database=True,
+        ),
         ServiceSpec("unified-auth-ui", 3002, "bizosaas.web.login:create_app", ("/login",)),
         ServiceSpec("client-portal", 3001, "bizosaas.web.portal:create_app", ("/portal",)),
         ServiceSpec("admin-dashboard", 3009, "bizosaas.web.admin:create_app", ("/admin",)),

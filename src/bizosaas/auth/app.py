@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bizosaas.auth.context import AuthContext, publish_all_tenants
+from bizosaas.auth.context import AuthContext, publish_all_members, publish_all_tenants
 from bizosaas.auth.endpoints import router, well_known
 from bizosaas.core.app import ReadinessCheck, create_service_app
 from bizosaas.core.runtime import Runtime
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime = runtime
         app.state.auth = auth = await AuthContext.start(runtime)
         await publish_all_tenants(auth)
+        await publish_all_members(auth)
         try:
             yield
         finally:

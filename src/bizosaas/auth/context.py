@@ -11,10 +11,11 @@ from sqlalchemy import select
 from bizosaas.auth.keys import KeyStore, Signer
 from bizosaas.auth.live_sessions import LiveSessionStore
 from bizosaas.auth.mail import Mailer
-from bizosaas.auth.models import Tenant
+from bizosaas.auth.models import Tenant, User
 from bizosaas.auth.throttle import LoginThrottle
 from bizosaas.auth.tokens import TokenVerifier
 from bizosaas.core.database import Scope
+from bizosaas.core.members import ClaimsSnapshot, MemberDirectory, MemberInfo
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.tenants import TenantDirectory, TenantInfo
 
@@ -41,6 +42,8 @@ class AuthContext:
     throttle: LoginThrottle
     mailer: Mailer
     tenants: TenantDirectory
+    members: MemberDirectory
+    claims: ClaimsSnapshot
     csrf_secret: bytes
     user_token_secret: str  # fastapi-users' verification and reset tokens
 
@@ -61,6 +64,8 @@ class AuthContext:
             throttle=LoginThrottle(runtime.redis, runtime.keys, runtime.settings),
             mailer=Mailer(runtime.settings),
             tenants=TenantDirectory(runtime.redis, runtime.keys),
+            members=MemberDirectory(runtime.redis, runtime.keys),
+            claims=ClaimsSnapshot(runtime.redis, runtime.keys),
             csrf_secret=base64.urlsafe_b64decode(token_secrets["csrf"] + "=="),
             user_token_secret=token_secrets["user_tokens"],
         )
@@ -77,6 +82,23 @@ async def publish_all_tenants(auth: AuthContext) -> int:
         for tenant in (await db.execute(select(Tenant))).scalars():
             await auth.tenants.publish(tenant_info(tenant))
             count += 1
+    return count
+
+
+def member_info(user: User) -> MemberInfo:
+    return MemberInfo(user.id, user.tenant_id, user.full_name, user.is_active)
+
+
+async def publish_all_members(auth: AuthContext, chunk: int = 1000) -> int:
+    """Rebuild the member directory in Redis from PostgreSQL (other services read it)."""
+    count = 0
+    async with auth.runtime.database.transaction(Scope.platform_wide()) as db:
+        result = await db.stream_scalars(
+            select(User).where(User.tenant_id.is_not(None)).execution_options(yield_per=chunk)
+        )
+        async for users in result.partitions(chunk):
+            await auth.members.publish(*(member_info(u) for u in users))
+            count += len(users)
     return count
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.auth import repository
 from bizosaas.auth.constants import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role, TenantStatus
-from bizosaas.auth.context import AuthContext, tenant_info
+from bizosaas.auth.context import AuthContext, member_info, tenant_info
 from bizosaas.auth.models import Invitation, Tenant, User
 from bizosaas.auth.passwords import password_problem
 from bizosaas.auth.principal import Principal
@@ -204,6 +204,7 @@ class ManagementService:
         link = None
         if body.password is None:
             link = await self._invite(db, user, caller)
+        await self.auth.members.publish(member_info(user))
         return user, link
 
     async def _invite(self, db: AsyncSession, user: User, caller: Principal) -> str:
@@ -256,6 +257,7 @@ class ManagementService:
             email=user.email,
         )
         await db.flush()
+        await self.auth.members.publish(member_info(user))
         return user
 
     async def update_user(
@@ -313,6 +315,7 @@ class ManagementService:
                 ip=ip,
             )
         await db.flush()
+        await self.auth.members.publish(member_info(user))
         return user
 
     async def disable_user(

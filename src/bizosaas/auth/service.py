@@ -252,6 +252,7 @@ class SessionService:
             issuer=self.settings.jwt_issuer,
             audience=self.settings.jwt_audience,
             lifetime_seconds=self.settings.access_token_ttl_seconds,
+            gamification=await self.auth.claims.read(user.id) if user.tenant_id else None,
         )
         return TokenPair(
             access_token=access,

@@ -16,7 +16,7 @@ from fastapi_users_db_sqlalchemy import SQLAlchemyUserDatabase
 
 from bizosaas.auth import repository
 from bizosaas.auth.constants import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role, TenantStatus
-from bizosaas.auth.context import AuthContext
+from bizosaas.auth.context import AuthContext, member_info
 from bizosaas.auth.models import User
 from bizosaas.auth.passwords import password_problem
 from bizosaas.auth.schemas import UserRegister
@@ -104,6 +104,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         return user
 
     async def on_after_register(self, user: User, request: Request | None = None) -> None:
+        await self.auth.members.publish(member_info(user))
         await self.request_verify(user, request)
 
     async def on_after_request_verify(

@@ -37,6 +37,17 @@ class Settings(BaseSettings):
         description="Owner role that runs migrations; defaults to database_url.",
     )
     database_pool_size: int = 20
+    gamification_database_url: str = Field(
+        default="postgresql+asyncpg://bizosaas_app@127.0.0.1:55432/gamification",
+        validation_alias=AliasChoices(
+            "GAMIFICATION_DATABASE_URL", "BIZOSAAS_GAMIFICATION_DATABASE_URL"
+        ),
+        description="The gamification service's own database, as its app role.",
+    )
+    gamification_migration_database_url: str | None = Field(
+        default=None,
+        description="Owner role of the gamification database; defaults to its database_url.",
+    )
     redis_url: str = Field(
         default="redis://127.0.0.1:56379/0",
         validation_alias=AliasChoices("REDIS_URL", "BIZOSAAS_REDIS_URL"),
@@ -105,6 +116,10 @@ class Settings(BaseSettings):
         return self.migration_database_url or self.database_url
 
     @property
+    def gamification_owner_database_url(self) -> str:
+        return self.gamification_migration_database_url or self.gamification_database_url
+
+    @property
     def secure_cookies(self) -> bool:
         """Plain-http localhost cannot keep Secure cookies; everything else must."""
         return not self.public_url.startswith("http://")
@@ -118,7 +133,7 @@ class Settings(BaseSettings):
             problems.append("VAULT_TOKEN is missing or a development value")
         if "@" not in self.database_url.split("//", 1)[-1].split("/", 1)[0]:
             problems.append("DATABASE_URL has no credentials")
-        for url_name in ("database_url", "redis_url"):
+        for url_name in ("database_url", "gamification_database_url", "redis_url"):
             password = _password_of(getattr(self, url_name))
             if password is not None and password.lower() in _DEV_ONLY_SECRETS:
                 problems.append(f"{url_name} uses a default password")

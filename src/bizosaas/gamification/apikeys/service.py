@@ -1,0 +1,84 @@
+"""Creating, listing and revoking tenant API keys."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.core.api_keys import (
+    ApiKeyDirectory,
+    ApiKeyInfo,
+    display_prefix,
+    hash_api_key,
+    new_api_key,
+)
+from bizosaas.core.database import utcnow
+from bizosaas.core.errors import BadRequest, NotFound
+from bizosaas.gamification.apikeys.models import ApiKey
+from bizosaas.gamification.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
+from bizosaas.gamification.caller import Caller
+
+MAX_ACTIVE_KEYS = 50
+
+
+async def create_key(
+    db: AsyncSession, directory: ApiKeyDirectory, caller: Caller, body: ApiKeyCreate
+) -> ApiKeyCreated:
+    if body.expires_at is not None and body.expires_at <= utcnow():
+        raise BadRequest("expires_at must be in the future.")
+    active = (
+        await db.execute(
+            select(ApiKey.id).where(
+                ApiKey.tenant_id == caller.tenant_id, ApiKey.revoked_at.is_(None)
+            )
+        )
+    ).all()
+    if len(active) >= MAX_ACTIVE_KEYS:
+        raise BadRequest(f"A tenant may have at most {MAX_ACTIVE_KEYS} active keys; revoke one.")
+    key = new_api_key(caller.tenant_id)
+    row = ApiKey(
+        id=uuid.uuid4(),
+        tenant_id=caller.tenant_id,
+        name=body.name,
+        prefix=display_prefix(key),
+        key_hash=hash_api_key(key),
+        scopes=sorted(set(body.scopes)),
+        created_by=caller.user_id,
+        expires_at=body.expires_at,
+    )
+    db.add(row)
+    await db.flush()
+    await db.commit()  # the key must exist in PostgreSQL before Redis vouches for it
+    await directory.publish(row.key_hash, ApiKeyInfo(row.id, row.tenant_id, tuple(row.scopes)))
+    return ApiKeyCreated(**ApiKeyOut.model_validate(row).model_dump(), key=key)
+
+
+async def list_keys(db: AsyncSession, caller: Caller) -> list[ApiKeyOut]:
+    rows = (
+        await db.execute(
+            select(ApiKey)
+            .where(ApiKey.tenant_id == caller.tenant_id)
+            .order_by(ApiKey.created_at.desc())
+        )
+    ).scalars()
+    return [ApiKeyOut.model_validate(row) for row in rows]
+
+
+async def revoke_key(
+    db: AsyncSession, directory: ApiKeyDirectory, caller: Caller, key_id: uuid.UUID
+) -> ApiKeyOut:
+    row = (
+        await db.execute(
+            select(ApiKey).where(ApiKey.tenant_id == caller.tenant_id, ApiKey.id == key_id)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("No such API key.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    # Redis first: even if the commit below failed, the key stops working now.
+    await directory.revoke(row.key_hash)
+    await db.flush()
+    return ApiKeyOut.model_validate(row)

@@ -1,0 +1,72 @@
+"""``/api/v1/gamification/events``: the one way in."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+
+from bizosaas.gamification.dependencies import AdminDep, CallerDep, SessionDep, context_of
+from bizosaas.gamification.events.schemas import (
+    EVENT_TYPE_PATTERN,
+    EventBatchIn,
+    EventIn,
+    EventPage,
+    IngestResult,
+)
+
+router = APIRouter(prefix="/api/v1/gamification/events", tags=["events"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send one event or a batch of up to 1,000",
+    responses={
+        400: {"description": "A bad batch (nothing stored)"},
+        403: {"description": "A member sending another member's or a server-only event"},
+        404: {"description": "An event about someone who is not a member of this tenant"},
+        422: {"description": "Malformed events, or a score change over a board's limit"},
+    },
+)
+async def send_events(
+    request: Request, body: EventIn | EventBatchIn, caller: CallerDep, db: SessionDep
+) -> IngestResult:
+    """Store events for processing into achievement progress and leaderboard scores.
+
+    The tenant is the caller's (token or API key), never the body's. `event_id` is the
+    idempotency key: sending the same id again stores and counts nothing. The batch is
+    checked as a whole first; if any event is refused, none is stored. Processing
+    follows within moments (see `GET /events?status=pending`).
+    """
+    context = context_of(request)
+    events = body.events if isinstance(body, EventBatchIn) else [body]
+    result = await context.event_service.ingest(db, caller, events)
+    if result.accepted:
+        await db.commit()
+        await context.wake_processors()
+    return result
+
+
+@router.get("", summary="The tenant's event log (tenant admin)")
+async def list_events(
+    caller: AdminDep,
+    request: Request,
+    db: SessionDep,
+    user_id: uuid.UUID | None = None,
+    type: Annotated[str | None, Query(pattern=EVENT_TYPE_PATTERN, max_length=64)] = None,
+    status: Annotated[str | None, Query(pattern="^(pending|processed|failed)$")] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,19}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> EventPage:
+    """Newest first; pass `next_cursor` back as `cursor` for the next page."""
+    return await context_of(request).event_service.list_events(
+        db,
+        caller.tenant_id,
+        user_id=user_id,
+        event_type=type,
+        status=status,
+        cursor=int(cursor) if cursor else None,
+        limit=limit,
+    )

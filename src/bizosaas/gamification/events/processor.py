@@ -1,0 +1,247 @@
+"""The event processor: pending events in, achievement progress and leaderboard scores out.
+
+Every copy of the service runs one. It takes one tenant at a time under a
+transaction-level advisory lock (so two copies never work on the same tenant at
+once, and a crashed copy's lock dies with its connection), applies a batch of
+that tenant's pending events through every handler, marks them processed and
+stores the notifications, all in one transaction. A batch that fails is retried
+one event at a time, so one bad event cannot hold up the rest: it is kept as
+``failed`` after :data:`MAX_ATTEMPTS`, with the error, for a replay once fixed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Sequence
+
+from prometheus_client import Counter, Histogram
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.core.database import Database, Scope, utcnow
+from bizosaas.core.logging import get_logger
+from bizosaas.gamification.events.models import EventStatus, GamificationEvent
+from bizosaas.gamification.events.pipeline import Batch, Event, EventHandler
+from bizosaas.gamification.members.service import MemberService
+from bizosaas.gamification.notifications.service import Notifier
+
+log = get_logger("bizosaas.gamification.events")
+BATCH_SIZE = 1000
+MAX_ATTEMPTS = 5
+IDLE_WAIT_SECONDS = 1.0
+PROCESSED = Counter(
+    "bizosaas_gamification_events_processed_total", "Events processed, by outcome.", ["outcome"]
+)
+LAG = Histogram(
+    "bizosaas_gamification_event_lag_seconds",
+    "From an event's acceptance to its processing.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+)
+
+
+def _lock_key(tenant_id: uuid.UUID) -> int:
+    """A stable 63-bit advisory-lock key per tenant."""
+    return int.from_bytes(tenant_id.bytes[:8], "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+class EventProcessor:
+    def __init__(
+        self,
+        database: Database,
+        handlers: Sequence[EventHandler],
+        members: MemberService,
+        notifier: Notifier,
+    ) -> None:
+        self.database = database
+        self.handlers = list(handlers)
+        self.members = members
+        self.notifier = notifier
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- running in the background ---------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="gamification-event-processor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                processed = await self.process_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the loop must outlive a database restart
+                log.exception("event processing failed; retrying")
+                processed = 0
+                await asyncio.sleep(IDLE_WAIT_SECONDS)
+            if processed == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_WAIT_SECONDS)
+
+    # -- one pass ------------------------------------------------------------------------
+
+    async def process_pending(self) -> int:
+        """Process what is pending now, tenant by tenant; returns how many events were done."""
+        async with self.database.transaction(Scope.platform_wide()) as db:
+            tenants = (
+                (
+                    await db.execute(
+                        select(GamificationEvent.tenant_id)
+                        .where(GamificationEvent.status == EventStatus.PENDING)
+                        .group_by(GamificationEvent.tenant_id)
+                        .limit(200)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        total = 0
+        for tenant_id in tenants:
+            total += await self.process_tenant(tenant_id)
+        return total
+
+    async def process_tenant(self, tenant_id: uuid.UUID, limit: int = BATCH_SIZE) -> int:
+        try:
+            done, batch = await self._process_batch(tenant_id, limit)
+        except Exception:
+            log.exception("batch failed; retrying its events one by one", tenant_id=str(tenant_id))
+            return await self._process_one_by_one(tenant_id, limit)
+        if batch is not None:
+            await self.run_after_commit(batch)
+        return done
+
+    async def _process_batch(
+        self, tenant_id: uuid.UUID, limit: int, only_seq: int | None = None
+    ) -> tuple[int, Batch | None]:
+        async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+            if not await _try_lock(db, tenant_id):
+                return 0, None  # another copy is on this tenant
+            query = (
+                select(GamificationEvent)
+                .where(
+                    GamificationEvent.tenant_id == tenant_id,
+                    GamificationEvent.status == EventStatus.PENDING,
+                )
+                .order_by(GamificationEvent.seq)
+                .limit(limit)
+            )
+            if only_seq is not None:
+                query = query.where(GamificationEvent.seq == only_seq)
+            rows = (await db.execute(query)).scalars().all()
+            if not rows:
+                return 0, None
+            batch = Batch(tenant_id, [_event_of(row) for row in rows])
+            await self.apply(db, batch)
+            now = utcnow()
+            await db.execute(
+                update(GamificationEvent)
+                .where(
+                    GamificationEvent.tenant_id == tenant_id,
+                    GamificationEvent.seq.in_([row.seq for row in rows]),
+                )
+                .values(status=EventStatus.PROCESSED, processed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            for row in rows:
+                LAG.observe(max(0.0, (now - row.received_at).total_seconds()))
+        PROCESSED.labels("processed").inc(len(rows))
+        return len(rows), batch
+
+    async def apply(self, db: AsyncSession, batch: Batch) -> None:
+        """Run every handler over the batch and stage its results (inside the caller's txn)."""
+        await self.members.ensure(db, batch.tenant_id, {e.user_id for e in batch.events})
+        for handler in self.handlers:
+            await handler.apply(db, batch)
+        await self.members.record_activity(db, batch)
+        await self.notifier.stage(db, batch)
+
+    async def run_after_commit(self, batch: Batch) -> None:
+        for action in batch._after_commit:
+            try:
+                await action()
+            except Exception:  # caches are rebuildable; the record is committed
+                log.exception("after-commit step failed", tenant_id=str(batch.tenant_id))
+        await self.members.publish_claims(batch.tenant_id, batch.touched_members)
+
+    async def _process_one_by_one(self, tenant_id: uuid.UUID, limit: int) -> int:
+        async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+            seqs = (
+                (
+                    await db.execute(
+                        select(GamificationEvent.seq)
+                        .where(
+                            GamificationEvent.tenant_id == tenant_id,
+                            GamificationEvent.status == EventStatus.PENDING,
+                        )
+                        .order_by(GamificationEvent.seq)
+                        .limit(limit)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        done = 0
+        for seq in seqs:
+            try:
+                count, batch = await self._process_batch(tenant_id, 1, only_seq=seq)
+            except Exception as exc:
+                await self._record_failure(tenant_id, seq, exc)
+                continue
+            if batch is not None:
+                await self.run_after_commit(batch)
+            done += count
+        return done
+
+    async def _record_failure(self, tenant_id: uuid.UUID, seq: int, exc: Exception) -> None:
+        log.exception("event failed", tenant_id=str(tenant_id), seq=seq)
+        async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+            event = await db.get(GamificationEvent, seq)
+            if event is None:
+                return
+            event.attempts += 1
+            event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if event.attempts >= MAX_ATTEMPTS:
+                event.status = EventStatus.FAILED
+                PROCESSED.labels("failed").inc()
+
+    async def pending_count(self, tenant_id: uuid.UUID | None = None) -> int:
+        scope = Scope.tenant(tenant_id) if tenant_id else Scope.platform_wide()
+        async with self.database.transaction(scope) as db:
+            query = select(func.count()).where(GamificationEvent.status == EventStatus.PENDING)
+            return int((await db.execute(query)).scalar_one())
+
+
+async def _try_lock(db: AsyncSession, tenant_id: uuid.UUID) -> bool:
+    result = await db.execute(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _lock_key(tenant_id)}
+    )
+    return bool(result.scalar_one())
+
+
+async def lock_tenant(db: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Wait for the tenant's processing lock (a replay holds it while it rebuilds)."""
+    await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(tenant_id)})
+
+
+def _event_of(row: GamificationEvent) -> Event:
+    return Event(
+        event_id=row.event_id,
+        type=row.type,
+        user_id=row.user_id,
+        properties=row.properties,
+        occurred_at=row.occurred_at,
+        seq=row.seq,
+    )

@@ -1,0 +1,159 @@
+"""Taking events in: validate everything first, then store the whole batch or nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.core.database import utcnow
+from bizosaas.core.errors import BadRequest, Forbidden, NotFound
+from bizosaas.core.members import MemberDirectory
+from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.events.models import GamificationEvent
+from bizosaas.gamification.events.pipeline import Event, EventHandler
+from bizosaas.gamification.events.schemas import (
+    EventIn,
+    EventOut,
+    EventPage,
+    EventResult,
+    IngestResult,
+)
+from bizosaas.gamification.members.service import tenant_settings
+
+MAX_FUTURE_SKEW = timedelta(minutes=5)
+
+
+class EventService:
+    def __init__(self, directory: MemberDirectory, handlers: Sequence[EventHandler]) -> None:
+        self.directory = directory
+        self.handlers = handlers
+
+    async def ingest(
+        self, db: AsyncSession, caller: Caller, incoming: Sequence[EventIn]
+    ) -> IngestResult:
+        events = await self._resolve(db, caller, incoming)
+        for handler in self.handlers:
+            await handler.check(db, caller.tenant_id, events)
+        now = utcnow()
+        source = "api_key" if caller.is_api_key else "member"
+        inserted = set(
+            (
+                await db.execute(
+                    insert(GamificationEvent)
+                    .values(
+                        [
+                            {
+                                "tenant_id": caller.tenant_id,
+                                "event_id": e.event_id,
+                                "type": e.type,
+                                "user_id": e.user_id,
+                                "properties": e.properties,
+                                "occurred_at": e.occurred_at,
+                                "received_at": now,
+                                "source": source,
+                                "source_id": caller.api_key_id or caller.user_id,
+                            }
+                            for e in events
+                        ]
+                    )
+                    .on_conflict_do_nothing(index_elements=["tenant_id", "event_id"])
+                    .returning(GamificationEvent.event_id)
+                )
+            ).scalars()
+        )
+        results = [
+            EventResult(
+                event_id=e.event_id, status="accepted" if e.event_id in inserted else "duplicate"
+            )
+            for e in events
+        ]
+        return IngestResult(
+            accepted=len(inserted), duplicates=len(events) - len(inserted), events=results
+        )
+
+    async def _resolve(
+        self, db: AsyncSession, caller: Caller, incoming: Sequence[EventIn]
+    ) -> list[Event]:
+        """Check who each event is about and when; refuse the batch on the first problem."""
+        seen: set[str] = set()
+        for item in incoming:
+            if item.event_id in seen:
+                raise BadRequest(f"event_id {item.event_id!r} appears twice in this batch.")
+            seen.add(item.event_id)
+        now = utcnow()
+        if not caller.is_api_key and not caller.is_tenant_admin:
+            await self._check_member_events(db, caller, incoming)
+        user_ids = {item.user_id or caller.user_id for item in incoming}
+        if None in user_ids:
+            raise BadRequest("Each event needs a user_id when sent with an API key.")
+        known = await self.directory.get_many([u for u in user_ids if u is not None])
+        for user_id in user_ids:
+            info = known.get(user_id)  # type: ignore[arg-type]
+            if info is None or info.tenant_id != caller.tenant_id:
+                raise NotFound(f"No member {user_id} in this tenant.")
+        events = []
+        for item in incoming:
+            occurred = item.occurred_at or now
+            if occurred > now + MAX_FUTURE_SKEW:
+                raise BadRequest(f"Event {item.event_id!r} occurred_at is in the future.")
+            events.append(
+                Event(
+                    event_id=item.event_id,
+                    type=item.type,
+                    user_id=item.user_id or caller.user_id,  # type: ignore[arg-type]
+                    properties=dict(item.properties),
+                    occurred_at=occurred,
+                )
+            )
+        return events
+
+    async def _check_member_events(
+        self, db: AsyncSession, caller: Caller, incoming: Sequence[EventIn]
+    ) -> None:
+        """Members may report only their own events, of the types the tenant allows them."""
+        settings = await tenant_settings(db, caller.tenant_id)
+        allowed = set(settings.member_event_types)
+        for item in incoming:
+            if item.user_id is not None and item.user_id != caller.user_id:
+                raise Forbidden("A member may only send its own events.")
+            if item.type not in allowed:
+                raise Forbidden(
+                    f"Members may not send {item.type!r} events; send them from your server "
+                    "with an API key, or let members send them in the tenant's settings."
+                )
+
+    async def list_events(
+        self,
+        db: AsyncSession,
+        tenant_id: uuid.UUID,
+        *,
+        user_id: uuid.UUID | None,
+        event_type: str | None,
+        status: str | None,
+        cursor: int | None,
+        limit: int,
+    ) -> EventPage:
+        query = select(GamificationEvent).where(GamificationEvent.tenant_id == tenant_id)
+        if user_id is not None:
+            query = query.where(GamificationEvent.user_id == user_id)
+        if event_type is not None:
+            query = query.where(GamificationEvent.type == event_type)
+        if status is not None:
+            query = query.where(GamificationEvent.status == status)
+        if cursor is not None:
+            query = query.where(GamificationEvent.seq < cursor)
+        rows = (
+            (await db.execute(query.order_by(GamificationEvent.seq.desc()).limit(limit + 1)))
+            .scalars()
+            .all()
+        )
+        page = rows[:limit]
+        return EventPage(
+            events=[EventOut.model_validate(r) for r in page],
+            next_cursor=str(page[-1].seq) if len(rows) > limit else None,
+        )

@@ -1,0 +1,16 @@
+"""The event handlers, in the order a batch runs through them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bizosaas.gamification.events.pipeline import EventHandler
+
+if TYPE_CHECKING:
+    from bizosaas.gamification.context import GamificationContext
+
+
+def build_handlers(context: GamificationContext) -> list[EventHandler]:
+    # Achievements first: points they award feed the points boards.
+    handlers: list[EventHandler] = []
+    return handlers

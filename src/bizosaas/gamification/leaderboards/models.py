@@ -1,0 +1,122 @@
+"""Leaderboards: definitions, durable scores per period, archives, rejections and privacy."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Identity, Index, Integer, Numeric, String
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import DateTime
+
+from bizosaas.core.database import TimestampMixin, utcnow
+from bizosaas.gamification.db import GamificationBase
+
+
+class Leaderboard(TimestampMixin, GamificationBase):
+    __tablename__ = "leaderboards"
+    __table_args__ = (
+        Index("uq_leaderboards_tenant_id_key", "tenant_id", "key", unique=True),
+        Index("ix_leaderboards_tenant_id_status", "tenant_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    key: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    description: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    scope: Mapped[str] = mapped_column(String(16), nullable=False, default="tenant")  # or platform
+    metric: Mapped[str] = mapped_column(String(16), nullable=False)  # points, referrals, event
+    event_type: Mapped[str | None] = mapped_column(String(64))
+    property: Mapped[str | None] = mapped_column(String(64))
+    filters: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    operator: Mapped[str] = mapped_column(String(8), nullable=False)  # sum, max, latest, count
+    sort_order: Mapped[str] = mapped_column(String(4), nullable=False, default="desc")
+    period: Mapped[str] = mapped_column(String(16), nullable=False)  # daily ... all_time, cron
+    cron: Mapped[str | None] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC")
+    max_change_per_event: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    max_change_per_period: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    visibility: Mapped[str] = mapped_column(String(16), nullable=False, default="members")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    next_reset_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LeaderboardEntry(GamificationBase):
+    """A member's (or, on platform boards, a tenant's) score in one period of one board."""
+
+    __tablename__ = "leaderboard_entries"
+    __table_args__ = (
+        Index("ix_leaderboard_entries_tenant_id_member_id", "tenant_id", "member_id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    leaderboard_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("leaderboards.id", ondelete="CASCADE"), primary_key=True
+    )
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    score: Mapped[Decimal] = mapped_column(Numeric(24, 4), nullable=False, default=0)
+    period_change: Mapped[Decimal] = mapped_column(Numeric(24, 4), nullable=False, default=0)
+    reached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    final_rank: Mapped[int | None] = mapped_column(Integer)  # set when the period is archived
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )
+
+
+class LeaderboardPeriod(GamificationBase):
+    """A finished period: archived (final ranks written) before its live ranks are cleared."""
+
+    __tablename__ = "leaderboard_periods"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    leaderboard_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("leaderboards.id", ondelete="CASCADE"), primary_key=True
+    )
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    period_end: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    participants: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    archived_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )
+
+
+class LeaderboardRejection(GamificationBase):
+    """A score change refused by a board's validation, kept for the tenant admin."""
+
+    __tablename__ = "leaderboard_rejections"
+    __table_args__ = (
+        Index("ix_leaderboard_rejections_tenant_id_created_at", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    leaderboard_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("leaderboards.id", ondelete="CASCADE"), nullable=False
+    )
+    member_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    change: Mapped[Decimal] = mapped_column(Numeric(24, 4), nullable=False)
+    reason: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )
+
+
+class LeaderboardMemberSetting(GamificationBase):
+    """A member's privacy on one board: hidden from others, or shown under an alias."""
+
+    __tablename__ = "leaderboard_member_settings"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    leaderboard_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("leaderboards.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    alias: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,194 @@
+"""Members: registered on first activity, their running totals, privacy, and erasure."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.core.database import Database, Scope, utcnow
+from bizosaas.core.errors import NotFound
+from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
+from bizosaas.gamification.events.models import GamificationEvent
+from bizosaas.gamification.events.pipeline import Batch, EventHandler
+from bizosaas.gamification.members.models import Member, TenantSettings
+from bizosaas.gamification.members.schemas import PrivacyUpdate, SettingsUpdate
+from bizosaas.gamification.notifications.models import Notification
+
+
+class MemberService:
+    def __init__(
+        self, database: Database, directory: MemberDirectory, claims: ClaimsSnapshot
+    ) -> None:
+        self.database = database
+        self.directory = directory
+        self.claims = claims
+
+    async def ensure(
+        self, db: AsyncSession, tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+    ) -> None:
+        """Register members seen for the first time, with their names from the directory."""
+        wanted = set(user_ids)
+        if not wanted:
+            return
+        known = set(
+            (
+                await db.execute(
+                    select(Member.user_id).where(
+                        Member.tenant_id == tenant_id, Member.user_id.in_(wanted)
+                    )
+                )
+            ).scalars()
+        )
+        missing = sorted(wanted - known)
+        if not missing:
+            return
+        names = await self.directory.get_many(missing)
+        now = utcnow()
+        await db.execute(
+            insert(Member)
+            .values(
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "user_id": user_id,
+                        "display_name": names[user_id].display_name if user_id in names else "",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for user_id in missing
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def record_activity(self, db: AsyncSession, batch: Batch) -> None:
+        """Add the batch's points to each member's total and note their last activity."""
+        points: dict[uuid.UUID, int] = defaultdict(int)
+        for award in batch.points:
+            points[award.user_id] += award.points
+        last_seen: dict[uuid.UUID, object] = {}
+        for event in batch.events:
+            seen = last_seen.get(event.user_id)
+            if seen is None or event.occurred_at > seen:  # type: ignore[operator]
+                last_seen[event.user_id] = event.occurred_at
+        for user_id in sorted(set(points) | set(last_seen)):
+            values: dict[str, object] = {"updated_at": utcnow()}
+            if points.get(user_id):
+                values["points"] = Member.points + points[user_id]
+            if user_id in last_seen:
+                values["last_event_at"] = last_seen[user_id]
+            await db.execute(
+                update(Member)
+                .where(Member.tenant_id == batch.tenant_id, Member.user_id == user_id)
+                .values(**values)
+            )
+
+    async def publish_claims(self, tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> None:
+        """Refresh the token-claim snapshot of these members from their committed rows."""
+        wanted = list(set(user_ids))
+        if not wanted:
+            return
+        async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+            rows = (
+                (
+                    await db.execute(
+                        select(Member).where(
+                            Member.tenant_id == tenant_id, Member.user_id.in_(wanted)
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        await self.claims.write_many({row.user_id: claims_of(row) for row in rows})
+
+
+def claims_of(member: Member) -> dict[str, object]:
+    return {
+        "achievement_count": member.achievement_count,
+        "leaderboard_rank": member.leaderboard_rank,
+        "referral_code": member.referral_code,
+        "portfolio_id": str(member.portfolio_id) if member.portfolio_id else None,
+    }
+
+
+async def tenant_settings(db: AsyncSession, tenant_id: uuid.UUID) -> TenantSettings:
+    """The tenant's gamification settings, created with defaults on first use."""
+    settings = await db.get(TenantSettings, tenant_id)
+    if settings is None:
+        await db.execute(
+            insert(TenantSettings)
+            .values(tenant_id=tenant_id, created_at=utcnow(), updated_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        settings = await db.get(TenantSettings, tenant_id)
+        assert settings is not None
+    return settings
+
+
+async def get_member(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> Member:
+    member = await db.get(Member, (tenant_id, user_id))
+    if member is None:
+        raise NotFound("This member has no gamification activity yet.")
+    return member
+
+
+async def update_privacy(
+    db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, body: PrivacyUpdate
+) -> Member:
+    await db.execute(
+        insert(Member)
+        .values(tenant_id=tenant_id, user_id=user_id, created_at=utcnow(), updated_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    member = await get_member(db, tenant_id, user_id)
+    if body.clear_alias:
+        member.alias = None
+    elif body.alias is not None:
+        member.alias = body.alias.strip()
+    if body.hidden is not None:
+        member.hidden = body.hidden
+    member.updated_at = utcnow()
+    await db.flush()
+    return member
+
+
+async def update_settings(
+    db: AsyncSession, tenant_id: uuid.UUID, body: SettingsUpdate
+) -> TenantSettings:
+    settings = await tenant_settings(db, tenant_id)
+    for name, value in body.model_dump(exclude_unset=True).items():
+        if name == "member_event_types" and value is not None:
+            value = sorted(set(value))
+        setattr(settings, name, value)
+    settings.updated_at = utcnow()
+    await db.flush()
+    return settings
+
+
+async def erase_member(
+    db: AsyncSession,
+    handlers: Sequence[EventHandler],
+    claims: ClaimsSnapshot,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+) -> Batch:
+    """Forget a member: every board and rank cache, progress, unlocks, notifications, events.
+
+    The events go too, or a replay would bring the member back. Returns the batch
+    whose after-commit steps clear the caches.
+    """
+    batch = Batch(tenant_id, [])
+    for handler in handlers:
+        await handler.erase(db, batch, user_id)
+    for model in (Notification, GamificationEvent, Member):
+        await db.execute(
+            delete(model).where(model.tenant_id == tenant_id, model.user_id == user_id)  # type: ignore[attr-defined]
+        )
+    batch.on_commit(lambda: claims.delete(user_id))
+    return batch

@@ -1,0 +1,58 @@
+"""Showcase portfolios and their before/after metrics (filled in part 2)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import DateTime
+
+from bizosaas.core.database import TimestampMixin
+from bizosaas.gamification.db import GamificationBase
+
+
+class ShowcasePortfolio(TimestampMixin, GamificationBase):
+    __tablename__ = "showcase_portfolios"
+    __table_args__ = (
+        Index("uq_showcase_portfolios_tenant_id_slug", "tenant_id", "slug", unique=True),
+        Index("ix_showcase_portfolios_tenant_id_status", "tenant_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    challenge: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    solution: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    results: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
+    slug: Mapped[str] = mapped_column(String(120), nullable=False)
+    seo_title: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    seo_description: Mapped[str] = mapped_column(String(320), nullable=False, default="")
+    share_text: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PortfolioMetric(GamificationBase):
+    __tablename__ = "portfolio_metrics"
+    __table_args__ = (
+        Index("ix_portfolio_metrics_tenant_id_portfolio_id", "tenant_id", "portfolio_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    portfolio_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("showcase_portfolios.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    unit: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    before_value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    after_value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

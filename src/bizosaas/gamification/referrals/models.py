@@ -1,0 +1,121 @@
+"""Referral programs, members' codes, the funnel's visits, and conversions (filled in part 2)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Identity, Index, Integer, String
+from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import DateTime, Text
+
+from bizosaas.core.database import TimestampMixin, utcnow
+from bizosaas.gamification.db import GamificationBase
+
+
+class ReferralProgram(TimestampMixin, GamificationBase):
+    __tablename__ = "referral_programs"
+    __table_args__ = (Index("ix_referral_programs_tenant_id_status", "tenant_id", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    platform: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
+    qualifying_event: Mapped[str] = mapped_column(String(64), nullable=False, default="signup")
+    attribution_window_days: Mapped[int] = mapped_column(Integer, nullable=False, default=30)
+    hold_days: Mapped[int] = mapped_column(Integer, nullable=False, default=14)
+    referrer_reward: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    referee_reward: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    cap_per_referrer: Mapped[int | None] = mapped_column(Integer)
+    cap_per_period: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReferralCode(TimestampMixin, GamificationBase):
+    __tablename__ = "referral_codes"
+    __table_args__ = (
+        Index("uq_referral_codes_tenant_id_code", "tenant_id", "code", unique=True),
+        Index(
+            "uq_referral_codes_tenant_id_program_id_user_id",
+            "tenant_id",
+            "program_id",
+            "user_id",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    program_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("referral_programs.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    code: Mapped[str] = mapped_column(String(32), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReferralVisit(GamificationBase):
+    """The funnel before a conversion: a click on a share link, a signup with a code."""
+
+    __tablename__ = "referral_visits"
+    __table_args__ = (
+        Index(
+            "ix_referral_visits_tenant_id_code_id_created_at", "tenant_id", "code_id", "created_at"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    code_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("referral_codes.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # click, signup
+    referee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    ip: Mapped[str | None] = mapped_column(INET)
+    device_fingerprint: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )
+
+
+class ReferralConversion(TimestampMixin, GamificationBase):
+    __tablename__ = "referral_conversions"
+    __table_args__ = (
+        Index(
+            "uq_referral_conversions_tenant_id_program_id_referee_id",
+            "tenant_id",
+            "program_id",
+            "referee_id",
+            unique=True,
+        ),
+        Index("ix_referral_conversions_tenant_id_status", "tenant_id", "status"),
+        Index("ix_referral_conversions_tenant_id_referrer_id", "tenant_id", "referrer_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    program_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("referral_programs.id", ondelete="CASCADE"), nullable=False
+    )
+    code_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("referral_codes.id", ondelete="CASCADE"), nullable=False
+    )
+    referrer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    referee_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    referee_email: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    risk_score: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    risk_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    ip: Mapped[str | None] = mapped_column(INET)
+    device_fingerprint: Mapped[str | None] = mapped_column(String(128))
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    converted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    reviewed_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_note: Mapped[str | None] = mapped_column(Text)

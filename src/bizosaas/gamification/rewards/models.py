@@ -1,0 +1,44 @@
+"""The reward ledger: every grant has a key (never paid twice); a clawback links to its grant."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import DateTime
+
+from bizosaas.core.database import utcnow
+from bizosaas.gamification.db import GamificationBase
+
+
+class RewardEntry(GamificationBase):
+    __tablename__ = "reward_ledger"
+    __table_args__ = (
+        Index("uq_reward_ledger_tenant_id_grant_key", "tenant_id", "grant_key", unique=True),
+        Index(
+            "ix_reward_ledger_tenant_id_user_id_created_at", "tenant_id", "user_id", "created_at"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False)
+    unit: Mapped[str] = mapped_column(String(16), nullable=False, default="points")
+    grant_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    reverses_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("reward_ledger.id", ondelete="RESTRICT")
+    )
+    source_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    source_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    available_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )
