@@ -72,10 +72,20 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 class AuthService:
-    """``uvicorn bench.auth_server:create_app`` on a free loopback port."""
+    """A service's uvicorn factory (the auth service by default) on a free loopback port."""
 
-    def __init__(self, settings: Settings, *, workers: int, log_file: Path) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        workers: int,
+        log_file: Path,
+        factory: str = "bench.auth_server:create_app",
+        name: str = "auth service",
+    ) -> None:
         self.settings = settings
+        self.factory = factory
+        self.name = name
         self.workers = workers
         self.log_file = log_file
         self.port = free_tcp_port()
@@ -100,14 +110,14 @@ class AuthService:
     def start(self) -> None:
         argv = [
             sys.executable,
-            *("-m", "uvicorn", "--factory", "bench.auth_server:create_app"),
+            *("-m", "uvicorn", "--factory", self.factory),
             *("--app-dir", str(REPO), "--host", LOOPBACK, "--port", str(self.port)),
             *("--workers", str(self.workers), "--lifespan", "on"),
             *("--loop", "uvloop" if HAS_UVLOOP else "asyncio"),
             *("--http", "httptools" if HAS_HTTPTOOLS else "h11"),
             *("--log-level", "warning", "--no-access-log"),
         ]
-        progress(f"starting the auth service on port {self.port} ({self.workers} worker(s))")
+        progress(f"starting the {self.name} on port {self.port} ({self.workers} worker(s))")
         with self.log_file.open("ab") as log:
             self._proc = subprocess.Popen(
                 argv,
@@ -131,7 +141,7 @@ class AuthService:
                         return
             await asyncio.sleep(0.2)
         tail = self.log_file.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"the auth service did not become ready:\n{tail}")
+        raise RuntimeError(f"the {self.name} did not become ready:\n{tail}")
 
     def processes(self) -> list[psutil.Process]:
         """The uvicorn process and its workers (when there are several)."""

@@ -106,11 +106,23 @@ async def bench_settings(
         owner_url = with_credentials(servers.admin_url, owner, owner_password, database)
         app_url = with_credentials(servers.admin_url, app_role, app_password, database)
         await asyncio.to_thread(upgrade, "bizosaas", owner_url)
+        gamification = f"gamification_bench_{run}"
+        await provision_database(
+            servers.admin_url, gamification, owner, owner_password, app_role, app_password
+        )
+        gamification_owner = with_credentials(
+            servers.admin_url, owner, owner_password, gamification
+        )
+        await asyncio.to_thread(upgrade, "gamification", gamification_owner)
         extra: dict[str, Any] = {} if pool_size is None else {"database_pool_size": pool_size}
         settings = Settings(
             environment="test",
             database_url=app_url,
             migration_database_url=owner_url,
+            gamification_database_url=with_credentials(
+                servers.admin_url, app_role, app_password, gamification
+            ),
+            gamification_migration_database_url=gamification_owner,
             redis_url=servers.redis_url,
             redis_prefix=f"bizosaas-bench-{run}",
             vault_addr=servers.vault_addr,
@@ -127,6 +139,7 @@ async def bench_settings(
             await _forget_redis_keys(settings)
     finally:
         await drop_database(servers.admin_url, database)
+        await drop_database(servers.admin_url, f"gamification_bench_{run}")
 
 
 async def gateway_secret(settings: Settings) -> bytes | None:

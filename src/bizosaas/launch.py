@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
 from bizosaas.auth.bootstrap import DEMO_LOGINS, ensure_user, seed_demo
 from bizosaas.auth.constants import Role
 from bizosaas.auth.keys import KeyRing, KeyStore
+from bizosaas.auth.models import Tenant
 from bizosaas.core.database import Database, Scope
 from bizosaas.core.errors import AppError
+from bizosaas.core.runtime import Runtime
 from bizosaas.core.secrets import SecretStore
 from bizosaas.core.settings import Settings
 from bizosaas.gateway.app import create_app as create_gateway
@@ -19,6 +26,9 @@ from bizosaas.migrations.runner import DATABASES, upgrade_all
 from bizosaas.runner import Listener, serve
 from bizosaas.services import SERVICES
 from bizosaas.stack import LocalStack
+
+if TYPE_CHECKING:
+    from bizosaas.gamification.events.replay import ReplayReport
 
 
 async def seed(settings: Settings) -> None:
@@ -94,6 +104,7 @@ def _print_welcome(
     urls.add_row("SQLAdmin (super admin)", f"{origin}/sqladmin")
     urls.add_row("Gateway health (every upstream)", f"{origin}/health")
     urls.add_row("Auth API docs", f"http://localhost:{ports['auth-service']}/docs")
+    urls.add_row("Gamification API docs", f"http://localhost:{ports['gamification-service']}/docs")
     for name, port in ports.items():
         urls.add_row(f"{name} (direct)", f"http://localhost:{port}/health")
     console.print(urls)
@@ -105,3 +116,40 @@ def _print_welcome(
             logins.add_row(login.email, login.password, login.role.value, login.tenant or "—")
         console.print(logins)
     console.print("Press Ctrl-C to stop.")
+
+
+async def resolve_tenant(settings: Settings, tenant: str) -> uuid.UUID:
+    """A tenant named by id or slug (slugs live in the auth database)."""
+    try:
+        return uuid.UUID(tenant)
+    except ValueError:
+        pass
+    database = Database(settings.database_url, pool_size=1)
+    try:
+        async with database.transaction(Scope.platform_wide()) as db:
+            found = (
+                await db.execute(select(Tenant.id).where(Tenant.slug == tenant))
+            ).scalar_one_or_none()
+    finally:
+        await database.dispose()
+    if found is None:
+        raise SystemExit(f"No tenant with the id or slug {tenant!r}.")
+    return found
+
+
+async def replay_gamification(
+    settings: Settings,
+    tenant: str,
+    since: datetime | None,
+    progress: Callable[[int, int], None],
+) -> ReplayReport:
+    from bizosaas.gamification.context import GamificationContext
+    from bizosaas.gamification.events.replay import replay_tenant
+
+    tenant_id = await resolve_tenant(settings, tenant)
+    runtime = Runtime.create(settings, database_url=settings.gamification_database_url)
+    try:
+        context = await GamificationContext.start(runtime)
+        return await replay_tenant(runtime.database, context.processor, tenant_id, since, progress)
+    finally:
+        await runtime.close()

@@ -52,6 +52,7 @@ middleware = ["rateLimit"]
 prefix = "/api/v1/gamification"
 upstream = "echo"
 middleware = ["authenticate", "tenantContext", "rateLimit"]
+api_keys = true
 
 [[routes]]
 prefix = "/api/v1/crm"

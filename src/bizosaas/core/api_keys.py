@@ -13,6 +13,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 from redis.asyncio import Redis
@@ -62,13 +63,17 @@ class ApiKeyDirectory:
     def _key(self, key_hash: str) -> str:
         return self.keys("api-key", key_hash)
 
-    async def publish(self, key_hash: str, info: ApiKeyInfo) -> None:
+    async def publish(
+        self, key_hash: str, info: ApiKeyInfo, expires_at: datetime | None = None
+    ) -> None:
+        """Vouch for a key; one with an expiry disappears from Redis when it expires."""
         value = {
             "key_id": str(info.key_id),
             "tenant_id": str(info.tenant_id),
             "scopes": info.scopes,
         }
-        await self.redis.set(self._key(key_hash), orjson.dumps(value))
+        expiry = int(expires_at.timestamp()) if expires_at is not None else None
+        await self.redis.set(self._key(key_hash), orjson.dumps(value), exat=expiry)
 
     async def revoke(self, key_hash: str) -> None:
         await self.redis.delete(self._key(key_hash))

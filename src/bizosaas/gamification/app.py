@@ -13,6 +13,7 @@ from bizosaas.core.app import ReadinessCheck, create_service_app
 from bizosaas.core.logging import get_logger
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings, get_settings
+from bizosaas.gamification.apikeys.service import publish_all_keys
 from bizosaas.gamification.context import GamificationContext
 from bizosaas.gamification.routers import ROUTERS, TAGS
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, *, run_processor: bool = True) 
         runtime = Runtime.create(settings, database_url=settings.gamification_database_url)
         app.state.runtime = runtime
         app.state.gamification = context = await GamificationContext.start(runtime)
+        await publish_all_keys(runtime.database, context.api_keys)
         listener = None
         if run_processor:
             context.processor.start()

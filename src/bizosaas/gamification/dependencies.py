@@ -81,7 +81,8 @@ async def verify_api_key(context: GamificationContext, key: str) -> ApiKeyInfo:
         if row.expires_at is not None and row.expires_at <= utcnow():
             raise Unauthorized("The API key has expired.")
         info = ApiKeyInfo(row.id, row.tenant_id, tuple(row.scopes))
-    await context.api_keys.publish(key_hash, info)
+        expires_at = row.expires_at
+    await context.api_keys.publish(key_hash, info, expires_at)
     return info
 
 

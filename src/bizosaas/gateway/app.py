@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bizosaas.auth.constants import CookieNames
 from bizosaas.auth.context import build_verifier
+from bizosaas.core.api_keys import ApiKeyDirectory
 from bizosaas.core.errors import AppError, NotFound, ServiceUnavailable, error_body
 from bizosaas.core.gateway_proof import PROOF_HEADER, load_proof_secret, sign
 from bizosaas.core.logging import get_logger, request_id_var
@@ -91,6 +92,7 @@ class Gateway:
         self.runtime = runtime = Runtime.create(self.settings)
         self.verifier = build_verifier(runtime)
         self.tenants = TenantDirectory(runtime.redis, runtime.keys)
+        self.api_keys = ApiKeyDirectory(runtime.redis, runtime.keys)
         self.limiter = RateLimiter(runtime.redis, runtime.keys)
         self.secret = await load_proof_secret(runtime.secrets)
         self.session = aiohttp.ClientSession(
@@ -133,11 +135,19 @@ class Gateway:
         xff = headers.get(b"x-forwarded-for", b"").decode("latin-1") or None
         caller = Caller(ip=client_ip(peer, xff, self.settings.trusted_proxies) or "unknown")
         if route.authenticate:
-            caller.principal = await authenticate(self.verifier, headers, self.cookies)
-            scope["state"]["tenant_id"] = str(caller.principal.tenant_id or "") or None
-            scope["state"]["user_id"] = str(caller.principal.user_id)
-        if route.tenant_context and caller.principal is not None:
-            await tenant_context(self.tenants, caller.principal)
+            await authenticate(
+                self.verifier,
+                self.api_keys,
+                headers,
+                self.cookies,
+                caller,
+                accept_api_keys=route.api_keys,
+            )
+            scope["state"]["tenant_id"] = str(caller.tenant_id or "") or None
+            if caller.principal is not None:
+                scope["state"]["user_id"] = str(caller.principal.user_id)
+        if route.tenant_context:
+            await tenant_context(self.tenants, caller.tenant_id)
         if route.rate_limited:
             await rate_limit(
                 self.limiter, self.tenants, route, caller, self.config.rate_limit_per_hour
@@ -168,6 +178,13 @@ class Gateway:
             "x-forwarded-host": host.decode("latin-1"),
         }
         principal = caller.principal
+        if caller.api_key is not None and route.tenant_context:
+            identity.update(
+                {
+                    "x-tenant-id": str(caller.api_key.tenant_id),
+                    "x-api-key-id": str(caller.api_key.key_id),
+                }
+            )
         if principal is not None and route.tenant_context:
             identity.update(
                 {

@@ -29,6 +29,7 @@ class Route:
     upstream: str
     middleware: tuple[str, ...]
     rate_limit: RateLimitRule | None = None
+    api_keys: bool = False  # tenant API keys are accepted in place of a member's token
     connect_timeout: float = 2.0
     read_timeout: float = 30.0
 
@@ -109,6 +110,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
                 upstream=entry["upstream"],
                 middleware=tuple(entry.get("middleware", [])),
                 rate_limit=rate,
+                api_keys=bool(entry.get("api_keys", False)),
                 connect_timeout=float(
                     entry.get("connect_timeout", defaults.get("connect_timeout", 2.0))
                 ),

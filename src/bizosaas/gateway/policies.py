@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from bizosaas.auth.constants import CookieNames
 from bizosaas.auth.principal import Principal
 from bizosaas.auth.tokens import TokenVerifier
+from bizosaas.core.api_keys import API_KEY_HEADER, ApiKeyDirectory, ApiKeyInfo
 from bizosaas.core.errors import AppError, Forbidden, TooManyRequests, Unauthorized
 from bizosaas.core.tenants import TenantDirectory
 from bizosaas.gateway.config import Route
@@ -19,8 +21,15 @@ ONE_HOUR = 3600
 class Caller:
     ip: str
     principal: Principal | None = None
+    api_key: ApiKeyInfo | None = None  # a tenant's server, on routes that accept keys
     rate: Decision | None = None
     rate_period: int = ONE_HOUR
+
+    @property
+    def tenant_id(self) -> uuid.UUID | None:
+        if self.api_key is not None:
+            return self.api_key.tenant_id
+        return self.principal.tenant_id if self.principal is not None else None
 
 
 def bearer_or_cookie(headers: dict[bytes, bytes], cookies: CookieNames) -> str | None:
@@ -35,19 +44,33 @@ def bearer_or_cookie(headers: dict[bytes, bytes], cookies: CookieNames) -> str |
 
 
 async def authenticate(
-    verifier: TokenVerifier, headers: dict[bytes, bytes], cookies: CookieNames
-) -> Principal:
+    verifier: TokenVerifier,
+    api_keys: ApiKeyDirectory,
+    headers: dict[bytes, bytes],
+    cookies: CookieNames,
+    caller: Caller,
+    *,
+    accept_api_keys: bool,
+) -> None:
+    """A member's token; or, where the route accepts them, a tenant API key."""
     token = bearer_or_cookie(headers, cookies)
-    if token is None:
-        raise Unauthorized()
-    return await verifier.verify(token)
-
-
-async def tenant_context(directory: TenantDirectory, principal: Principal) -> None:
-    """Refuse a suspended tenant (its sessions end on suspension; this closes any gap)."""
-    if principal.tenant_id is None:
+    if token is not None:
+        caller.principal = await verifier.verify(token)
         return
-    info = await directory.get(principal.tenant_id)
+    key = headers.get(API_KEY_HEADER.encode(), b"").decode("latin-1")
+    if key and accept_api_keys:
+        caller.api_key = await api_keys.lookup(key)
+        if caller.api_key is None:
+            raise Unauthorized("The API key is not valid.")
+        return
+    raise Unauthorized()
+
+
+async def tenant_context(directory: TenantDirectory, tenant_id: uuid.UUID | None) -> None:
+    """Refuse a suspended tenant (its sessions end on suspension; this closes any gap)."""
+    if tenant_id is None:
+        return
+    info = await directory.get(tenant_id)
     if info is not None and info.suspended:
         raise Forbidden("Your organisation's account is suspended.")
 
@@ -65,10 +88,10 @@ async def rate_limit(
         key, limit, period = f"ip:{route.prefix}:{caller.ip}", rule.limit, rule.period_seconds
         if rule.per == "tenant" and caller.principal is not None:
             key = f"tenant:{route.prefix}:{caller.principal.tenant_id or caller.principal.user_id}"
-    elif caller.principal is not None and caller.principal.tenant_id is not None:
-        info = await directory.get(caller.principal.tenant_id)
+    elif caller.tenant_id is not None:
+        info = await directory.get(caller.tenant_id)
         limit = info.rate_limit_per_hour if info else default_per_hour
-        key, period = f"tenant:{caller.principal.tenant_id}", ONE_HOUR
+        key, period = f"tenant:{caller.tenant_id}", ONE_HOUR
     elif caller.principal is not None:  # a super admin: no tenant, limited per user
         key, limit, period = f"user:{caller.principal.user_id}", default_per_hour, ONE_HOUR
     else:

@@ -32,6 +32,7 @@ CLIENT_MAY_NOT_SEND = frozenset(
         b"x-user-id",
         b"x-user-role",
         b"x-permissions",
+        b"x-api-key-id",
         b"x-gateway-signature",
         b"x-forwarded-for",
         b"x-forwarded-host",

@@ -14,7 +14,7 @@ from bizosaas.core.api_keys import (
     hash_api_key,
     new_api_key,
 )
-from bizosaas.core.database import utcnow
+from bizosaas.core.database import Database, Scope, utcnow
 from bizosaas.core.errors import BadRequest, NotFound
 from bizosaas.gamification.apikeys.models import ApiKey
 from bizosaas.gamification.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
@@ -51,7 +51,7 @@ async def create_key(
     db.add(row)
     await db.flush()
     await db.commit()  # the key must exist in PostgreSQL before Redis vouches for it
-    await directory.publish(row.key_hash, ApiKeyInfo(row.id, row.tenant_id, tuple(row.scopes)))
+    await directory.publish(row.key_hash, info_of(row), row.expires_at)
     return ApiKeyCreated(**ApiKeyOut.model_validate(row).model_dump(), key=key)
 
 
@@ -82,3 +82,28 @@ async def revoke_key(
     await directory.revoke(row.key_hash)
     await db.flush()
     return ApiKeyOut.model_validate(row)
+
+
+async def publish_all_keys(database: Database, directory: ApiKeyDirectory) -> int:
+    """Rebuild the key directory in Redis from PostgreSQL (the gateway reads it)."""
+    now = utcnow()
+    async with database.transaction(Scope.platform_wide()) as db:
+        rows = (
+            (
+                await db.execute(
+                    select(ApiKey).where(
+                        ApiKey.revoked_at.is_(None),
+                        (ApiKey.expires_at.is_(None)) | (ApiKey.expires_at > now),
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    for row in rows:
+        await directory.publish(row.key_hash, info_of(row), row.expires_at)
+    return len(rows)
+
+
+def info_of(row: ApiKey) -> ApiKeyInfo:
+    return ApiKeyInfo(row.id, row.tenant_id, tuple(row.scopes))

@@ -15,9 +15,10 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import Database, Scope, utcnow
@@ -130,7 +131,7 @@ class EventProcessor:
             if not await _try_lock(db, tenant_id):
                 return 0, None  # another copy is on this tenant
             query = (
-                select(GamificationEvent)
+                select(*EVENT_COLUMNS, GamificationEvent.received_at)
                 .where(
                     GamificationEvent.tenant_id == tenant_id,
                     GamificationEvent.status == EventStatus.PENDING,
@@ -140,20 +141,15 @@ class EventProcessor:
             )
             if only_seq is not None:
                 query = query.where(GamificationEvent.seq == only_seq)
-            rows = (await db.execute(query)).scalars().all()
+            rows = (await db.execute(query)).all()
             if not rows:
                 return 0, None
-            batch = Batch(tenant_id, [_event_of(row) for row in rows])
+            batch = Batch(tenant_id, [event_of(row) for row in rows])
             await self.apply(db, batch)
             now = utcnow()
             await db.execute(
-                update(GamificationEvent)
-                .where(
-                    GamificationEvent.tenant_id == tenant_id,
-                    GamificationEvent.seq.in_([row.seq for row in rows]),
-                )
-                .values(status=EventStatus.PROCESSED, processed_at=now)
-                .execution_options(synchronize_session=False)
+                _MARK_PROCESSED,
+                {"tenant_id": tenant_id, "now": now, "seqs": [row.seq for row in rows]},
             )
             for row in rows:
                 LAG.observe(max(0.0, (now - row.received_at).total_seconds()))
@@ -236,7 +232,22 @@ async def lock_tenant(db: AsyncSession, tenant_id: uuid.UUID) -> None:
     await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(tenant_id)})
 
 
-def _event_of(row: GamificationEvent) -> Event:
+EVENT_COLUMNS = (
+    GamificationEvent.seq,
+    GamificationEvent.event_id,
+    GamificationEvent.type,
+    GamificationEvent.user_id,
+    GamificationEvent.properties,
+    GamificationEvent.occurred_at,
+)
+_MARK_PROCESSED = text(
+    "UPDATE gamification_events SET status = 'processed', processed_at = :now "
+    "WHERE tenant_id = :tenant_id AND seq = ANY(CAST(:seqs AS bigint[]))"
+)
+
+
+def event_of(row: Any) -> Event:
+    """An event for the handlers, from a row of :data:`EVENT_COLUMNS` (or a model)."""
     return Event(
         event_id=row.event_id,
         type=row.type,

@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+import orjson
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import utcnow
@@ -39,32 +39,12 @@ class EventService:
         events = await self._resolve(db, caller, incoming)
         for handler in self.handlers:
             await handler.check(db, caller.tenant_id, events)
-        now = utcnow()
-        source = "api_key" if caller.is_api_key else "member"
-        inserted = set(
-            (
-                await db.execute(
-                    insert(GamificationEvent)
-                    .values(
-                        [
-                            {
-                                "tenant_id": caller.tenant_id,
-                                "event_id": e.event_id,
-                                "type": e.type,
-                                "user_id": e.user_id,
-                                "properties": e.properties,
-                                "occurred_at": e.occurred_at,
-                                "received_at": now,
-                                "source": source,
-                                "source_id": caller.api_key_id or caller.user_id,
-                            }
-                            for e in events
-                        ]
-                    )
-                    .on_conflict_do_nothing(index_elements=["tenant_id", "event_id"])
-                    .returning(GamificationEvent.event_id)
-                )
-            ).scalars()
+        inserted = await store_events(
+            db,
+            caller.tenant_id,
+            events,
+            source="api_key" if caller.is_api_key else "member",
+            source_id=caller.api_key_id or caller.user_id,
         )
         results = [
             EventResult(
@@ -157,3 +137,47 @@ class EventService:
             events=[EventOut.model_validate(r) for r in page],
             next_cursor=str(page[-1].seq) if len(rows) > limit else None,
         )
+
+
+# One fixed statement whatever the batch size: asyncpg prepares it once per connection,
+# and the rows travel as arrays rather than as thousands of bind parameters.
+_STORE = text(
+    """
+    INSERT INTO gamification_events
+        (tenant_id, event_id, type, user_id, properties, occurred_at, received_at,
+         source, source_id, status, attempts)
+    SELECT :tenant_id, e.event_id, e.type, e.user_id, e.properties::jsonb, e.occurred_at,
+           :received_at, :source, :source_id, 'pending', 0
+    FROM unnest(CAST(:event_ids AS text[]), CAST(:types AS text[]), CAST(:user_ids AS uuid[]),
+                CAST(:properties AS text[]), CAST(:occurred AS timestamptz[]))
+         AS e(event_id, type, user_id, properties, occurred_at)
+    ON CONFLICT (tenant_id, event_id) DO NOTHING
+    RETURNING event_id
+    """
+)
+
+
+async def store_events(
+    db: AsyncSession,
+    tenant_id: uuid.UUID,
+    events: Sequence[Event],
+    *,
+    source: str,
+    source_id: uuid.UUID | None,
+) -> set[str]:
+    """Append events to the log; returns the ids that were new (the rest were duplicates)."""
+    result = await db.execute(
+        _STORE,
+        {
+            "tenant_id": tenant_id,
+            "received_at": utcnow(),
+            "source": source,
+            "source_id": source_id,
+            "event_ids": [e.event_id for e in events],
+            "types": [e.type for e in events],
+            "user_ids": [e.user_id for e in events],
+            "properties": [orjson.dumps(e.properties).decode() for e in events],
+            "occurred": [e.occurred_at for e in events],
+        },
+    )
+    return set(result.scalars())

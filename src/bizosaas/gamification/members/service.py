@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,38 +33,18 @@ class MemberService:
         self, db: AsyncSession, tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
     ) -> None:
         """Register members seen for the first time, with their names from the directory."""
-        wanted = set(user_ids)
+        wanted = sorted(set(user_ids))
         if not wanted:
             return
-        known = set(
-            (
-                await db.execute(
-                    select(Member.user_id).where(
-                        Member.tenant_id == tenant_id, Member.user_id.in_(wanted)
-                    )
-                )
-            ).scalars()
-        )
-        missing = sorted(wanted - known)
-        if not missing:
-            return
-        names = await self.directory.get_many(missing)
-        now = utcnow()
+        names = await self.directory.get_many(wanted)
         await db.execute(
-            insert(Member)
-            .values(
-                [
-                    {
-                        "tenant_id": tenant_id,
-                        "user_id": user_id,
-                        "display_name": names[user_id].display_name if user_id in names else "",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for user_id in missing
-                ]
-            )
-            .on_conflict_do_nothing()
+            _ENSURE,
+            {
+                "tenant_id": tenant_id,
+                "now": utcnow(),
+                "user_ids": wanted,
+                "names": [names[u].display_name if u in names else "" for u in wanted],
+            },
         )
 
     async def record_activity(self, db: AsyncSession, batch: Batch) -> None:
@@ -71,22 +52,24 @@ class MemberService:
         points: dict[uuid.UUID, int] = defaultdict(int)
         for award in batch.points:
             points[award.user_id] += award.points
-        last_seen: dict[uuid.UUID, object] = {}
+        last_seen: dict[uuid.UUID, datetime] = {}
         for event in batch.events:
             seen = last_seen.get(event.user_id)
-            if seen is None or event.occurred_at > seen:  # type: ignore[operator]
+            if seen is None or event.occurred_at > seen:
                 last_seen[event.user_id] = event.occurred_at
-        for user_id in sorted(set(points) | set(last_seen)):
-            values: dict[str, object] = {"updated_at": utcnow()}
-            if points.get(user_id):
-                values["points"] = Member.points + points[user_id]
-            if user_id in last_seen:
-                values["last_event_at"] = last_seen[user_id]
-            await db.execute(
-                update(Member)
-                .where(Member.tenant_id == batch.tenant_id, Member.user_id == user_id)
-                .values(**values)
-            )
+        members = sorted(set(points) | set(last_seen))
+        if not members:
+            return
+        await db.execute(
+            _ACTIVITY,
+            {
+                "tenant_id": batch.tenant_id,
+                "now": utcnow(),
+                "user_ids": members,
+                "points": [points.get(u, 0) for u in members],
+                "seen": [last_seen.get(u) for u in members],
+            },
+        )
 
     async def publish_claims(self, tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> None:
         """Refresh the token-claim snapshot of these members from their committed rows."""
@@ -106,6 +89,28 @@ class MemberService:
                 .all()
             )
         await self.claims.write_many({row.user_id: claims_of(row) for row in rows})
+
+
+_ENSURE = text(
+    """
+    INSERT INTO members (tenant_id, user_id, display_name, hidden, points, achievement_count,
+                         created_at, updated_at)
+    SELECT :tenant_id, m.user_id, m.name, false, 0, 0, :now, :now
+    FROM unnest(CAST(:user_ids AS uuid[]), CAST(:names AS text[])) AS m(user_id, name)
+    ON CONFLICT (tenant_id, user_id) DO NOTHING
+    """
+)
+_ACTIVITY = text(
+    """
+    UPDATE members AS m
+    SET points = m.points + a.points,
+        last_event_at = GREATEST(m.last_event_at, a.seen),
+        updated_at = :now
+    FROM unnest(CAST(:user_ids AS uuid[]), CAST(:points AS bigint[]),
+                CAST(:seen AS timestamptz[])) AS a(user_id, points, seen)
+    WHERE m.tenant_id = :tenant_id AND m.user_id = a.user_id
+    """
+)
 
 
 def claims_of(member: Member) -> dict[str, object]:

@@ -9,8 +9,8 @@ dedupe key was already used (a replay) is neither stored nor sent again.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from collections.abc import Sequence
+from datetime import datetime
 
 import orjson
 from redis.asyncio import Redis
