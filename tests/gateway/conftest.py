@@ -150,10 +150,12 @@ class GuardedEcho:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: ASGIApp, port: int) -> AsyncIterator[None]:
+async def serving(app: ASGIApp, port: int, lifespan: str = "on") -> AsyncIterator[None]:
+    """Serve `app` on a real loopback port (lifespan "off" for an app already started)."""
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_config=None, lifespan="on", access_log=False
+            app, host="127.0.0.1", port=port, log_config=None, lifespan=lifespan,
+            access_log=False,
         )
     )
     task = asyncio.create_task(server.serve())

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 Environment = Literal["development", "test", "production"]
 
@@ -38,11 +39,12 @@ class Settings(BaseSettings):
     )
     database_pool_size: int = 20
     gamification_database_url: str = Field(
-        default="postgresql+asyncpg://bizosaas_app@127.0.0.1:55432/gamification",
+        default="",
         validation_alias=AliasChoices(
             "GAMIFICATION_DATABASE_URL", "BIZOSAAS_GAMIFICATION_DATABASE_URL"
         ),
-        description="The gamification service's own database, as its app role.",
+        description="The gamification service's own database, as its app role; by default "
+        "the `gamification` database next to DATABASE_URL, as the same role.",
     )
     gamification_migration_database_url: str | None = Field(
         default=None,
@@ -125,6 +127,16 @@ class Settings(BaseSettings):
         return not self.public_url.startswith("http://")
 
     @model_validator(mode="after")
+    def _gamification_next_to_the_main_database(self) -> Settings:
+        if not self.gamification_database_url:
+            self.gamification_database_url = _with_database(self.database_url, "gamification")
+            if self.migration_database_url and not self.gamification_migration_database_url:
+                self.gamification_migration_database_url = _with_database(
+                    self.migration_database_url, "gamification"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Settings:
         if self.environment != "production":
             return self
@@ -142,6 +154,10 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+
+def _with_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
 def _password_of(url: str) -> str | None:

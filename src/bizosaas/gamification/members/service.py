@@ -60,6 +60,7 @@ class MemberService:
         members = sorted(set(points) | set(last_seen))
         if not members:
             return
+        batch.touched_members.update(members)  # their claim snapshot may be new or stale
         await db.execute(
             _ACTIVITY,
             {

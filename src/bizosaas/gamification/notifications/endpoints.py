@@ -27,7 +27,7 @@ async def list_notifications(
     caller: MemberDep,
     db: SessionDep,
     unread: bool = False,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> NotificationPage:
     """Pass `next_cursor` back as `cursor` for the next page."""

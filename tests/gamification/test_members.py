@@ -1,0 +1,109 @@
+"""Members' profile and privacy, tenant settings, erasure, and the token's gamification claim."""
+
+from __future__ import annotations
+
+import jwt
+
+from bizosaas.core.api_keys import hash_api_key
+from tests.factories import client_for, login
+from tests.gamification.factories import Org, event
+
+
+async def test_privacy_alias_and_hiding(org: Org) -> None:
+    member = await org.member()
+    path = "/api/v1/gamification/members/me/privacy"
+    aliased = await org.client.patch(path, json={"alias": "Night Owl"}, headers=member.headers)
+    assert aliased.json()["alias"] == "Night Owl"
+    hidden = await org.client.patch(path, json={"hidden": True}, headers=member.headers)
+    assert hidden.json()["hidden"] is True and hidden.json()["alias"] == "Night Owl"
+    cleared = await org.client.patch(path, json={"clear_alias": True}, headers=member.headers)
+    assert cleared.json()["alias"] is None
+    too_long = await org.client.patch(path, json={"alias": "x" * 65}, headers=member.headers)
+    assert too_long.status_code == 422
+    me = await org.client.get("/api/v1/gamification/members/me", headers=member.headers)
+    assert me.json()["hidden"] is True
+
+
+async def test_settings_are_validated_and_admin_only(org: Org) -> None:
+    member = await org.member()
+    path = "/api/v1/gamification/settings"
+    assert (await org.client.get(path, headers=member.headers)).status_code == 403
+    bad = await org.client.patch(path, json={"timezone": "Mars/Olympus"}, headers=org.admin.headers)
+    assert bad.status_code == 422 and "timezone" in bad.text
+    good = await org.client.patch(
+        path,
+        json={"timezone": "Europe/Paris", "industry": "retail", "platform_boards_opt_in": True},
+        headers=org.admin.headers,
+    )
+    assert good.json()["timezone"] == "Europe/Paris" and good.json()["industry"] == "retail"
+    again = await org.client.get(path, headers=org.admin.headers)
+    assert again.json()["platform_boards_opt_in"] is True
+
+
+async def test_the_token_carries_the_members_gamification_snapshot(org: Org) -> None:
+    member = await org.member()
+    key = await org.api_key()
+    await org.send([event(member, "order.completed", total=5)], key)
+    await org.settle()
+    me = (await org.client.get("/api/v1/gamification/members/me", headers=member.headers)).json()
+    async with client_for(org.auth_app) as client:
+        tokens = await login(client, member.user.email)
+    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    assert claims["gamification"] == {
+        "achievement_count": me["achievement_count"],
+        "leaderboard_rank": me["leaderboard_rank"],
+        "referral_code": me["referral_code"],
+        "portfolio_id": me["portfolio_id"],
+    }
+    assert claims["gamification"]["achievement_count"] is not None  # known, not a placeholder
+
+
+async def test_erasing_a_member_forgets_everything_about_them(org: Org) -> None:
+    member, other = await org.member(), await org.member()
+    key = await org.api_key()
+    await org.send([event(member, "order.completed"), event(other, "order.completed")], key)
+    await org.settle()
+    refused = await org.client.delete(
+        f"/api/v1/gamification/members/{member.id}", headers=other.headers
+    )
+    assert refused.status_code == 403  # only the member itself or a tenant admin
+    erased = await org.client.delete(
+        f"/api/v1/gamification/members/{member.id}", headers=org.admin.headers
+    )
+    assert erased.status_code == 204
+    log = await org.client.get("/api/v1/gamification/events", headers=org.admin.headers)
+    assert [e["user_id"] for e in log.json()["events"]] == [str(other.id)]
+    gone = await org.client.get("/api/v1/gamification/members/me", headers=member.headers)
+    assert gone.status_code == 404
+    claims = await org.app.state.gamification.claims.read(member.id)
+    assert claims == dict.fromkeys(claims)  # every field back to null
+
+
+async def test_a_key_lost_from_redis_is_checked_in_postgresql_and_republished(org: Org) -> None:
+    member = await org.member()
+    key = await org.api_key()
+    directory = org.app.state.gamification.api_keys
+    await directory.revoke(hash_api_key(key))  # Redis lost it (a restart without persistence)
+    assert await directory.lookup(key) is None
+    response = await org.send([event(member, "order.completed")], key)
+    assert response.status_code == 202
+    assert await directory.lookup(key) is not None
+
+
+async def test_expiring_keys(org: Org) -> None:
+    past = await org.client.post(
+        "/api/v1/gamification/api-keys",
+        json={"name": "old", "expires_at": "2020-01-01T00:00:00Z"},
+        headers=org.admin.headers,
+    )
+    assert past.status_code == 400
+    future = await org.client.post(
+        "/api/v1/gamification/api-keys",
+        json={"name": "soon", "expires_at": "2099-01-01T00:00:00Z"},
+        headers=org.admin.headers,
+    )
+    assert future.status_code == 201
+    ttl = await org.app.state.runtime.redis.ttl(
+        org.app.state.runtime.keys("api-key", hash_api_key(future.json()["key"]))
+    )
+    assert ttl > 0  # Redis forgets the key by itself when it expires

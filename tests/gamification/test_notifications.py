@@ -1,0 +1,113 @@
+"""Notifications: listed newest first, marked read, and pushed live over Server-Sent Events."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import orjson
+
+from bizosaas.core.database import Scope
+from bizosaas.gamification.events.pipeline import NotificationDraft
+from tests.gamification.factories import Member, Org
+from tests.gateway.conftest import free_port, serving
+
+
+async def _notify(org: Org, member: Member, title: str, key: str | None = None) -> list[dict]:
+    """What a handler does: store in the unit of work, publish once committed."""
+    notifier = org.app.state.gamification.notifier
+    draft = NotificationDraft(
+        member.id, "achievement_unlocked", title, "Well done.", {"level": 1},
+        dedupe_key=key or uuid.uuid4().hex,
+    )
+    async with org.app.state.runtime.database.transaction(Scope.tenant(org.id)) as db:
+        stored = await notifier.store(db, org.id, [draft])
+    if stored:
+        await notifier.publish(org.id, stored)
+    return stored
+
+
+async def test_members_list_and_read_their_own_notifications(org: Org) -> None:
+    member, other = await org.member(), await org.member()
+    for title in ("First", "Second", "Third"):
+        await _notify(org, member, title)
+    await _notify(org, other, "Not yours")
+    page = (
+        await org.client.get(
+            "/api/v1/gamification/notifications", params={"limit": 2}, headers=member.headers
+        )
+    ).json()
+    assert [n["title"] for n in page["notifications"]] == ["Third", "Second"]
+    assert page["unread"] == 3
+    rest = (
+        await org.client.get(
+            "/api/v1/gamification/notifications",
+            params={"limit": 2, "cursor": page["next_cursor"]},
+            headers=member.headers,
+        )
+    ).json()
+    assert [n["title"] for n in rest["notifications"]] == ["First"]
+    assert rest["next_cursor"] is None
+
+    first_id = rest["notifications"][0]["id"]
+    read = await org.client.post(
+        f"/api/v1/gamification/notifications/{first_id}/read", headers=member.headers
+    )
+    assert read.json()["read_at"] is not None
+    stolen = await org.client.post(
+        f"/api/v1/gamification/notifications/{first_id}/read", headers=other.headers
+    )
+    assert stolen.status_code == 404
+    marked = await org.client.post(
+        "/api/v1/gamification/notifications/read-all", headers=member.headers
+    )
+    assert marked.json() == {"marked": 2}
+    unread = await org.client.get(
+        "/api/v1/gamification/notifications", params={"unread": True}, headers=member.headers
+    )
+    assert unread.json()["notifications"] == [] and unread.json()["unread"] == 0
+
+
+async def test_the_same_notification_key_notifies_once(org: Org) -> None:
+    member = await org.member()
+    assert len(await _notify(org, member, "Gold!", key="unlock:a:gold")) == 1
+    assert await _notify(org, member, "Gold!", key="unlock:a:gold") == []
+    page = await org.client.get("/api/v1/gamification/notifications", headers=member.headers)
+    assert len(page.json()["notifications"]) == 1
+
+
+async def test_a_bad_cursor_is_a_clear_400(org: Org) -> None:
+    member = await org.member()
+    response = await org.client.get(
+        "/api/v1/gamification/notifications", params={"cursor": "garbage"},
+        headers=member.headers,
+    )
+    assert response.status_code == 400
+
+
+async def test_notifications_arrive_live_over_server_sent_events(org: Org) -> None:
+    member, other = await org.member(), await org.member()
+    port = free_port()
+    received: list[dict] = []
+    async with serving(org.app, port, lifespan="off"), httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=10
+    ) as client:
+        async with client.stream(
+            "GET", "/api/v1/gamification/notifications/stream", headers=member.headers
+        ) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines = stream.aiter_lines()
+            assert await anext(lines) == ": connected"
+            await _notify(org, other, "For someone else")
+            await _notify(org, member, "Seven-day streak")
+
+            async def first_notification() -> None:
+                async for line in lines:
+                    if line.startswith("data: "):
+                        received.append(orjson.loads(line[6:]))
+                        return
+
+            await asyncio.wait_for(first_notification(), 10)
+    assert received[0]["title"] == "Seven-day streak"
+    assert received[0]["user_id"] == str(member.id)
