@@ -12,6 +12,7 @@ from bizosaas.core.runtime import Runtime
 from bizosaas.core.tenants import TenantDirectory
 from bizosaas.gamification.events.pipeline import EventHandler
 from bizosaas.gamification.events.processor import EventProcessor
+from bizosaas.gamification.events.replays import ReplayRunner
 from bizosaas.gamification.events.service import EventService
 from bizosaas.gamification.members.service import MemberService
 from bizosaas.gamification.notifications.service import Notifier
@@ -33,6 +34,7 @@ class GamificationContext:
     handlers: list[EventHandler] = field(default_factory=list)
     event_service: EventService = field(init=False)
     processor: EventProcessor = field(init=False)
+    replays: ReplayRunner = field(init=False)
 
     @classmethod
     async def start(cls, runtime: Runtime) -> GamificationContext:
@@ -56,6 +58,7 @@ class GamificationContext:
         context.processor = EventProcessor(
             runtime.database, context.handlers, context.members, context.notifier
         )
+        context.replays = ReplayRunner(context)
         return context
 
     @property

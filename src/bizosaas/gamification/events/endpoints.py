@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
+from bizosaas.core.errors import NotFound
 from bizosaas.gamification.dependencies import AdminDep, CallerDep, SessionDep, context_of
 from bizosaas.gamification.events.schemas import (
     EVENT_TYPE_PATTERN,
@@ -14,6 +15,8 @@ from bizosaas.gamification.events.schemas import (
     EventIn,
     EventPage,
     IngestResult,
+    ReplayRequest,
+    ReplayStatus,
 )
 
 router = APIRouter(prefix="/api/v1/gamification/events", tags=["events"])
@@ -70,3 +73,23 @@ async def list_events(
         cursor=int(cursor) if cursor else None,
         limit=limit,
     )
+
+
+@router.post(
+    "/replays",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Rebuild progress and leaderboards from the log (tenant admin)",
+    responses={409: {"description": "A replay is already running"}},
+)
+async def start_replay(request: Request, body: ReplayRequest, caller: AdminDep) -> ReplayStatus:
+    """Applies changed rules to the past. With unchanged rules nothing changes; unlocks
+    already awarded are kept and nobody is notified twice. Poll `GET /events/replays/current`."""
+    return await context_of(request).replays.start(caller.tenant_id, body.since)
+
+
+@router.get("/replays/current", summary="The tenant's latest replay (tenant admin)")
+async def current_replay(request: Request, caller: AdminDep) -> ReplayStatus:
+    found = await context_of(request).replays.status(caller.tenant_id)
+    if found is None:
+        raise NotFound("No replay has run for this tenant in the last day.")
+    return found

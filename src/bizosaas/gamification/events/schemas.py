@@ -99,3 +99,23 @@ class EventPage(BaseModel):
 
 class EventRejected(AppError):
     status_code = 422
+
+
+class ReplayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    since: AwareDatetime | None = Field(
+        default=None,
+        description="Keep leaderboard periods that ended before this instant; achievement "
+        "progress is always rebuilt in full.",
+    )
+
+
+class ReplayStatus(BaseModel):
+    state: str = Field(description="running, done or failed")
+    done: int
+    total: int
+    since: datetime | None
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None = None
