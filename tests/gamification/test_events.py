@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from bizosaas.core.database import Scope
@@ -149,3 +150,25 @@ async def test_row_level_security_hides_every_table_of_other_tenants(
     async with database.transaction(Scope.tenant(other_org.id)) as db:
         seen = (await db.execute(text("SELECT count(*) FROM gamification_events"))).scalar_one()
         assert seen == 1  # the same query does see the tenant's own rows
+
+
+async def test_signing_in_is_an_event_from_the_platform_itself(org: Org) -> None:
+    """The auth service reports logins (for login streaks) through the platform inbox."""
+    from tests.factories import client_for, login
+
+    member = await org.member()  # signed in once already
+    async with client_for(org.auth_app) as client:
+        await login(client, member.user.email)
+    for _ in range(100):
+        log = await org.client.get(
+            "/api/v1/gamification/events",
+            params={"user_id": str(member.id), "type": "member.login"},
+            headers=org.admin.headers,
+        )
+        if len(log.json()["events"]) == 2:
+            break
+        await asyncio.sleep(0.05)
+    events = log.json()["events"]
+    assert len(events) == 2
+    assert {e["source"] for e in events} == {"platform"}
+    assert all(e["event_id"].startswith("login:") for e in events)

@@ -16,6 +16,7 @@ from bizosaas.auth.throttle import LoginThrottle
 from bizosaas.auth.tokens import TokenVerifier
 from bizosaas.core.database import Scope
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory, MemberInfo
+from bizosaas.core.platform_events import PlatformEvents
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.tenants import TenantDirectory, TenantInfo
 
@@ -44,6 +45,7 @@ class AuthContext:
     tenants: TenantDirectory
     members: MemberDirectory
     claims: ClaimsSnapshot
+    platform_events: PlatformEvents
     csrf_secret: bytes
     user_token_secret: str  # fastapi-users' verification and reset tokens
 
@@ -66,6 +68,7 @@ class AuthContext:
             tenants=TenantDirectory(runtime.redis, runtime.keys),
             members=MemberDirectory(runtime.redis, runtime.keys),
             claims=ClaimsSnapshot(runtime.redis, runtime.keys),
+            platform_events=PlatformEvents(runtime.redis, runtime.keys),
             csrf_secret=base64.urlsafe_b64decode(token_secrets["csrf"] + "=="),
             user_token_secret=token_secrets["user_tokens"],
         )

@@ -30,12 +30,15 @@ from bizosaas.auth.schemas import Me, SessionOut, TenantSummary, TokenPair
 from bizosaas.auth.tokens import issue_access_token
 from bizosaas.core.database import Scope, utcnow
 from bizosaas.core.errors import AppError, Forbidden, InvalidCredentials, NotFound, Unauthorized
+from bizosaas.core.logging import get_logger
 from bizosaas.core.metrics import AUTH_EVENTS
 
 password_helper = PasswordHelper()
 # Verified against when the email is unknown, so both failures cost the same time.
 _DUMMY_HASH = password_helper.hash(secrets.token_urlsafe(24))
 INVALID_CREDENTIALS = "Incorrect email or password."
+
+log = get_logger("bizosaas.auth")
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +217,24 @@ class SessionService:
         live = live_session_of(row, user, tenant)
         await self.auth.live_sessions.put(live)
         AUTH_EVENTS.labels("login_success").inc()
+        if user.tenant_id is not None:
+            await self._tell_gamification(user.tenant_id, user.id, row)
         return await self._token_pair(live, user, tenant, _refresh_token(row.id, refresh_secret))
+
+    async def _tell_gamification(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, row: UserSession
+    ) -> None:
+        """A `member.login` event (login streaks); a login never fails because of it."""
+        try:
+            await self.auth.platform_events.send(
+                tenant_id,
+                user_id,
+                f"login:{row.id}",
+                "member.login",
+                {"platform": row.platform, "device": row.device},
+            )
+        except Exception:
+            log.warning("could not send the login event to gamification", exc_info=True)
 
     async def _record_failure(self, email: str, client: ClientInfo, user: User | None) -> None:
         lockout = await self.auth.throttle.record_failure(email, client.ip or "unknown")

@@ -15,6 +15,7 @@ from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings, get_settings
 from bizosaas.gamification.apikeys.service import publish_all_keys
 from bizosaas.gamification.context import GamificationContext
+from bizosaas.gamification.events.inbox import PlatformInbox
 from bizosaas.gamification.routers import ROUTERS, TAGS
 
 log = get_logger("bizosaas.gamification")
@@ -43,17 +44,23 @@ def create_app(settings: Settings | None = None, *, run_processor: bool = True) 
         app.state.runtime = runtime
         app.state.gamification = context = await GamificationContext.start(runtime)
         await publish_all_keys(runtime.database, context.api_keys)
-        listener = None
+        background: list[asyncio.Task[None]] = []
         if run_processor:
             context.processor.start()
-            listener = asyncio.create_task(_listen_for_wakeups(context))
+            inbox = PlatformInbox(
+                runtime.redis, runtime.keys, runtime.database, context.wake_processors
+            )
+            background += [
+                asyncio.create_task(_listen_for_wakeups(context), name="gamification-wakeups"),
+                asyncio.create_task(inbox.run(), name="gamification-inbox"),
+            ]
         try:
             yield
         finally:
-            if listener is not None:
-                listener.cancel()
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await listener
+                    await task
             await context.processor.stop()
             await runtime.close()
 
