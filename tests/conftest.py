@@ -131,5 +131,5 @@ async def gamification_app(settings: Settings, auth_app: FastAPI) -> AsyncIterat
     from bizosaas.gamification.app import create_app
 
     app = create_app(settings)
-    async with LifespanManager(app):
+    async with LifespanManager(app, shutdown_timeout=60):
         yield app

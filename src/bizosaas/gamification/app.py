@@ -45,18 +45,21 @@ def create_app(settings: Settings | None = None, *, run_processor: bool = True) 
         app.state.gamification = context = await GamificationContext.start(runtime)
         await publish_all_keys(runtime.database, context.api_keys)
         background: list[asyncio.Task[None]] = []
+        inbox_task: asyncio.Task[None] | None = None
+        inbox = PlatformInbox(
+            runtime.redis, runtime.keys, runtime.database, context.wake_processors
+        )
         if run_processor:
             context.processor.start()
-            inbox = PlatformInbox(
-                runtime.redis, runtime.keys, runtime.database, context.wake_processors
+            background.append(
+                asyncio.create_task(_listen_for_wakeups(context), name="gamification-wakeups")
             )
-            background += [
-                asyncio.create_task(_listen_for_wakeups(context), name="gamification-wakeups"),
-                asyncio.create_task(inbox.run(), name="gamification-inbox"),
-            ]
+            inbox_task = asyncio.create_task(inbox.run(), name="gamification-inbox")
         try:
             yield
         finally:
+            if inbox_task is not None:
+                await inbox.stop(inbox_task)
             for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -96,5 +99,13 @@ async def _listen_for_wakeups(context: GamificationContext) -> None:
         except asyncio.CancelledError:
             raise
         except Exception:  # Redis restarted: the processor still polls meanwhile
+            if _cancelled():
+                raise
             log.warning("wake-up subscription lost; resubscribing")
             await asyncio.sleep(1.0)
+
+
+def _cancelled() -> bool:
+    """redis-py may turn a cancelled read into a connection error; a stop is still a stop."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

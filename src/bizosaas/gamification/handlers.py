@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bizosaas.gamification.achievements.handler import AchievementHandler
 from bizosaas.gamification.events.pipeline import EventHandler
 
 if TYPE_CHECKING:
@@ -13,4 +14,5 @@ if TYPE_CHECKING:
 def build_handlers(context: GamificationContext) -> list[EventHandler]:
     # Achievements first: points they award feed the points boards.
     handlers: list[EventHandler] = []
+    handlers.append(AchievementHandler())
     return handlers

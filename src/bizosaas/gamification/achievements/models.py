@@ -66,6 +66,8 @@ class AchievementProgress(GamificationBase):
     """A member's running value towards one achievement (rebuilt by a replay)."""
 
     __tablename__ = "achievement_progress"
+    # A member's page and erasure look up by member, across achievements.
+    __table_args__ = (Index("ix_achievement_progress_tenant_id_user_id", "tenant_id", "user_id"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     achievement_id: Mapped[uuid.UUID] = mapped_column(

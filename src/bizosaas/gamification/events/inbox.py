@@ -42,18 +42,31 @@ class PlatformInbox:
         self.database = database
         self.wake = wake
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
+        self.stopping = False
+
+    async def stop(self, task: asyncio.Task[None]) -> None:
+        """Let the current read end by itself (cancelling a blocked XREADGROUP can leave
+        redis-py's connection hanging), then make sure."""
+        self.stopping = True
+        try:
+            await asyncio.wait_for(asyncio.shield(task), BLOCK_MS / 1000 + 2)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()
 
     async def run(self) -> None:
-        while True:
+        while not self.stopping:
             try:
                 await self._ensure_group()
                 await self._drain("0")  # what this consumer held before a restart
-                while True:
+                while not self.stopping:
                     await self._claim_abandoned()
                     await self._drain(">", block=BLOCK_MS)
             except asyncio.CancelledError:
                 raise
             except Exception:  # Redis or PostgreSQL away: retry, nothing is acknowledged
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # redis-py turned our cancellation into a connection error
                 log.warning("platform inbox interrupted; retrying", exc_info=True)
                 await asyncio.sleep(1.0)
 

@@ -1,0 +1,182 @@
+"""``/api/v1/gamification/achievements``: definitions, categories, members' progress and goals.
+
+Fixed paths are declared before ``/{tenant_id}`` so they are never read as a tenant id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, status
+
+from bizosaas.auth.constants import Permission
+from bizosaas.core.errors import NotFound
+from bizosaas.gamification.achievements import service
+from bizosaas.gamification.achievements.repository import ACTIVE, ARCHIVED
+from bizosaas.gamification.achievements.schemas import (
+    AchievementCreate,
+    AchievementOut,
+    AchievementUpdate,
+    CategoryCreate,
+    CategoryOut,
+    MemberAchievements,
+    NextGoals,
+)
+from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.dependencies import (
+    ManageAchievementsDep,
+    MemberDep,
+    SessionDep,
+    context_of,
+)
+
+router = APIRouter(prefix="/api/v1/gamification/achievements", tags=["achievements"])
+INVALID: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A trigger, category or prerequisite that cannot be used"}
+}
+
+
+@router.get("/categories", summary="The tenant's achievement categories")
+async def list_categories(caller: MemberDep, db: SessionDep) -> list[CategoryOut]:
+    return await service.list_categories(db, caller.tenant_id)
+
+
+@router.post(
+    "/categories",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a category (manage_achievements)",
+    responses={409: {"description": "The key is taken"}},
+)
+async def create_category(
+    body: CategoryCreate, caller: ManageAchievementsDep, db: SessionDep
+) -> CategoryOut:
+    return await service.create_category(db, caller, body)
+
+
+@router.get("/definitions", summary="Every achievement definition (manage_achievements)")
+async def list_definitions(
+    caller: ManageAchievementsDep,
+    db: SessionDep,
+    status: Literal["active", "archived"] | None = None,
+) -> list[AchievementOut]:
+    """The tenant's copies of the catalog and its custom achievements, with their triggers."""
+    return await service.list_definitions(db, caller.tenant_id, status)
+
+
+@router.post(
+    "/custom",
+    status_code=status.HTTP_201_CREATED,
+    summary="Define a custom achievement (manage_achievements)",
+    responses={**INVALID, 409: {"description": "The key is taken"}},
+)
+async def create_custom(
+    body: AchievementCreate, caller: ManageAchievementsDep, db: SessionDep
+) -> AchievementOut:
+    """A declarative trigger (event type, filters, aggregation, window, timezone) and 1 to 5
+    levels. The event type must be one that can arrive: the catalog's, one members may send
+    (tenant settings), or one the tenant has already sent. Counting starts with the next
+    events processed; a prerequisite opens the achievement from the moment its first level
+    is unlocked."""
+    return await service.create_custom(db, caller, body)
+
+
+@router.get(
+    "/definitions/{achievement_id}", summary="One achievement definition (manage_achievements)"
+)
+async def get_definition(
+    achievement_id: uuid.UUID, caller: ManageAchievementsDep, db: SessionDep
+) -> AchievementOut:
+    return await service.get_definition(db, caller.tenant_id, achievement_id)
+
+
+@router.patch(
+    "/definitions/{achievement_id}",
+    summary="Change an achievement (manage_achievements)",
+    responses=INVALID,
+)
+async def update_definition(
+    achievement_id: uuid.UUID,
+    body: AchievementUpdate,
+    caller: ManageAchievementsDep,
+    db: SessionDep,
+) -> AchievementOut:
+    """Checked like a new definition. Changing the trigger or levels does not rewrite the
+    past: progress so far is kept (restarted if the aggregation, property, window or
+    timezone changes), unlocks are kept, and new events count under the new rules. Only a
+    replay of the event log, run by a tenant admin, recomputes progress from the start."""
+    return await service.update_definition(db, caller.tenant_id, achievement_id, body)
+
+
+@router.post(
+    "/definitions/{achievement_id}/archive",
+    summary="Archive an achievement: it stops counting; unlocks are kept",
+)
+async def archive_definition(
+    achievement_id: uuid.UUID, caller: ManageAchievementsDep, db: SessionDep
+) -> AchievementOut:
+    return await service.set_status(db, caller.tenant_id, achievement_id, ARCHIVED)
+
+
+@router.post(
+    "/definitions/{achievement_id}/restore",
+    summary="Make an archived achievement count again (events meanwhile are not counted)",
+)
+async def restore_definition(
+    achievement_id: uuid.UUID, caller: ManageAchievementsDep, db: SessionDep
+) -> AchievementOut:
+    return await service.set_status(db, caller.tenant_id, achievement_id, ACTIVE)
+
+
+async def _whose(request: Request, caller: Caller, user_id: uuid.UUID | None) -> uuid.UUID:
+    """The caller's own progress, or (tenant admins only) a member's of the same tenant."""
+    me = caller.require_member()
+    if user_id is None or user_id == me:
+        return me
+    caller.require_admin()
+    info = await context_of(request).directory.get(user_id)
+    if info is None or info.tenant_id != caller.tenant_id:
+        raise NotFound(f"No member {user_id} in this tenant.")
+    return user_id
+
+
+@router.get(
+    "/{tenant_id}/next-goals",
+    summary="A member's achievements closest to their next level",
+    responses={404: {"description": "Another tenant, or no such member"}},
+)
+async def next_goals(
+    request: Request,
+    tenant_id: uuid.UUID,
+    caller: MemberDep,
+    db: SessionDep,
+    user_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=20)] = 3,
+) -> NextGoals:
+    """Active, open, not hidden, not fully unlocked; highest percent of the next threshold
+    first. A tenant admin may pass `user_id` to see a member's."""
+    caller.check_tenant(tenant_id)
+    whose = await _whose(request, caller, user_id)
+    return await service.next_goals(db, tenant_id, whose, limit)
+
+
+@router.get(
+    "/{tenant_id}",
+    summary="Achievements with a member's progress and unlocks",
+    responses={404: {"description": "Another tenant, or no such member"}},
+)
+async def member_achievements(
+    request: Request,
+    tenant_id: uuid.UUID,
+    caller: MemberDep,
+    db: SessionDep,
+    user_id: uuid.UUID | None = None,
+) -> MemberAchievements:
+    """Each achievement with the current value, the next threshold and the percent towards
+    it, and the levels unlocked with their dates. Hidden achievements not yet unlocked show
+    as secrets (no name, trigger or progress) unless the caller manages achievements. A
+    tenant admin may pass `user_id` to see a member's."""
+    caller.check_tenant(tenant_id)
+    whose = await _whose(request, caller, user_id)
+    reveal = Permission.MANAGE_ACHIEVEMENTS.value in caller.permissions
+    return await service.member_achievements(db, tenant_id, whose, reveal=reveal)

@@ -1,0 +1,517 @@
+"""Achievement definitions (the tenant's catalog copies and custom ones) and members' progress.
+
+Definitions are validated whole before anything is stored; an error changes
+nothing. Archiving stops counting and keeps every unlock; there is no delete.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.core.database import utcnow
+from bizosaas.core.errors import BadRequest, Conflict, NotFound
+from bizosaas.gamification.achievements import catalog, repository
+from bizosaas.gamification.achievements.models import (
+    Achievement,
+    AchievementCategory,
+    TenantAchievement,
+)
+from bizosaas.gamification.achievements.progress import Definition, standing
+from bizosaas.gamification.achievements.schemas import (
+    AchievementCreate,
+    AchievementOut,
+    AchievementUpdate,
+    CategoryCreate,
+    CategoryOut,
+    FilterOut,
+    GoalOut,
+    LevelIn,
+    LevelOut,
+    MemberAchievementOut,
+    MemberAchievements,
+    NextGoals,
+    ProgressOut,
+    TriggerIn,
+    TriggerOut,
+    UnlockOut,
+    number,
+    stored_levels,
+    streak_too_long,
+)
+from bizosaas.gamification.achievements.triggers import Trigger
+from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.members.service import tenant_settings
+
+SECRET_NAME = "Secret achievement"
+SECRET_DESCRIPTION = "Keep going to discover it."
+
+
+class UnknownEventType(BadRequest):
+    pass
+
+
+async def ensure_catalog(db: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Copy the catalog into the tenant on first use (and what later releases add to it)."""
+    if await repository.catalog_copies(db, tenant_id) < len(catalog.ACHIEVEMENTS):
+        await repository.copy_catalog(db, tenant_id)
+
+
+# -- categories -------------------------------------------------------------------------
+
+
+async def list_categories(db: AsyncSession, tenant_id: uuid.UUID) -> list[CategoryOut]:
+    await ensure_catalog(db, tenant_id)
+    return [CategoryOut.model_validate(c) for c in await repository.categories(db, tenant_id)]
+
+
+async def create_category(db: AsyncSession, caller: Caller, body: CategoryCreate) -> CategoryOut:
+    await ensure_catalog(db, caller.tenant_id)
+    row = AchievementCategory(
+        id=uuid.uuid4(),
+        tenant_id=caller.tenant_id,
+        key=body.key,
+        name=body.name,
+        description=body.description,
+        position=body.position,
+    )
+    if not await repository.add_category(db, row):
+        raise Conflict(f"A category with key {body.key!r} already exists.")
+    return CategoryOut.model_validate(row)
+
+
+# -- definitions ------------------------------------------------------------------------
+
+
+async def list_definitions(
+    db: AsyncSession, tenant_id: uuid.UUID, status: str | None
+) -> list[AchievementOut]:
+    await ensure_catalog(db, tenant_id)
+    rows = await repository.definitions(db, tenant_id, status)
+    return await _definitions_out(db, tenant_id, rows)
+
+
+async def get_definition(
+    db: AsyncSession, tenant_id: uuid.UUID, achievement_id: uuid.UUID
+) -> AchievementOut:
+    row = await _definition(db, tenant_id, achievement_id)
+    return (await _definitions_out(db, tenant_id, [row]))[0]
+
+
+async def create_custom(
+    db: AsyncSession, caller: Caller, body: AchievementCreate
+) -> AchievementOut:
+    tenant_id = caller.tenant_id
+    await ensure_catalog(db, tenant_id)
+    if await repository.definition_by_key(db, tenant_id, body.key) is not None:
+        raise Conflict(f"An achievement with key {body.key!r} already exists in this tenant.")
+    category_id = await _category_id(db, tenant_id, body.category)
+    await check_event_type(db, tenant_id, body.trigger.event_type)
+    prerequisite = (
+        await _prerequisite(db, tenant_id, body.prerequisite, None) if body.prerequisite else None
+    )
+    row = Achievement(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        category_id=category_id,
+        key=body.key,
+        name=body.name,
+        description=body.description,
+        icon=body.icon,
+        platform=body.platform,
+        trigger=_stored_trigger(body.trigger),
+        levels=stored_levels(body.level_list()),
+        prerequisite_id=prerequisite,
+        hidden=body.hidden,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        status=repository.ACTIVE,
+        source="custom",
+        created_by=caller.user_id,
+    )
+    db.add(row)
+    try:
+        await db.flush()
+    except IntegrityError as exc:  # the same key created at the same moment
+        raise Conflict(f"An achievement with key {body.key!r} already exists.") from exc
+    return (await _definitions_out(db, tenant_id, [row]))[0]
+
+
+async def update_definition(
+    db: AsyncSession, tenant_id: uuid.UUID, achievement_id: uuid.UUID, body: AchievementUpdate
+) -> AchievementOut:
+    """Checked as a whole, like a new one. Progress is not recomputed: a changed trigger
+    counts from now on, unless the tenant admin replays the event log."""
+    row = await _definition(db, tenant_id, achievement_id)
+    given = body.model_fields_set
+    for name in ("name", "description", "icon", "hidden"):
+        if getattr(body, name) is not None:
+            setattr(row, name, getattr(body, name))
+    if "platform" in given:
+        row.platform = body.platform
+    if "category" in given:
+        row.category_id = await _category_id(db, tenant_id, body.category)
+    if body.trigger is not None:
+        if body.trigger.event_type != row.trigger.get("event_type"):
+            await check_event_type(db, tenant_id, body.trigger.event_type)
+        row.trigger = _stored_trigger(body.trigger)
+    if body.levels is not None:
+        row.levels = stored_levels(body.levels)
+    elif body.threshold is not None or body.points is not None:
+        if len(row.levels) != 1:
+            raise BadRequest(
+                f"This achievement has {len(row.levels)} levels: change them with `levels`."
+            )
+        only = row.levels[0]
+        level = LevelIn(
+            name=only["name"],
+            threshold=body.threshold or only["threshold"],
+            points=body.points if body.points is not None else only["points"],
+        )
+        row.levels = stored_levels([level])
+    if "prerequisite" in given:
+        row.prerequisite_id = (
+            await _prerequisite(db, tenant_id, body.prerequisite, row.id)
+            if body.prerequisite
+            else None
+        )
+    if "starts_at" in given:
+        row.starts_at = body.starts_at
+    if "ends_at" in given:
+        row.ends_at = body.ends_at
+    if row.starts_at and row.ends_at and row.ends_at <= row.starts_at:
+        raise BadRequest("ends_at must be after starts_at.")
+    definition = Definition.of(row)
+    problem = streak_too_long(definition.trigger.aggregation, definition.top)
+    if problem:
+        raise BadRequest(problem[0].upper() + problem[1:] + ".")
+    row.updated_at = utcnow()
+    await db.flush()
+    return (await _definitions_out(db, tenant_id, [row]))[0]
+
+
+async def set_status(
+    db: AsyncSession, tenant_id: uuid.UUID, achievement_id: uuid.UUID, status: str
+) -> AchievementOut:
+    row = await _definition(db, tenant_id, achievement_id)
+    if row.status != status:
+        row.status = status
+        row.updated_at = utcnow()
+        await db.flush()
+    return (await _definitions_out(db, tenant_id, [row]))[0]
+
+
+async def check_event_type(db: AsyncSession, tenant_id: uuid.UUID, event_type: str) -> None:
+    """A trigger may only name an event type that can actually arrive."""
+    if event_type in catalog.EVENT_TYPES:
+        return
+    if event_type in (await tenant_settings(db, tenant_id)).member_event_types:
+        return
+    if await repository.event_type_seen(db, tenant_id, event_type):
+        return
+    raise UnknownEventType(
+        f"Unknown event type {event_type!r}. A trigger may use the catalog's event types "
+        f"({', '.join(sorted(catalog.EVENT_TYPES))}), the types members may send "
+        "(member_event_types in the tenant's settings), or any type this tenant has already "
+        "sent. Send one such event first, or add the type to member_event_types."
+    )
+
+
+async def _definition(
+    db: AsyncSession, tenant_id: uuid.UUID, achievement_id: uuid.UUID
+) -> Achievement:
+    row = await repository.definition(db, tenant_id, achievement_id)
+    if row is None:
+        raise NotFound("No such achievement.")
+    return row
+
+
+async def _category_id(db: AsyncSession, tenant_id: uuid.UUID, key: str | None) -> uuid.UUID | None:
+    if key is None:
+        return None
+    ids = await repository.category_ids(db, tenant_id)
+    if key not in ids:
+        raise BadRequest(
+            f"No category {key!r} in this tenant (there are: {', '.join(sorted(ids))}); "
+            "create it first."
+        )
+    return ids[key]
+
+
+async def _prerequisite(
+    db: AsyncSession, tenant_id: uuid.UUID, reference: str, for_id: uuid.UUID | None
+) -> uuid.UUID:
+    """The prerequisite named by key or id; refuses unknown ones and cycles."""
+    try:
+        row = await repository.definition(db, tenant_id, uuid.UUID(reference))
+    except ValueError:
+        row = await repository.definition_by_key(db, tenant_id, reference)
+    if row is None:
+        raise BadRequest(f"No achievement {reference!r} in this tenant to be the prerequisite.")
+    if for_id is not None:
+        links = await repository.prerequisite_links(db, tenant_id)
+        current: uuid.UUID | None = row.id
+        seen: set[uuid.UUID] = set()
+        while current is not None and current not in seen:
+            if current == for_id:
+                raise BadRequest(
+                    f"{reference!r} cannot be the prerequisite: it already depends on this "
+                    "achievement, which would make a cycle."
+                )
+            seen.add(current)
+            current = links.get(current)
+    return row.id
+
+
+def _stored_trigger(trigger: TriggerIn) -> dict[str, Any]:
+    return Trigger.from_dict(trigger.model_dump()).to_dict()
+
+
+def trigger_out(trigger: dict[str, Any]) -> TriggerOut:
+    compiled = Trigger.from_dict(trigger)
+    return TriggerOut(
+        event_type=compiled.event_type,
+        filters=[FilterOut(property=f.property, op=f.op, value=f.value) for f in compiled.filters],
+        aggregation=compiled.aggregation,
+        property=compiled.property,
+        window_days=compiled.window_days,
+        timezone=compiled.timezone,
+    )
+
+
+def levels_out(definition: Definition) -> list[LevelOut]:
+    return [
+        LevelOut(level=i + 1, name=lv.name, threshold=number(lv.threshold) or 0, points=lv.points)
+        for i, lv in enumerate(definition.levels)
+    ]
+
+
+async def _definitions_out(
+    db: AsyncSession, tenant_id: uuid.UUID, rows: Sequence[Achievement]
+) -> list[AchievementOut]:
+    categories = {c.id: c.key for c in await repository.categories(db, tenant_id)}
+    prerequisites = {r.prerequisite_id for r in rows if r.prerequisite_id}
+    keys = await _keys_of(db, tenant_id, rows, prerequisites)
+    return [
+        AchievementOut(
+            id=row.id,
+            key=row.key,
+            name=row.name,
+            description=row.description,
+            icon=row.icon,
+            category=categories.get(row.category_id) if row.category_id else None,
+            platform=row.platform,
+            trigger=trigger_out(row.trigger),
+            levels=levels_out(Definition.of(row)),
+            prerequisite=keys.get(row.prerequisite_id) if row.prerequisite_id else None,
+            hidden=row.hidden,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            status=row.status,
+            source=row.source,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+        for row in rows
+    ]
+
+
+async def _keys_of(
+    db: AsyncSession, tenant_id: uuid.UUID, rows: Sequence[Achievement], ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    keys = {row.id: row.key for row in rows}
+    missing = [i for i in ids if i not in keys]
+    if missing:
+        keys.update(await repository.keys_by_id(db, tenant_id, missing))
+    return keys
+
+
+# -- a member's progress ----------------------------------------------------------------
+
+
+class _MemberState:
+    """Everything about one member's achievements, loaded in four queries."""
+
+    def __init__(
+        self,
+        rows: list[Achievement],
+        categories: list[AchievementCategory],
+        progress: dict[uuid.UUID, repository.ProgressRow],
+        unlocks: list[TenantAchievement],
+    ) -> None:
+        self.rows = rows
+        self.categories = categories
+        self.category_of = {c.id: c for c in categories}
+        self.progress = progress
+        self.unlocks: dict[uuid.UUID, dict[int, TenantAchievement]] = {}
+        for unlock in unlocks:
+            self.unlocks.setdefault(unlock.achievement_id, {})[unlock.level] = unlock
+        self.keys = {row.id: row.key for row in rows}
+
+    def ordered(self) -> list[tuple[Achievement, Definition]]:
+        def order(row: Achievement) -> tuple[int, str, float, str]:
+            category = self.category_of.get(row.category_id) if row.category_id else None
+            first = float(row.levels[0]["threshold"]) if row.levels else 0.0
+            return (
+                category.position if category else 1_000_000,
+                row.platform or "",
+                first,
+                row.key,
+            )
+
+        return [(row, Definition.of(row)) for row in sorted(self.rows, key=order)]
+
+    def category_key(self, row: Achievement) -> str | None:
+        category = self.category_of.get(row.category_id) if row.category_id else None
+        return category.key if category else None
+
+
+async def _member_state(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> _MemberState:
+    await ensure_catalog(db, tenant_id)
+    return _MemberState(
+        await repository.definitions(db, tenant_id),
+        await repository.categories(db, tenant_id),
+        await repository.member_progress(db, tenant_id, user_id),
+        await repository.member_unlocks(db, tenant_id, user_id),
+    )
+
+
+async def member_achievements(
+    db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, *, reveal: bool
+) -> MemberAchievements:
+    """Every achievement with the member's progress and unlocks. Archived ones appear only
+    where the member unlocked something; hidden ones not yet unlocked are secrets, unless
+    ``reveal`` (for those who manage achievements)."""
+    state = await _member_state(db, tenant_id, user_id)
+    now = utcnow()
+    shown = []
+    for row, definition in state.ordered():
+        unlocked = state.unlocks.get(row.id, {})
+        if row.status != repository.ACTIVE and not unlocked:
+            continue
+        if row.hidden and not unlocked and not reveal:
+            shown.append(_secret(row, state.category_key(row)))
+            continue
+        position = standing(
+            definition,
+            state.progress.get(row.id),
+            set(unlocked),
+            definition.trigger.day_of(now),
+        )
+        next_level = position.next_level
+        shown.append(
+            MemberAchievementOut(
+                id=row.id,
+                secret=False,
+                key=row.key,
+                name=row.name,
+                description=row.description,
+                icon=row.icon,
+                category=state.category_key(row),
+                platform=row.platform,
+                hidden=row.hidden,
+                status=row.status,
+                starts_at=row.starts_at,
+                ends_at=row.ends_at,
+                prerequisite=state.keys.get(row.prerequisite_id) if row.prerequisite_id else None,
+                trigger=trigger_out(row.trigger),
+                levels=levels_out(definition),
+                progress=ProgressOut(
+                    value=number(position.value) or 0,
+                    next_level=next_level + 1 if next_level is not None else None,
+                    next_threshold=number(definition.levels[next_level].threshold)
+                    if next_level is not None
+                    else None,
+                    percent=position.percent,
+                ),
+                unlocked=[
+                    UnlockOut(
+                        level=u.level + 1,
+                        name=u.level_name,
+                        points=u.points_awarded,
+                        unlocked_at=u.unlocked_at,
+                    )
+                    for u in sorted(unlocked.values(), key=lambda u: u.level)
+                ],
+            )
+        )
+    return MemberAchievements(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        unlocked_count=len(state.unlocks),
+        points_earned=sum(u.points_awarded for got in state.unlocks.values() for u in got.values()),
+        categories=[CategoryOut.model_validate(c) for c in state.categories],
+        achievements=shown,
+    )
+
+
+def _secret(row: Achievement, category: str | None) -> MemberAchievementOut:
+    return MemberAchievementOut(
+        id=row.id,
+        secret=True,
+        key=None,
+        name=SECRET_NAME,
+        description=SECRET_DESCRIPTION,
+        icon="question",
+        category=category,
+        platform=row.platform,
+        hidden=True,
+        status=row.status,
+        starts_at=None,
+        ends_at=None,
+        prerequisite=None,
+        trigger=None,
+        levels=[],
+        progress=None,
+        unlocked=[],
+    )
+
+
+async def next_goals(
+    db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, limit: int
+) -> NextGoals:
+    """The member's achievements closest to their next level: active, open now, not hidden,
+    not fully unlocked; highest percent first."""
+    state = await _member_state(db, tenant_id, user_id)
+    now = utcnow()
+    goals: list[tuple[float, int, GoalOut]] = []
+    for rank, (row, definition) in enumerate(state.ordered()):
+        if row.status != repository.ACTIVE or row.hidden or not _open(row, now):
+            continue
+        position = standing(
+            definition,
+            state.progress.get(row.id),
+            set(state.unlocks.get(row.id, {})),
+            definition.trigger.day_of(now),
+        )
+        if position.next_level is None:
+            continue
+        level = definition.levels[position.next_level]
+        goal = GoalOut(
+            id=row.id,
+            key=row.key,
+            name=row.name,
+            description=row.description,
+            icon=row.icon,
+            category=state.category_key(row),
+            next_level=position.next_level + 1,
+            level_name=level.name,
+            value=number(position.value) or 0,
+            next_threshold=number(level.threshold) or 0,
+            percent=position.percent,
+            points=level.points,
+        )
+        goals.append((-position.percent, rank, goal))
+    goals.sort(key=lambda g: (g[0], g[1]))
+    return NextGoals(user_id=user_id, goals=[g for _, _, g in goals[:limit]])
+
+
+def _open(row: Achievement, now: datetime) -> bool:
+    if row.starts_at is not None and row.starts_at > now:
+        return False
+    return row.ends_at is None or row.ends_at >= now
