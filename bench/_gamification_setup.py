@@ -77,5 +77,11 @@ async def create_bench_tenant(settings: Settings, members: int) -> BenchTenant:
 
 
 async def define_programs(settings: Settings, tenant: BenchTenant) -> None:
-    """The tenant's programs: filled in once the achievement and leaderboard services exist."""
-    return None
+    """The tenant's programs: the achievement catalog (installed by the first batch), three
+    event boards (all-time revenue, today's biggest order, orders this week) and a weekly
+    points board fed by the catalog's unlocks."""
+    from bench._leaderboard_bench import define_boards, define_points_board
+
+    progress("defining four leaderboards (the catalog's 24 achievements come by themselves)")
+    await define_boards(settings, tenant.tenant_id)
+    await define_points_board(settings, tenant.tenant_id)

@@ -192,8 +192,8 @@ async def run_events(options: argparse.Namespace, servers: Servers, root: Path) 
                 rss = service.memory().rss_mb
         finally:
             service.stop()
-    for title, figures in ((f"offered {options.rate:,.0f} events/s", paced), ("flat out", flat)):
-        lines.append(_describe(title, figures))
+    lines.append(_describe(f"offered {options.rate:,.0f} events/s", paced, paced=True))
+    lines.append(_describe("flat out: intake as fast as the API answers", flat, paced=False))
     lines.append(f"service RSS after the runs: {rss:.0f} MB")
     return lines
 
@@ -234,9 +234,12 @@ async def _phase(
     return figures
 
 
-def _describe(title: str, f: dict[str, float]) -> str:
+def _describe(title: str, f: dict[str, float], paced: bool) -> str:
     processed_rate = f["processed"] / f["span"] if f["span"] else 0.0
-    rate_ok = "met" if processed_rate >= THROUGHPUT_TARGET else "MISSED"
+    if paced:  # bounded by the offered load: the question is whether processing kept up
+        rate_ok = "kept up" if f["lag_p95"] <= LAG_TARGET_P95_S else "fell behind"
+    else:
+        rate_ok = "met" if processed_rate >= THROUGHPUT_TARGET else "MISSED"
     lag_ok = "met" if f["lag_p95"] <= LAG_TARGET_P95_S else "MISSED"
     return "\n".join(
         [

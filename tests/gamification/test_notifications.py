@@ -18,7 +18,11 @@ async def _notify(org: Org, member: Member, title: str, key: str | None = None) 
     """What a handler does: store in the unit of work, publish once committed."""
     notifier = org.app.state.gamification.notifier
     draft = NotificationDraft(
-        member.id, "achievement_unlocked", title, "Well done.", {"level": 1},
+        member.id,
+        "achievement_unlocked",
+        title,
+        "Well done.",
+        {"level": 1},
         dedupe_key=key or uuid.uuid4().hex,
     )
     async with org.app.state.runtime.database.transaction(Scope.tenant(org.id)) as db:
@@ -80,7 +84,8 @@ async def test_the_same_notification_key_notifies_once(org: Org) -> None:
 async def test_a_bad_cursor_is_a_clear_400(org: Org) -> None:
     member = await org.member()
     response = await org.client.get(
-        "/api/v1/gamification/notifications", params={"cursor": "garbage"},
+        "/api/v1/gamification/notifications",
+        params={"cursor": "garbage"},
         headers=member.headers,
     )
     assert response.status_code == 400
@@ -90,24 +95,25 @@ async def test_notifications_arrive_live_over_server_sent_events(org: Org) -> No
     member, other = await org.member(), await org.member()
     port = free_port()
     received: list[dict] = []
-    async with serving(org.app, port, lifespan="off"), httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", timeout=10
-    ) as client:
-        async with client.stream(
+    async with (
+        serving(org.app, port, lifespan="off"),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+        client.stream(
             "GET", "/api/v1/gamification/notifications/stream", headers=member.headers
-        ) as stream:
-            assert stream.headers["content-type"].startswith("text/event-stream")
-            lines = stream.aiter_lines()
-            assert await anext(lines) == ": connected"
-            await _notify(org, other, "For someone else")
-            await _notify(org, member, "Seven-day streak")
+        ) as stream,
+    ):
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.aiter_lines()
+        assert await anext(lines) == ": connected"
+        await _notify(org, other, "For someone else")
+        await _notify(org, member, "Seven-day streak")
 
-            async def first_notification() -> None:
-                async for line in lines:
-                    if line.startswith("data: "):
-                        received.append(orjson.loads(line[6:]))
-                        return
+        async def first_notification() -> None:
+            async for line in lines:
+                if line.startswith("data: "):
+                    received.append(orjson.loads(line[6:]))
+                    return
 
-            await asyncio.wait_for(first_notification(), 10)
+        await asyncio.wait_for(first_notification(), 10)
     assert received[0]["title"] == "Seven-day streak"
     assert received[0]["user_id"] == str(member.id)

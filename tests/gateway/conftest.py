@@ -154,7 +154,11 @@ async def serving(app: ASGIApp, port: int, lifespan: str = "on") -> AsyncIterato
     """Serve `app` on a real loopback port (lifespan "off" for an app already started)."""
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_config=None, lifespan=lifespan,
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan=lifespan,
             access_log=False,
         )
     )

@@ -16,6 +16,7 @@ from bizosaas.core.settings import Settings, get_settings
 from bizosaas.gamification.apikeys.service import publish_all_keys
 from bizosaas.gamification.context import GamificationContext
 from bizosaas.gamification.events.inbox import PlatformInbox
+from bizosaas.gamification.leaderboards.scheduler import LeaderboardScheduler
 from bizosaas.gamification.routers import ROUTERS, TAGS
 
 log = get_logger("bizosaas.gamification")
@@ -49,8 +50,10 @@ def create_app(settings: Settings | None = None, *, run_processor: bool = True) 
         inbox = PlatformInbox(
             runtime.redis, runtime.keys, runtime.database, context.wake_processors
         )
+        scheduler = LeaderboardScheduler.of(context)
         if run_processor:
             context.processor.start()
+            scheduler.start()
             background.append(
                 asyncio.create_task(_listen_for_wakeups(context), name="gamification-wakeups")
             )
@@ -60,6 +63,7 @@ def create_app(settings: Settings | None = None, *, run_processor: bool = True) 
         finally:
             if inbox_task is not None:
                 await inbox.stop(inbox_task)
+            await scheduler.stop()
             for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

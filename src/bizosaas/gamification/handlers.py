@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bizosaas.gamification.achievements.handler import AchievementHandler
 from bizosaas.gamification.events.pipeline import EventHandler
+from bizosaas.gamification.leaderboards.handler import leaderboard_handler
 
 if TYPE_CHECKING:
     from bizosaas.gamification.context import GamificationContext
@@ -15,4 +16,5 @@ def build_handlers(context: GamificationContext) -> list[EventHandler]:
     # Achievements first: points they award feed the points boards.
     handlers: list[EventHandler] = []
     handlers.append(AchievementHandler())
+    handlers.append(leaderboard_handler(context))
     return handlers

@@ -9,10 +9,11 @@ from fastapi import APIRouter
 from bizosaas.gamification.achievements.endpoints import router as achievements
 from bizosaas.gamification.apikeys.endpoints import router as api_keys
 from bizosaas.gamification.events.endpoints import router as events
+from bizosaas.gamification.leaderboards.endpoints import router as leaderboards
 from bizosaas.gamification.members.endpoints import router as members
 from bizosaas.gamification.notifications.endpoints import router as notifications
 
-ROUTERS: list[APIRouter] = [events, api_keys, members, notifications, achievements]
+ROUTERS: list[APIRouter] = [events, api_keys, members, notifications, achievements, leaderboards]
 
 TAGS: list[dict[str, Any]] = [
     {"name": "events", "description": "The one way in: events from servers and members"},
@@ -20,4 +21,5 @@ TAGS: list[dict[str, Any]] = [
     {"name": "members", "description": "Members' own view, privacy and erasure; tenant settings"},
     {"name": "notifications", "description": "Unlocks, top-10 entries, conversions, rewards"},
     {"name": "achievements", "description": "Catalog and custom achievements, progress, goals"},
+    {"name": "leaderboards", "description": "Boards, live ranks, past periods, platform boards"},
 ]

@@ -7,7 +7,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Identity, Index, Integer, Numeric, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
@@ -47,11 +57,32 @@ class Leaderboard(TimestampMixin, GamificationBase):
 
 
 class LeaderboardEntry(GamificationBase):
-    """A member's (or, on platform boards, a tenant's) score in one period of one board."""
+    """A member's (or, on platform boards, a tenant's) score in one period of one board.
+
+    A tenant's score on a platform board is a row of that tenant (``tenant_id`` and
+    ``member_id`` both the tenant's id), so it is written in the tenant's own
+    transaction, under its row-level security, while the board row is the platform's.
+    """
 
     __tablename__ = "leaderboard_entries"
     __table_args__ = (
         Index("ix_leaderboard_entries_tenant_id_member_id", "tenant_id", "member_id"),
+        # Archived standings, page by page in final order.
+        Index(
+            "ix_leaderboard_entries_final_rank",
+            "tenant_id",
+            "leaderboard_id",
+            "period_start",
+            "final_rank",
+            postgresql_where=text("final_rank IS NOT NULL"),
+        ),
+        # Platform boards rank tenants across tenants: the only index not led by tenant_id.
+        Index(
+            "ix_leaderboard_entries_platform",
+            "leaderboard_id",
+            "period_start",
+            postgresql_where=text("member_id = tenant_id"),
+        ),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -92,6 +123,12 @@ class LeaderboardRejection(GamificationBase):
     __tablename__ = "leaderboard_rejections"
     __table_args__ = (
         Index("ix_leaderboard_rejections_tenant_id_created_at", "tenant_id", "created_at"),
+        Index(
+            "ix_leaderboard_rejections_tenant_id_leaderboard_id_id",
+            "tenant_id",
+            "leaderboard_id",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
@@ -101,6 +138,8 @@ class LeaderboardRejection(GamificationBase):
     )
     member_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     event_id: Mapped[str | None] = mapped_column(String(128))
+    # The period the refused change was for (a replay from there forgets it).
+    period_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     change: Mapped[Decimal] = mapped_column(Numeric(24, 4), nullable=False)
     reason: Mapped[str] = mapped_column(String(200), nullable=False)
     created_at: Mapped[datetime] = mapped_column(

@@ -1,0 +1,363 @@
+"""The leaderboards' part of event processing (runs after achievements, in the same transaction).
+
+Per batch: one query for the tenant's boards, one for the standings the batch
+touches, one bulk upsert, one Lua call previewing the ranks it will produce (for
+top-10 notifications and the token's rank claim) and, after the commit, one Lua
+call writing them. No round trip per event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.core.database import Scope
+from bizosaas.core.errors import AppError
+from bizosaas.gamification.events.pipeline import Batch, Event, NotificationDraft
+from bizosaas.gamification.leaderboards import repository as repo
+from bizosaas.gamification.leaderboards.live import LiveRanks, is_due, schedule_of
+from bizosaas.gamification.leaderboards.models import Leaderboard
+from bizosaas.gamification.leaderboards.platform import PlatformBoards
+from bizosaas.gamification.leaderboards.ranks import (
+    Preview,
+    RankCache,
+    Slot,
+    Update,
+    encode,
+    micros,
+    zscore,
+)
+from bizosaas.gamification.leaderboards.scoring import BoardRule, Standing, refusal, step
+from bizosaas.gamification.members.models import TenantSettings
+
+if TYPE_CHECKING:
+    from bizosaas.gamification.context import GamificationContext
+
+TOP = 10
+STATEFUL = ("max", "latest")
+
+
+class ScoreChangeTooLarge(AppError):
+    """An event that would move a score by more than its board allows (nothing stored)."""
+
+    status_code = 422
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    rule: BoardRule
+    period_start: datetime
+    member_id: uuid.UUID
+    value: Decimal
+    at: datetime
+    source: str  # the event id, or the key of the points award
+
+    @property
+    def key(self) -> repo.Slot:
+        return (self.rule.id, self.period_start, self.member_id)
+
+
+def credits_of(
+    tenant_id: uuid.UUID, events: Sequence[Event], rules: Sequence[BoardRule]
+) -> Iterator[Credit]:
+    """What each event contributes to each board (points boards are fed by awards instead)."""
+    for event in events:
+        for rule in rules:
+            value = rule.value_of(event)
+            if value is not None:
+                member = tenant_id if rule.platform else event.user_id
+                period = rule.period_of(event.occurred_at)
+                yield Credit(rule, period, member, value, event.occurred_at, event.event_id)
+
+
+class LeaderboardHandler:
+    name = "leaderboards"
+
+    def __init__(self, live: LiveRanks, platform: PlatformBoards) -> None:
+        self.live = live
+        self.platform = platform
+
+    # -- ingest ------------------------------------------------------------------------
+
+    async def check(self, db: AsyncSession, tenant_id: uuid.UUID, events: Sequence[Event]) -> None:
+        """Refuse a batch holding an event over some board's per-event limit."""
+        boards = await repo.boards_limited_per_event(db, tenant_id)
+        rules = [BoardRule.of(b) for b in boards if b.scope == "tenant"]
+        if not rules:
+            return
+        now = self.live.clock()
+        live = {r.id: r.live_start(now) for r in rules}
+        credits = [
+            c for c in credits_of(tenant_id, events, rules) if c.period_start >= live[c.rule.id]
+        ]
+        stateful = {c.key for c in credits if c.rule.operator in STATEFUL}
+        standings = await repo.load_standings(db, tenant_id, stateful)
+        for c in credits:
+            current = standings.get(c.key) if c.key in stateful else None
+            result = step(c.rule.operator, current, c.value, c.at)
+            if result is None:
+                continue
+            standing, change = result
+            limit = c.rule.max_change_per_event
+            if limit is not None and change > limit:
+                raise ScoreChangeTooLarge(
+                    f"Event {c.source!r} would change the score on leaderboard {c.rule.key!r} "
+                    f"by {change.normalize():f}, over its limit of {limit.normalize():f} per "
+                    "event; nothing in this batch was stored."
+                )
+            if c.key in stateful:
+                standings[c.key] = standing
+
+    # -- processing --------------------------------------------------------------------
+
+    async def apply(self, db: AsyncSession, batch: Batch) -> None:
+        tenant_id = batch.tenant_id
+        boards = await repo.list_boards(db, tenant_id)
+        settings = await db.get(TenantSettings, tenant_id)
+        platform = (
+            await self.platform.rules() if settings and settings.platform_boards_opt_in else []
+        )
+        if not boards and not platform:
+            return
+        now = self.live.clock()
+        for board in boards:
+            if is_due(board, now):
+                await self.live.roll_over(db, board, now, batch.on_commit)
+        by_id = {b.id: b for b in boards}
+        tenant_rules = [BoardRule.of(b) for b in boards]
+        credits = self._credits(batch, [*tenant_rules, *platform])
+        changed, rejections = await self._score(db, tenant_id, credits, batch.replay)
+        main = _main_board(tenant_rules, settings)
+        members = sorted({e.user_id for e in batch.events} | {a.user_id for a in batch.points})
+        credited = {c.rule.id for c in credits}
+        by_period: dict[tuple[uuid.UUID, datetime], list[tuple[repo.Slot, Standing]]] = {}
+        for key, standing in changed.items():
+            by_period.setdefault(key[:2], []).append((key, standing))
+        live = [
+            (rule, by_period.get((rule.id, rule.period_start), []))
+            for rule in tenant_rules
+            if rule.id in credited or rule is main
+        ]
+        previews = await self._preview(db, live, main, members, by_id)
+        versions = await repo.save_standings(db, tenant_id, changed)
+        await repo.add_rejections(db, tenant_id, rejections)
+        if batch.replay:
+            await self._rearchive(db, by_id, changed)
+        writes: list[tuple[Slot, uuid.UUID, list[Update]]] = []
+        for rule, changes in live:
+            updates = [_update(rule, key, s, versions[key]) for key, s in changes]
+            preview = previews.get(rule.id)
+            if preview is not None:
+                self._notify(batch, rule, updates, preview)
+                if rule is main:
+                    ranks = {
+                        m: r + 1 if r >= 0 else None
+                        for m, r in zip(members, preview.asked, strict=True)
+                    }
+                    await repo.save_member_ranks(db, tenant_id, ranks)
+            if updates:
+                writes.append((self.live.ranks.slot(rule.id, rule.period_start), rule.id, updates))
+        batch.touched_members.update(members)
+        if writes:
+            batch.on_commit(lambda: self.live.write(tenant_id, writes))
+
+    def _credits(self, batch: Batch, rules: Sequence[BoardRule]) -> list[Credit]:
+        """Every contribution of the batch, minus those from before a board existed and those
+        a replay keeps."""
+        credits = list(credits_of(batch.tenant_id, batch.events, rules))
+        points_rules = [r for r in rules if r.metric == "points"]
+        for award in batch.points:
+            for rule in points_rules:
+                member = batch.tenant_id if rule.platform else award.user_id
+                period = rule.period_of(award.occurred_at)
+                credits.append(
+                    Credit(
+                        rule, period, member, Decimal(award.points), award.occurred_at, award.key
+                    )
+                )
+        since = batch.replay_since
+        # A replay from `since` keeps the periods before the one containing it as they were.
+        first = {
+            r.id: max(r.first_period_start, r.schedule.start_of(since))
+            if since is not None
+            else r.first_period_start
+            for r in rules
+        }
+        return [c for c in credits if c.period_start >= first[c.rule.id]]
+
+    async def _score(
+        self, db: AsyncSession, tenant_id: uuid.UUID, credits: Sequence[Credit], replay: bool
+    ) -> tuple[dict[repo.Slot, Standing], list[repo.Rejection]]:
+        """Apply the credits in order; refused ones become rejections."""
+        standings = await repo.load_standings(db, tenant_id, (c.key for c in credits))
+        changed: dict[repo.Slot, Standing] = {}
+        rejections: list[repo.Rejection] = []
+        for c in credits:
+            if not replay and not c.rule.platform and c.period_start < c.rule.period_start:
+                rejections.append(
+                    repo.Rejection(
+                        c.rule.id,
+                        c.member_id,
+                        c.source,
+                        c.period_start,
+                        c.value,
+                        "its period has already been archived",
+                    )
+                )
+                continue
+            current = standings.get(c.key)
+            result = step(c.rule.operator, current, c.value, c.at)
+            if result is None:
+                continue
+            standing, change = result
+            reason = refusal(c.rule, current, change)
+            if reason is not None:
+                rejections.append(
+                    repo.Rejection(c.rule.id, c.member_id, c.source, c.period_start, change, reason)
+                )
+                continue
+            standing.period_change = (current.period_change if current else Decimal(0)) + change
+            standings[c.key] = changed[c.key] = standing
+        return changed, rejections
+
+    async def _preview(
+        self,
+        db: AsyncSession,
+        live: Sequence[tuple[BoardRule, list[tuple[repo.Slot, Standing]]]],
+        main: BoardRule | None,
+        members: list[uuid.UUID],
+        boards: dict[uuid.UUID, Leaderboard],
+    ) -> dict[uuid.UUID, Preview]:
+        """Ranks before and after this batch on each live board (built first where missing)."""
+        requests = [
+            (
+                rule,
+                self.live.ranks.slot(rule.id, rule.period_start),
+                [_update(rule, key, s, None) for key, s in changes],
+                members if rule is main else [],
+            )
+            for rule, changes in live
+        ]
+        results = await self.live.ranks.preview([(s, u, a) for _, s, u, a in requests])
+        missing = [i for i, p in enumerate(results) if p is None]
+        if missing:
+            for i in missing:
+                await self.live.build(db, boards[requests[i][0].id])
+            again = await self.live.ranks.preview(
+                [(requests[i][1], requests[i][2], requests[i][3]) for i in missing]
+            )
+            for i, p in zip(missing, again, strict=True):
+                results[i] = p
+        return {r[0].id: p for r, p in zip(requests, results, strict=True) if p is not None}
+
+    async def _rearchive(
+        self,
+        db: AsyncSession,
+        boards: dict[uuid.UUID, Leaderboard],
+        changed: dict[repo.Slot, Standing],
+    ) -> None:
+        """A replay credits un-archived past periods again: write their final ranks anew."""
+        past = {
+            (board_id, period)
+            for board_id, period, _ in changed
+            if board_id in boards and period < boards[board_id].period_start
+        }
+        for board_id, period in sorted(past):
+            board = boards[board_id]
+            end = schedule_of(board).end_of(period) or board.period_start
+            await repo.archive_period(db, board, period, end)
+
+    def _notify(
+        self, batch: Batch, rule: BoardRule, updates: Sequence[Update], preview: Preview
+    ) -> None:
+        for update, before, after in zip(updates, preview.before, preview.after, strict=True):
+            if after < TOP and not 0 <= before < TOP:
+                rank = after + 1
+                batch.notify(
+                    NotificationDraft(
+                        user_id=update.member_id,
+                        kind="leaderboard_top10",
+                        title=f"You're in the top {TOP} of {rule.name}",
+                        body=f"You are number {rank} on {rule.name}.",
+                        data={
+                            "leaderboard_id": str(rule.id),
+                            "leaderboard_key": rule.key,
+                            "rank": rank,
+                            "period_start": rule.period_start.isoformat(),
+                        },
+                        dedupe_key=(
+                            f"top10:{rule.id}:{rule.period_start.isoformat()}:{update.member_id}"
+                        ),
+                    )
+                )
+
+    # -- replays and erasure -----------------------------------------------------------
+
+    async def reset(self, db: AsyncSession, tenant_id: uuid.UUID, since: datetime | None) -> None:
+        """Forget standings, archives and rejections of the periods a replay recomputes: all of
+        them, or those from the period containing ``since`` on (per board)."""
+        if since is None:
+            await repo.forget_from(db, tenant_id, None)
+            return
+        boards = await repo.list_boards(db, tenant_id, ("active", "archived"))
+        boundaries = {b.id: schedule_of(b).start_of(since) for b in boards}
+        for rule in await self.platform.rules():
+            boundaries[rule.id] = rule.schedule.start_of(since)
+        await repo.forget_from(db, tenant_id, boundaries)
+
+    async def after_reset(self, tenant_id: uuid.UUID) -> None:
+        """Drop the live keys: the replay's first batch rebuilds them from what was kept."""
+        async with self.live.database.transaction(Scope.tenant(tenant_id)) as db:
+            boards = await repo.list_boards(db, tenant_id, ("active", "archived"))
+        await self.live.ranks.drop([self.live.slot(b) for b in boards])
+
+    async def erase(self, db: AsyncSession, batch: Batch, user_id: uuid.UUID) -> None:
+        boards = await repo.list_boards(db, batch.tenant_id, ("active", "archived"))
+        await repo.forget_member(db, batch.tenant_id, user_id)
+        slots = [self.live.slot(b) for b in boards]
+        batch.on_commit(lambda: self.live.ranks.remove(slots, user_id))
+
+
+def _update(
+    rule: BoardRule, key: repo.Slot, standing: Standing, version: datetime | None
+) -> Update:
+    member_id = key[2]
+    return Update(
+        member_id,
+        zscore(standing.score, rule.descending),
+        encode(standing.reached_at, member_id),
+        micros(version) if version is not None else 0,
+    )
+
+
+def _main_board(rules: Sequence[BoardRule], settings: TenantSettings | None) -> BoardRule | None:
+    """The board behind the token's rank claim: the tenant's choice, or its first all-time
+    points board."""
+    chosen = settings.main_leaderboard_id if settings else None
+    for rule in rules:
+        if rule.id == chosen:
+            return rule
+    for rule in rules:
+        if rule.metric == "points" and rule.schedule.period == "all_time":
+            return rule
+    return None
+
+
+def leaderboard_handler(context: GamificationContext) -> LeaderboardHandler:
+    """The handler, with the live ranks and platform boards every leaderboard route shares."""
+    runtime = context.runtime
+    live = LiveRanks(runtime.database, RankCache(runtime.redis, runtime.keys))
+    return LeaderboardHandler(live, PlatformBoards(runtime.database, lambda: live.clock()))
+
+
+def handler_of(context: GamificationContext) -> LeaderboardHandler:
+    for handler in context.handlers:
+        if isinstance(handler, LeaderboardHandler):
+            return handler
+    raise RuntimeError("the leaderboards handler is not registered (see handlers.py)")

@@ -1,0 +1,67 @@
+"""Period resets on time, even for boards nobody reads or scores: a loop in every copy.
+
+Copies never collide: each roll-over takes the tenant's processing lock and checks
+again that the board is still due, so a board another copy (or a batch, or a read)
+has just rolled over is left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+from bizosaas.core.database import Scope
+from bizosaas.core.logging import get_logger
+from bizosaas.gamification.leaderboards import repository as repo
+from bizosaas.gamification.leaderboards.handler import handler_of
+from bizosaas.gamification.leaderboards.live import LiveRanks
+
+if TYPE_CHECKING:
+    from bizosaas.gamification.context import GamificationContext
+
+log = get_logger("bizosaas.gamification.leaderboards")
+INTERVAL_SECONDS = 30.0
+
+
+class LeaderboardScheduler:
+    @classmethod
+    def of(cls, context: GamificationContext) -> LeaderboardScheduler:
+        return cls(handler_of(context).live)
+
+    def __init__(self, live: LiveRanks, interval: float = INTERVAL_SECONDS) -> None:
+        self.live = live
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="leaderboard-period-resets")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the loop must outlive a database restart
+                log.exception("leaderboard period resets failed; retrying")
+            await asyncio.sleep(self.interval)
+
+    async def tick(self) -> int:
+        """Roll over every board whose period has ended; returns how many were."""
+        async with self.live.database.transaction(Scope.platform_wide()) as db:
+            due = await repo.due_boards(db, self.live.clock())
+        done = 0
+        for board_id, tenant_id in due:
+            try:
+                done += await self.live.roll_over_now(tenant_id, board_id)
+            except Exception:
+                log.exception("leaderboard period reset failed", leaderboard_id=str(board_id))
+        return done

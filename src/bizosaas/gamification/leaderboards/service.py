@@ -1,0 +1,376 @@
+"""Tenant boards: definitions (tenant admin), standings and archives (members), privacy.
+
+Ranks count every participant, hidden members included: a hidden member is left
+out of everyone else's listings (leaving a gap in the numbering, so nobody else's
+rank depends on who hides) but still sees its own rank through ``/me``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.core.errors import BadRequest, Conflict, NotFound
+from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.leaderboards import repository as repo
+from bizosaas.gamification.leaderboards import schemas
+from bizosaas.gamification.leaderboards.live import LiveRanks, is_due, schedule_of
+from bizosaas.gamification.leaderboards.models import Leaderboard
+from bizosaas.gamification.leaderboards.periods import Schedule
+from bizosaas.gamification.leaderboards.ranks import Placed, unzscore
+from bizosaas.gamification.members.models import TenantSettings
+
+SCAN_EXTRA = 10  # read a few more than asked, to fill a page past hidden members
+
+
+# -- definitions -------------------------------------------------------------------------
+
+
+async def create_board(
+    db: AsyncSession,
+    live: LiveRanks,
+    tenant_id: uuid.UUID,
+    body: schemas.Rules,
+    *,
+    scope: str = "tenant",
+    visibility: str = "members",
+) -> Leaderboard:
+    if await repo.get_board_by_key(db, tenant_id, body.key) is not None:
+        raise Conflict(f"A leaderboard with key {body.key!r} already exists.")
+    timezone = body.timezone
+    if timezone is None:
+        settings = await db.get(TenantSettings, tenant_id)
+        timezone = settings.timezone if settings else "UTC"
+    now = live.clock()
+    schedule = Schedule(body.period, timezone, body.cron)
+    period_start, next_reset_at = schedule.bounds(now)
+    board = Leaderboard(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        key=body.key,
+        name=body.name,
+        description=body.description,
+        scope=scope,
+        metric=body.metric,
+        event_type=body.event_type,
+        property=body.property,
+        filters=[f.model_dump() for f in body.filters],
+        operator=body.operator,
+        sort_order=body.sort_order,
+        period=body.period,
+        cron=body.cron,
+        timezone=timezone,
+        max_change_per_event=body.max_change_per_event,
+        max_change_per_period=body.max_change_per_period,
+        visibility=visibility,
+        status="active",
+        period_start=period_start,
+        next_reset_at=next_reset_at,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(board)
+    try:
+        await db.flush()
+    except IntegrityError as exc:  # the same key created at the same moment
+        raise Conflict(f"A leaderboard with key {body.key!r} already exists.") from exc
+    if scope == "tenant":
+        await live.ranks.mark_ready(live.slot(board))  # a new board has no rows to rebuild from
+    return board
+
+
+async def update_board(
+    db: AsyncSession, board: Leaderboard, body: schemas.LeaderboardUpdate
+) -> Leaderboard:
+    for name, value in body.model_dump(exclude_unset=True).items():
+        setattr(board, name, value)
+    await db.flush()
+    return board
+
+
+async def archive_board(db: AsyncSession, board: Leaderboard) -> Leaderboard:
+    """Stop scoring; standings and archives stay readable."""
+    board.status = "archived"
+    await db.flush()
+    return board
+
+
+async def tenant_board(db: AsyncSession, caller: Caller, board_id: uuid.UUID) -> Leaderboard:
+    """One of the caller's tenant boards; anything else (another tenant's) is 404."""
+    board = await repo.get_board(db, board_id)
+    if board is None or board.tenant_id != caller.tenant_id or board.scope != "tenant":
+        raise NotFound("No such leaderboard.")
+    return board
+
+
+async def list_boards(
+    db: AsyncSession, live: LiveRanks, tenant_id: uuid.UUID, status: str
+) -> list[schemas.LeaderboardOut]:
+    statuses = ("active", "archived") if status == "all" else (status,)
+    return [out(b, live) for b in await repo.list_boards(db, tenant_id, statuses)]
+
+
+def out(board: Leaderboard, live: LiveRanks) -> schemas.LeaderboardOut:
+    """The board as clients see it, with its current period even before a roll-over ran."""
+    result = schemas.LeaderboardOut.model_validate(board)
+    if is_due(board, live.clock()):
+        start, end = schedule_of(board).bounds(live.clock())
+        result.period_start, result.next_reset_at = start, end
+    return result
+
+
+# -- live standings ----------------------------------------------------------------------
+
+
+async def standings(
+    db: AsyncSession,
+    live: LiveRanks,
+    viewer: uuid.UUID | None,
+    board: Leaderboard,
+    limit: int,
+    cursor: str | None,
+) -> schemas.StandingsPage:
+    """Top of the board, or the page after ``cursor``; hidden members are skipped."""
+    board = await live.current(db, board)
+    after = _read_cursor(cursor)
+    entries: list[schemas.Standing] = []
+    total = 0
+    more = True
+    while more and len(entries) < limit:
+        wanted = limit - len(entries) + SCAN_EXTRA
+        total, placed = await live.page(board, after, wanted)
+        more = len(placed) == wanted
+        shown = await _shown(db, board, viewer, placed)
+        for item in placed:
+            after = (item.member, item.zscore)
+            if item.member_id in shown:
+                entries.append(shown[item.member_id])
+                if len(entries) == limit:
+                    more = more or item.position + 1 < total
+                    break
+    return schemas.StandingsPage(
+        leaderboard_id=board.id,
+        period_start=board.period_start,
+        next_reset_at=board.next_reset_at,
+        participants=total,
+        entries=entries,
+        next_cursor=_write_cursor(after) if more and after else None,
+    )
+
+
+async def my_standing(
+    db: AsyncSession, live: LiveRanks, caller: Caller, board: Leaderboard
+) -> schemas.MyStanding:
+    """The caller's own rank and score, even when hidden from everyone else."""
+    user_id = caller.require_member()
+    board = await live.current(db, board)
+    total, rank, placed = await live.around(board, user_id, 0, 0)
+    presence = (await repo.presence_of(db, board.tenant_id, board.id, [user_id]))[user_id]
+    mine = placed[0] if placed else None
+    return schemas.MyStanding(
+        leaderboard_id=board.id,
+        period_start=board.period_start,
+        next_reset_at=board.next_reset_at,
+        participants=total,
+        rank=rank + 1 if rank is not None else None,
+        score=float(unzscore(mine.zscore, board.sort_order == "desc")) if mine else None,
+        reached_at=mine.reached_at if mine else None,
+        hidden=presence.hidden,
+        name=presence.name,
+    )
+
+
+async def around(
+    db: AsyncSession,
+    live: LiveRanks,
+    caller: Caller,
+    board: Leaderboard,
+    user_id: uuid.UUID,
+    k: int,
+) -> schemas.AroundPage:
+    """Up to ``k`` visible members either side of ``user_id``."""
+    board = await live.current(db, board)
+    margin = k + SCAN_EXTRA // 2  # room for a few hidden members either side
+    total, rank, placed = await live.around(board, user_id, margin, margin)
+    shown = await _shown(db, board, caller.user_id, placed)
+    if rank is None or user_id not in shown:
+        raise NotFound("That member has no visible standing on this board.")
+    above = [shown[p.member_id] for p in placed if p.position < rank and p.member_id in shown]
+    below = [shown[p.member_id] for p in placed if p.position > rank and p.member_id in shown]
+    return schemas.AroundPage(
+        leaderboard_id=board.id,
+        period_start=board.period_start,
+        participants=total,
+        rank=rank + 1,
+        entries=[*above[-k:], shown[user_id], *below[:k]],
+    )
+
+
+async def _shown(
+    db: AsyncSession, board: Leaderboard, viewer: uuid.UUID | None, placed: list[Placed]
+) -> dict[uuid.UUID, schemas.Standing]:
+    """The visible members of a slice, by id, as standings (the viewer always sees itself)."""
+    presence = await repo.presence_of(db, board.tenant_id, board.id, (p.member_id for p in placed))
+    descending = board.sort_order == "desc"
+    shown = {}
+    for item in placed:
+        who = presence.get(item.member_id, repo.Presence("", False))
+        me = item.member_id == viewer
+        if who.hidden and not me:
+            continue
+        shown[item.member_id] = schemas.Standing(
+            rank=item.position + 1,
+            user_id=item.member_id,
+            name=who.name,
+            score=float(unzscore(item.zscore, descending)),
+            reached_at=item.reached_at,
+            me=me,
+        )
+    return shown
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """A moment from a query or path: without an offset, it is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _write_cursor(after: tuple[str, str]) -> str:
+    return base64.urlsafe_b64encode(f"{after[1]}|{after[0]}".encode()).decode().rstrip("=")
+
+
+def _read_cursor(cursor: str | None) -> tuple[str, str] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        score, _, member = raw.partition("|")
+        float(score)
+        complement, _, member_id = member.partition(":")
+        int(complement)
+        uuid.UUID(member_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise BadRequest("The cursor is not one this API gave out.") from exc
+    return member, score
+
+
+async def public_board(
+    db: AsyncSession, live: LiveRanks, tenant_id: uuid.UUID, key: str, limit: int
+) -> schemas.PublicBoard:
+    """A public board's top, for anyone: only if the tenant lets boards out at all."""
+    board = await repo.get_board_by_key(db, tenant_id, key)
+    settings = await db.get(TenantSettings, tenant_id)
+    if (
+        board is None
+        or board.scope != "tenant"
+        or board.status != "active"
+        or board.visibility != "public"
+        or settings is None
+        or settings.boards_members_only
+    ):
+        raise NotFound("No such public leaderboard.")
+    page = await standings(db, live, None, board, limit, None)
+    return schemas.PublicBoard(
+        key=board.key,
+        name=board.name,
+        description=board.description,
+        period_start=page.period_start,
+        next_reset_at=page.next_reset_at,
+        entries=[
+            schemas.PublicStanding(rank=e.rank, name=e.name, score=e.score) for e in page.entries
+        ],
+    )
+
+
+# -- archives ----------------------------------------------------------------------------
+
+
+async def list_periods(
+    db: AsyncSession, board: Leaderboard, cursor: datetime | None, limit: int
+) -> schemas.PeriodPage:
+    rows = await repo.list_periods(db, board, cursor, limit + 1)
+    page = rows[:limit]
+    return schemas.PeriodPage(
+        periods=[schemas.PeriodOut.model_validate(p) for p in page],
+        next_cursor=page[-1].period_start.isoformat() if len(rows) > limit else None,
+    )
+
+
+async def final_standings(
+    db: AsyncSession,
+    caller: Caller,
+    board: Leaderboard,
+    period_start: datetime,
+    after_rank: int,
+    limit: int,
+) -> schemas.FinalStandings:
+    period = await repo.get_period(db, board, period_start)
+    if period is None:
+        raise NotFound("No archived period of this board starts then.")
+    rows = await repo.final_standings(db, board, period_start, after_rank, limit + SCAN_EXTRA)
+    presence = await repo.presence_of(db, board.tenant_id, board.id, (r.member_id for r in rows))
+    entries = []
+    last = after_rank
+    for row in rows:
+        who = presence.get(row.member_id, repo.Presence("", False))
+        last = row.final_rank or last
+        if who.hidden and row.member_id != caller.user_id:
+            continue
+        entries.append(
+            schemas.Standing(
+                rank=row.final_rank or 0,
+                user_id=row.member_id,
+                name=who.name,
+                score=float(row.score),
+                reached_at=row.reached_at,
+                me=row.member_id == caller.user_id,
+            )
+        )
+        if len(entries) == limit:
+            break
+    full = len(entries) == limit
+    more = last < period.participants if full else len(rows) == limit + SCAN_EXTRA
+    return schemas.FinalStandings(
+        period=schemas.PeriodOut.model_validate(period),
+        entries=entries,
+        next_cursor=str(last) if more else None,
+    )
+
+
+async def rejections(
+    db: AsyncSession, board: Leaderboard, cursor: int | None, limit: int
+) -> schemas.RejectionPage:
+    rows = await repo.list_rejections(db, board.tenant_id, board.id, cursor, limit + 1)
+    page = rows[:limit]
+    return schemas.RejectionPage(
+        rejections=[schemas.RejectionOut.model_validate(r) for r in page],
+        next_cursor=str(page[-1].id) if len(rows) > limit else None,
+    )
+
+
+# -- privacy and maintenance -------------------------------------------------------------
+
+
+async def set_privacy(
+    db: AsyncSession, caller: Caller, board: Leaderboard, body: schemas.PrivacyIn
+) -> schemas.PrivacyOut:
+    setting = await repo.put_setting(
+        db, board.tenant_id, board.id, caller.require_member(), body.hidden, body.alias
+    )
+    return schemas.PrivacyOut.model_validate(setting)
+
+
+async def rebuild(live: LiveRanks, board: Leaderboard) -> schemas.RebuildOut:
+    """Rebuild the live ranks from PostgreSQL (after Redis lost them, or to verify)."""
+    result = await live.ensure_ready(board.tenant_id, board.id, force=True)
+    if result is None:
+        raise NotFound("No such leaderboard.")
+    return schemas.RebuildOut(
+        leaderboard_id=board.id, members=result.members, seconds=result.seconds
+    )
