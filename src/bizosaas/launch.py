@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
-from bizosaas.auth.bootstrap import DEMO_LOGINS, ensure_user, seed_demo
+from bizosaas.auth.bootstrap import DEMO_LOGINS, DEMO_TENANTS, ensure_user, seed_demo
 from bizosaas.auth.constants import Role
 from bizosaas.auth.keys import KeyRing, KeyStore
-from bizosaas.auth.models import Tenant
+from bizosaas.auth.models import Tenant, User
 from bizosaas.core.database import Database, Scope
 from bizosaas.core.errors import AppError
 from bizosaas.core.runtime import Runtime
@@ -36,8 +36,35 @@ async def seed(settings: Settings) -> None:
     try:
         async with database.transaction(Scope.platform_wide()) as db:
             await seed_demo(db)
+            rows = (
+                await db.execute(
+                    select(Tenant.id, Tenant.name, User.__table__.c.id, User.full_name)
+                    .join(User, User.tenant_id == Tenant.id)
+                    .where(Tenant.slug.in_(DEMO_TENANTS))
+                )
+            ).all()
     finally:
         await database.dispose()
+    await _seed_gamification(settings, rows)
+
+
+async def _seed_gamification(settings: Settings, rows: Sequence[Row[Any]]) -> None:
+    from bizosaas.core.members import MemberInfo
+    from bizosaas.gamification.context import GamificationContext
+    from bizosaas.gamification.demo import DemoMember, seed_demo_gamification
+
+    tenants: dict[uuid.UUID, tuple[str, list[DemoMember]]] = {}
+    for tenant_id, tenant_name, user_id, full_name in rows:
+        tenants.setdefault(tenant_id, (tenant_name, []))[1].append(DemoMember(user_id, full_name))
+    runtime = Runtime.create(settings, database_url=settings.gamification_database_url)
+    try:
+        context = await GamificationContext.start(runtime)
+        await context.directory.publish(
+            *(MemberInfo(m.user_id, t, m.name) for t, (_, ms) in tenants.items() for m in ms)
+        )
+        await seed_demo_gamification(context, tenants)
+    finally:
+        await runtime.close()
 
 
 async def create_super_admin(settings: Settings, email: str, password: str) -> bool:
