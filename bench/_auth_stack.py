@@ -7,7 +7,6 @@ Every run gets its own database, Redis prefix and Vault path, removed at the end
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sys
@@ -25,9 +24,9 @@ from bizosaas.core.gateway_proof import load_proof_secret
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.secrets import SecretStore
 from bizosaas.core.settings import Settings
-from bizosaas.migrations.runner import upgrade
+from bizosaas.migrations.runner import database_names, provision_and_migrate
 from bizosaas.stack import EmbeddedOpenBao, EmbeddedPostgres, EmbeddedValkey, StackPorts
-from bizosaas.stack.provision import drop_database, provision_database, with_credentials
+from bizosaas.stack.provision import drop_database
 
 LOOPBACK = "127.0.0.1"
 PASSWORD = "Quiet-Meadow-Lantern-93"
@@ -95,34 +94,18 @@ async def bench_settings(
 ) -> AsyncIterator[Settings]:
     """A database of its own (provisioned and migrated), Redis prefix and Vault path."""
     run = uuid.uuid4().hex[:8]
-    database = f"bizosaas_bench_{run}"
-    owner, app_role = "bizosaas_bench_owner", "bizosaas_bench_app"
-    owner_password, app_password = f"owner-{run}", f"app-{run}"
-    progress(f"provisioning and migrating database {database}")
-    await provision_database(
-        servers.admin_url, database, owner, owner_password, app_role, app_password
-    )
+    progress(f"provisioning and migrating the databases of run {run}")
     try:
-        owner_url = with_credentials(servers.admin_url, owner, owner_password, database)
-        app_url = with_credentials(servers.admin_url, app_role, app_password, database)
-        await asyncio.to_thread(upgrade, "bizosaas", owner_url)
-        gamification = f"gamification_bench_{run}"
-        await provision_database(
-            servers.admin_url, gamification, owner, owner_password, app_role, app_password
+        urls = await provision_and_migrate(
+            servers.admin_url,
+            f"bench_{run}",
+            owner=("bizosaas_bench_owner", f"owner-{run}"),
+            app=("bizosaas_bench_app", f"app-{run}"),
         )
-        gamification_owner = with_credentials(
-            servers.admin_url, owner, owner_password, gamification
-        )
-        await asyncio.to_thread(upgrade, "gamification", gamification_owner)
         extra: dict[str, Any] = {} if pool_size is None else {"database_pool_size": pool_size}
         settings = Settings(
             environment="test",
-            database_url=app_url,
-            migration_database_url=owner_url,
-            gamification_database_url=with_credentials(
-                servers.admin_url, app_role, app_password, gamification
-            ),
-            gamification_migration_database_url=gamification_owner,
+            **urls,
             redis_url=servers.redis_url,
             redis_prefix=f"bizosaas-bench-{run}",
             vault_addr=servers.vault_addr,
@@ -138,8 +121,8 @@ async def bench_settings(
         finally:
             await _forget_redis_keys(settings)
     finally:
-        await drop_database(servers.admin_url, database)
-        await drop_database(servers.admin_url, f"gamification_bench_{run}")
+        for database in database_names(f"bench_{run}"):
+            await drop_database(servers.admin_url, database)
 
 
 async def gateway_secret(settings: Settings) -> bytes | None:

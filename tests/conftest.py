@@ -13,7 +13,6 @@ see each other's data; every test makes its own tenant.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import uuid
@@ -26,9 +25,9 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bizosaas.core.settings import Settings
-from bizosaas.migrations.runner import upgrade
+from bizosaas.migrations.runner import database_names, provision_and_migrate
 from bizosaas.stack import EmbeddedOpenBao, EmbeddedPostgres, EmbeddedValkey
-from bizosaas.stack.provision import drop_database, provision_database, with_credentials
+from bizosaas.stack.provision import drop_database
 
 
 @dataclass(frozen=True)
@@ -78,31 +77,15 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 @pytest.fixture(scope="session")
 async def settings(servers: Servers) -> AsyncIterator[Settings]:
     run = uuid.uuid4().hex[:8]
-    database = f"bizosaas_test_{run}"
-    owner, app_role = "bizosaas_test_owner", "bizosaas_test_app"
-    owner_password, app_password = "owner-" + run, "app-" + run
-    await provision_database(
-        servers.admin_url, database, owner, owner_password, app_role, app_password
+    urls = await provision_and_migrate(
+        servers.admin_url,
+        f"test_{run}",
+        owner=("bizosaas_test_owner", "owner-" + run),
+        app=("bizosaas_test_app", "app-" + run),
     )
-    owner_url = with_credentials(servers.admin_url, owner, owner_password, database)
-    app_url = with_credentials(servers.admin_url, app_role, app_password, database)
-    await asyncio.to_thread(upgrade, "bizosaas", owner_url)
-    gamification = f"gamification_test_{run}"
-    await provision_database(
-        servers.admin_url, gamification, owner, owner_password, app_role, app_password
-    )
-    gamification_owner_url = with_credentials(
-        servers.admin_url, owner, owner_password, gamification
-    )
-    await asyncio.to_thread(upgrade, "gamification", gamification_owner_url)
     yield Settings(
         environment="test",
-        database_url=app_url,
-        migration_database_url=owner_url,
-        gamification_database_url=with_credentials(
-            servers.admin_url, app_role, app_password, gamification
-        ),
-        gamification_migration_database_url=gamification_owner_url,
+        **urls,
         redis_url=servers.redis_url,
         redis_prefix=f"bizosaas-test-{run}",
         vault_addr=servers.vault_addr,
@@ -112,8 +95,8 @@ async def settings(servers: Servers) -> AsyncIterator[Settings]:
         # These tests call services directly; tests/gateway turns the guard back on.
         require_gateway=False,
     )
-    await drop_database(servers.admin_url, database)
-    await drop_database(servers.admin_url, gamification)
+    for database in database_names(f"test_{run}"):
+        await drop_database(servers.admin_url, database)
 
 
 @pytest.fixture(scope="session")

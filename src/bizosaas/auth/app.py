@@ -41,11 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
         runtime: Runtime = app.state.runtime
-        return {
-            "database": runtime.database.ping,
-            "redis": runtime.ping_redis,
-            "vault": runtime.secrets.ping,
-        }
+        return runtime.readiness()
 
     return create_service_app(
         service="auth-service",

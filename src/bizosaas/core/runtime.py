@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -41,6 +42,14 @@ class Runtime:
 
     async def ping_redis(self) -> None:
         await self.redis.ping()  # type: ignore[misc]
+
+    def readiness(self) -> dict[str, Callable[[], Awaitable[None]]]:
+        """What `/ready` pings for a service holding a database, Redis and Vault."""
+        return {
+            "database": self.database.ping,
+            "redis": self.ping_redis,
+            "vault": self.secrets.ping,
+        }
 
     async def close(self) -> None:
         await self.redis.aclose()

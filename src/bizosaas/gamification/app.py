@@ -73,11 +73,7 @@ def create_app(settings: Settings | None = None, *, run_processor: bool = True) 
 
     def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
         runtime: Runtime = app.state.runtime
-        return {
-            "database": runtime.database.ping,
-            "redis": runtime.ping_redis,
-            "vault": runtime.secrets.ping,
-        }
+        return runtime.readiness()
 
     return create_service_app(
         service="gamification-service",

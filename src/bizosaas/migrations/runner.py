@@ -42,3 +42,34 @@ def owner_urls(settings: Settings) -> dict[str, str]:
 def upgrade_all(settings: Settings) -> None:
     for database, url in owner_urls(settings).items():
         upgrade(database, url)
+
+
+async def provision_and_migrate(
+    admin_url: str,
+    suffix: str,
+    owner: tuple[str, str],
+    app: tuple[str, str],
+) -> dict[str, str]:
+    """Every service database, named `<history>_<suffix>`, created and migrated (tests, benches).
+
+    Returns the Settings fields that point at them: each database as the app role, and its
+    owner URL for migrations.
+    """
+    import asyncio
+
+    from bizosaas.stack.provision import provision_database, with_credentials
+
+    urls: dict[str, str] = {}
+    for history in DATABASES:
+        database = f"{history}_{suffix}"
+        await provision_database(admin_url, database, owner[0], owner[1], app[0], app[1])
+        owner_url = with_credentials(admin_url, owner[0], owner[1], database)
+        await asyncio.to_thread(upgrade, history, owner_url)
+        prefix = "" if history == "bizosaas" else f"{history}_"
+        urls[f"{prefix}database_url"] = with_credentials(admin_url, app[0], app[1], database)
+        urls[f"{prefix}migration_database_url"] = owner_url
+    return urls
+
+
+def database_names(suffix: str) -> list[str]:
+    return [f"{history}_{suffix}" for history in DATABASES]

@@ -65,7 +65,8 @@ class Batch:
     replay_since: datetime | None = None
     points: list[PointsAwarded] = field(default_factory=list)
     notifications: list[NotificationDraft] = field(default_factory=list)
-    touched_members: set[uuid.UUID] = field(default_factory=set)  # claims to refresh
+    # Members whose token-claim figures (achievement count, main rank, …) may have changed.
+    touched_members: set[uuid.UUID] = field(default_factory=set)
     _after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def on_commit(self, action: Callable[[], Awaitable[None]]) -> None:
@@ -76,7 +77,6 @@ class Batch:
 
     def award_points(self, award: PointsAwarded) -> None:
         self.points.append(award)
-        self.touched_members.add(award.user_id)
 
 
 class EventHandler(Protocol):

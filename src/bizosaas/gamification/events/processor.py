@@ -161,7 +161,8 @@ class EventProcessor:
         # Batches are bulk statements over arrays whose sizes vary: a generic plan, which
         # PostgreSQL switches to after five runs, was measured 20x slower than a custom one.
         await db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        await self.members.ensure(db, batch.tenant_id, {e.user_id for e in batch.events})
+        joined = await self.members.ensure(db, batch.tenant_id, {e.user_id for e in batch.events})
+        batch.touched_members.update(joined)  # their first claim snapshot
         for handler in self.handlers:
             await handler.apply(db, batch)
         await self.members.record_activity(db, batch)

@@ -160,10 +160,10 @@ class LeaderboardHandler:
                         m: r + 1 if r >= 0 else None
                         for m, r in zip(members, preview.asked, strict=True)
                     }
-                    await repo.save_member_ranks(db, tenant_id, ranks)
+                    moved = await repo.save_member_ranks(db, tenant_id, ranks)
+                    batch.touched_members.update(moved)  # their token claim's rank
             if updates:
                 writes.append((self.live.ranks.slot(rule.id, rule.period_start), rule.id, updates))
-        batch.touched_members.update(members)
         if writes:
             batch.on_commit(lambda: self.live.write(tenant_id, writes))
 

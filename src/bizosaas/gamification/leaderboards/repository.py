@@ -333,21 +333,24 @@ async def presence_of(
 
 async def save_member_ranks(
     db: AsyncSession, tenant_id: uuid.UUID, ranks: dict[uuid.UUID, int | None]
-) -> None:
+) -> set[uuid.UUID]:
+    """Each member's rank on the main board (for the token claim); returns whose changed."""
     if not ranks:
-        return
+        return set()
     items = sorted(ranks.items())
-    await db.execute(
+    result = await db.execute(
         text(
             """
             UPDATE members AS m SET leaderboard_rank = u.rank
             FROM unnest(CAST(:users AS uuid[]), CAST(:ranks AS integer[])) AS u(user_id, rank)
             WHERE m.tenant_id = :tenant AND m.user_id = u.user_id
               AND m.leaderboard_rank IS DISTINCT FROM u.rank
+            RETURNING m.user_id
             """
         ),
         {"tenant": tenant_id, "users": [u for u, _ in items], "ranks": [r for _, r in items]},
     )
+    return set(result.scalars())
 
 
 async def get_setting(

@@ -31,13 +31,14 @@ class MemberService:
 
     async def ensure(
         self, db: AsyncSession, tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
-    ) -> None:
-        """Register members seen for the first time, with their names from the directory."""
+    ) -> set[uuid.UUID]:
+        """Register members seen for the first time, with their names from the directory;
+        returns the new ones."""
         wanted = sorted(set(user_ids))
         if not wanted:
-            return
+            return set()
         names = await self.directory.get_many(wanted)
-        await db.execute(
+        result = await db.execute(
             _ENSURE,
             {
                 "tenant_id": tenant_id,
@@ -46,6 +47,7 @@ class MemberService:
                 "names": [names[u].display_name if u in names else "" for u in wanted],
             },
         )
+        return set(result.scalars())
 
     async def record_activity(self, db: AsyncSession, batch: Batch) -> None:
         """Add the batch's points to each member's total and note their last activity."""
@@ -60,7 +62,6 @@ class MemberService:
         members = sorted(set(points) | set(last_seen))
         if not members:
             return
-        batch.touched_members.update(members)  # their claim snapshot may be new or stale
         await db.execute(
             _ACTIVITY,
             {
@@ -99,6 +100,7 @@ _ENSURE = text(
     SELECT :tenant_id, m.user_id, m.name, false, 0, 0, :now, :now
     FROM unnest(CAST(:user_ids AS uuid[]), CAST(:names AS text[])) AS m(user_id, name)
     ON CONFLICT (tenant_id, user_id) DO NOTHING
+    RETURNING user_id
     """
 )
 _ACTIVITY = text(

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import orjson
 from redis.asyncio import Redis
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import utcnow
@@ -60,16 +60,21 @@ class Notifier:
             }
             for d in drafts
         ]
-        inserted = set(
-            (
-                await db.execute(
-                    insert(Notification)
-                    .values(rows)
-                    .on_conflict_do_nothing(index_elements=["tenant_id", "dedupe_key"])
-                    .returning(Notification.id)
-                )
-            ).scalars()
+        result = await db.execute(
+            _STORE,
+            {
+                "tenant_id": tenant_id,
+                "now": now,
+                "ids": [r["id"] for r in rows],
+                "users": [r["user_id"] for r in rows],
+                "kinds": [d.kind for d in drafts],
+                "titles": [d.title for d in drafts],
+                "bodies": [d.body for d in drafts],
+                "data": [orjson.dumps(d.data).decode() for d in drafts],
+                "keys": [d.dedupe_key for d in drafts],
+            },
         )
+        inserted = set(result.scalars())
         return [row for row in rows if row["id"] in inserted]
 
     async def publish(self, tenant_id: uuid.UUID, rows: Sequence[dict[str, object]]) -> None:
@@ -79,6 +84,22 @@ class Notifier:
                 pipe.publish(self.member_channel(tenant_id, row["user_id"]), message)  # type: ignore[arg-type]
                 pipe.publish(self.tenant_channel(tenant_id), message)
             await pipe.execute()
+
+
+# A fixed statement over arrays: prepared once, whatever the number of notifications.
+_STORE = text(
+    """
+    INSERT INTO notifications (id, tenant_id, user_id, kind, title, body, data, dedupe_key,
+                               created_at)
+    SELECT n.id, :tenant_id, n.user_id, n.kind, n.title, n.body, CAST(n.data AS jsonb), n.key,
+           :now
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[]), CAST(:kinds AS text[]),
+                CAST(:titles AS text[]), CAST(:bodies AS text[]), CAST(:data AS text[]),
+                CAST(:keys AS text[])) AS n(id, user_id, kind, title, body, data, key)
+    ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+    RETURNING id
+    """
+)
 
 
 def message_of(row: dict[str, object] | Notification) -> dict[str, object]:
