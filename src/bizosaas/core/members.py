@@ -85,10 +85,9 @@ class ClaimsSnapshot:
 
     async def write_many(self, snapshots: dict[uuid.UUID, dict[str, Any]]) -> None:
         if snapshots:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for user_id, claims in snapshots.items():
-                    pipe.set(self._key(user_id), orjson.dumps(claims))
-                await pipe.execute()
+            await self.redis.mset(
+                {self._key(user_id): orjson.dumps(claims) for user_id, claims in snapshots.items()}
+            )
 
     async def delete(self, user_id: uuid.UUID) -> None:
         await self.redis.delete(self._key(user_id))

@@ -37,17 +37,20 @@ class MemberService:
         wanted = sorted(set(user_ids))
         if not wanted:
             return set()
-        names = await self.directory.get_many(wanted)
-        result = await db.execute(
-            _ENSURE,
-            {
-                "tenant_id": tenant_id,
-                "now": utcnow(),
-                "user_ids": wanted,
-                "names": [names[u].display_name if u in names else "" for u in wanted],
-            },
-        )
-        return set(result.scalars())
+        now = utcnow()
+        result = await db.execute(_ENSURE, {"tenant_id": tenant_id, "now": now, "user_ids": wanted})
+        joined = sorted(result.scalars())
+        if joined:  # only newcomers need their names looked up
+            names = await self.directory.get_many(joined)
+            await db.execute(
+                _NAME,
+                {
+                    "tenant_id": tenant_id,
+                    "user_ids": joined,
+                    "names": [names[u].display_name if u in names else "" for u in joined],
+                },
+            )
+        return set(joined)
 
     async def record_activity(self, db: AsyncSession, batch: Batch) -> None:
         """Add the batch's points to each member's total and note their last activity."""
@@ -97,10 +100,17 @@ _ENSURE = text(
     """
     INSERT INTO members (tenant_id, user_id, display_name, hidden, points, achievement_count,
                          created_at, updated_at)
-    SELECT :tenant_id, m.user_id, m.name, false, 0, 0, :now, :now
-    FROM unnest(CAST(:user_ids AS uuid[]), CAST(:names AS text[])) AS m(user_id, name)
+    SELECT :tenant_id, m.user_id, '', false, 0, 0, :now, :now
+    FROM unnest(CAST(:user_ids AS uuid[])) AS m(user_id)
     ON CONFLICT (tenant_id, user_id) DO NOTHING
     RETURNING user_id
+    """
+)
+_NAME = text(
+    """
+    UPDATE members AS m SET display_name = n.name
+    FROM unnest(CAST(:user_ids AS uuid[]), CAST(:names AS text[])) AS n(user_id, name)
+    WHERE m.tenant_id = :tenant_id AND m.user_id = n.user_id
     """
 )
 _ACTIVITY = text(

@@ -1,8 +1,8 @@
 """Notifications: stored with the change that caused them, then published live.
 
 Each one is a row (the web apps list them) and, once committed, a message on Redis
-pub/sub: ``<prefix>:notifications:<tenant>:<user>`` for the member and
-``<prefix>:notifications:<tenant>`` for the tenant's admin screens. A draft whose
+pub/sub: ``<prefix>:notifications:<tenant>:<user>`` for the member (one message each) and
+``<prefix>:notifications:<tenant>`` for the tenant's admin screens (a list per batch). A draft whose
 dedupe key was already used (a replay) is neither stored nor sent again.
 """
 
@@ -78,11 +78,15 @@ class Notifier:
         return [row for row in rows if row["id"] in inserted]
 
     async def publish(self, tenant_id: uuid.UUID, rows: Sequence[dict[str, object]]) -> None:
+        """One message per notification to its member; one list per batch to the tenant."""
+        messages = [message_of(row) for row in rows]
         async with self.redis.pipeline(transaction=False) as pipe:
-            for row in rows:
-                message = orjson.dumps(message_of(row))
-                pipe.publish(self.member_channel(tenant_id, row["user_id"]), message)  # type: ignore[arg-type]
-                pipe.publish(self.tenant_channel(tenant_id), message)
+            for row, message in zip(rows, messages, strict=True):
+                pipe.publish(
+                    self.member_channel(tenant_id, row["user_id"]),  # type: ignore[arg-type]
+                    orjson.dumps(message),
+                )
+            pipe.publish(self.tenant_channel(tenant_id), orjson.dumps(messages))
             await pipe.execute()
 
 
