@@ -42,7 +42,7 @@ from sqlalchemy import text
 
 import bizosaas
 from bench._auth_load import percentile
-from bench._auth_procs import AuthService
+from bench._auth_procs import AuthService, profiling
 from bench._auth_stack import Servers, bench_settings, progress, running_servers
 from bench._gamification_setup import BenchTenant, create_bench_tenant, define_programs
 from bizosaas.core.database import Database, Scope
@@ -184,9 +184,10 @@ async def run_events(options: argparse.Namespace, servers: Servers, root: Path) 
                 )
                 await _wait_processed(s, tenant, 120)
                 await _reset_log_clock(s, tenant)
-                paced = await _phase(
-                    http, s, tenant, options.clients, options.seconds, rate=options.rate
-                )
+                with profiling(service, options.profile, options.seconds):
+                    paced = await _phase(
+                        http, s, tenant, options.clients, options.seconds, rate=options.rate
+                    )
                 await _reset_log_clock(s, tenant)
                 flat = await _phase(http, s, tenant, options.clients, options.seconds, rate=None)
                 rss = service.memory().rss_mb
@@ -310,6 +311,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pool-size", type=int, default=None)
     parser.add_argument("--board-members", type=int, default=1_000_000)
     parser.add_argument("--skip-events", action="store_true")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy the service during the paced phase"
+    )
     parser.add_argument("--skip-board", action="store_true")
     parser.add_argument("--quick", action="store_true", help="10 s of events, 100,000 members")
     options = parser.parse_args(argv)
