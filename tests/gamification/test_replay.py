@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from bizosaas.core.settings import Settings
+from bizosaas.launch import replay_gamification
 from tests.gamification.factories import Org, event
 
 
@@ -52,3 +56,21 @@ async def test_members_may_not_replay_and_bad_input_is_refused(org: Org) -> None
         "/api/v1/gamification/events/replays/current", headers=org.admin.headers
     )
     assert nothing.status_code == 404
+
+
+async def test_the_replay_command_finds_the_tenant_by_slug_and_reports_progress(
+    org: Org, settings: Settings
+) -> None:
+    """What `bizosaas gamification replay --tenant <slug>` runs."""
+    member = await org.member()
+    key = await org.api_key()
+    await org.send([event(member, "order.completed", total=3) for _ in range(3)], key)
+    await org.settle()
+    seen: list[tuple[int, int]] = []
+    report = await replay_gamification(
+        settings, org.tenant.slug, None, lambda done, total: seen.append((done, total))
+    )
+    assert report.tenant_id == org.id
+    assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] == report.events >= 3
+    with pytest.raises(SystemExit, match="No tenant"):
+        await replay_gamification(settings, "no-such-tenant", None, lambda *_: None)
