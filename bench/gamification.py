@@ -161,20 +161,34 @@ async def run_events(options: argparse.Namespace, servers: Servers, root: Path) 
     async with bench_settings(servers, pool_size=options.pool_size, require_gateway=False) as s:
         tenant = await create_bench_tenant(s, options.members)
         await define_programs(s, tenant)
+        separate = not options.in_process
+        api_settings = s.model_copy(update={"gamification_processor_in_api": not separate})
         service = AuthService(
-            s,
+            api_settings,
             workers=options.workers,
             log_file=root / "gamification.log",
             factory="bench.gamification_server:create_app",
             name="gamification service",
         )
+        worker = AuthService(
+            s,
+            workers=1,
+            log_file=root / "worker.log",
+            factory="bench.gamification_server:create_worker",
+            name="gamification worker",
+        )
         service.start()
+        if separate:
+            worker.start()
         try:
             connector = aiohttp.TCPConnector(limit=options.clients)
             async with aiohttp.ClientSession(
                 base_url=service.base_url, connector=connector
             ) as http:
                 await service.wait_ready(http)
+                if separate:
+                    async with aiohttp.ClientSession(base_url=worker.base_url) as probe:
+                        await worker.wait_ready(probe)
                 progress(f"warming up ({options.warmup} s)")
                 warm_l: list[float] = []
                 warm_c: list[int] = []
@@ -188,14 +202,27 @@ async def run_events(options: argparse.Namespace, servers: Servers, root: Path) 
                     paced = await _phase(
                         http, s, tenant, options.clients, options.seconds, rate=options.rate
                     )
-                await _reset_log_clock(s, tenant)
-                flat = await _phase(http, s, tenant, options.clients, options.seconds, rate=None)
+                flat = None
+                if not options.no_flat_out:
+                    await _reset_log_clock(s, tenant)
+                    flat = await _phase(
+                        http, s, tenant, options.clients, options.seconds, rate=None
+                    )
                 rss = service.memory().rss_mb
+                worker_rss = worker.memory().rss_mb if separate else 0.0
         finally:
             service.stop()
+            if separate:
+                worker.stop()
     lines.append(_describe(f"offered {options.rate:,.0f} events/s", paced, paced=True))
-    lines.append(_describe("flat out: intake as fast as the API answers", flat, paced=False))
-    lines.append(f"service RSS after the runs: {rss:.0f} MB")
+    if flat is not None:
+        lines.append(_describe("flat out: intake as fast as the API answers", flat, paced=False))
+    layout = "API and a separate worker process" if separate else "processor inside the API process"
+    lines.insert(0, f"layout: {layout}, {options.workers} API worker(s)")
+    lines.append(
+        f"RSS after the runs: API {rss:.0f} MB"
+        + (f", worker {worker_rss:.0f} MB" if separate else "")
+    )
     return lines
 
 
@@ -310,7 +337,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--pool-size", type=int, default=None)
     parser.add_argument("--board-members", type=int, default=1_000_000)
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the processor inside the API process (as `bizosaas up` does) instead of a "
+        "separate worker process (as containers do)",
+    )
     parser.add_argument("--skip-events", action="store_true")
+    parser.add_argument("--no-flat-out", action="store_true", help="only the paced phase")
     parser.add_argument(
         "--profile", type=Path, default=None, help="py-spy the service during the paced phase"
     )

@@ -11,10 +11,18 @@ from fastapi import FastAPI
 from bizosaas.core.logging import configure_logging
 from bizosaas.core.settings import Settings
 from bizosaas.gamification.app import create_app as create_gamification_app
+from bizosaas.gamification.app import create_worker_app as create_gamification_worker
 
 
 def create_app() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
     app: FastAPI = create_gamification_app(settings)
+    return app
+
+
+def create_worker() -> FastAPI:
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    app: FastAPI = create_gamification_worker(settings)
     return app

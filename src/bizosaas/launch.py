@@ -105,10 +105,11 @@ def run_platform(
         with console.status("Seeding the demo tenants…"):
             asyncio.run(seed(settings))
 
+    # In one process the gamification API runs its own event processor: no separate worker.
     apps = {
         name: spec.create_app(settings)
         for name, spec in SERVICES.items()
-        if name != "brain-gateway"
+        if name not in ("brain-gateway", "gamification-worker")
     }
     # One process: the gateway calls each service's app directly, through the same
     # route table and middleware it applies to remote upstreams.

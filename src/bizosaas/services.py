@@ -42,6 +42,13 @@ SERVICES: dict[str, ServiceSpec] = {
             ("/api/v1/gamification",),
             needs_database=True,
         ),
+        ServiceSpec(
+            "gamification-worker",
+            8011,
+            "bizosaas.gamification.app:create_worker_app",
+            (),  # not routed: it only processes events
+            needs_database=True,
+        ),
         ServiceSpec("unified-auth-ui", 3002, "bizosaas.web.login:create_app", ("/login",)),
         ServiceSpec("client-portal", 3001, "bizosaas.web.portal:create_app", ("/portal",)),
         ServiceSpec("admin-dashboard", 3009, "bizosaas.web.admin:create_app", ("/admin",)),

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         description="Owner role that runs migrations; defaults to database_url.",
     )
     database_pool_size: int = 20
+    gamification_processor_in_api: bool = Field(
+        default=True,
+        description="Run the event processor inside the gamification API's process (the local "
+        "default); containers run `bizosaas serve gamification-worker` and set this false.",
+    )
     gamification_database_url: str = Field(
         default="",
         validation_alias=AliasChoices(

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
 from bizosaas.core.app import ReadinessCheck, create_service_app
-from bizosaas.core.logging import get_logger
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings, get_settings
 from bizosaas.gamification.apikeys.service import publish_all_keys
 from bizosaas.gamification.context import GamificationContext
-from bizosaas.gamification.events.inbox import PlatformInbox
-from bizosaas.gamification.leaderboards.scheduler import LeaderboardScheduler
 from bizosaas.gamification.routers import ROUTERS, TAGS
-
-log = get_logger("bizosaas.gamification")
+from bizosaas.gamification.worker import background_work
 
 DESCRIPTION = """
 Referrals, achievements, leaderboards and showcases for every tenant.
@@ -36,44 +30,17 @@ tenant; another tenant's id answers 404.
 """
 
 
-def create_app(settings: Settings | None = None, *, run_processor: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, *, run_processor: bool | None = None) -> FastAPI:
+    """The API; it also runs the background work unless told otherwise (see `worker`)."""
     settings = settings or get_settings()
+    background = settings.gamification_processor_in_api if run_processor is None else run_processor
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.create(settings, database_url=settings.gamification_database_url)
-        app.state.runtime = runtime
-        app.state.gamification = context = await GamificationContext.start(runtime)
-        await publish_all_keys(runtime.database, context.api_keys)
-        background: list[asyncio.Task[None]] = []
-        inbox_task: asyncio.Task[None] | None = None
-        inbox = PlatformInbox(
-            runtime.redis, runtime.keys, runtime.database, context.wake_processors
-        )
-        scheduler = LeaderboardScheduler.of(context)
-        if run_processor:
-            context.processor.start()
-            scheduler.start()
-            background.append(
-                asyncio.create_task(_listen_for_wakeups(context), name="gamification-wakeups")
-            )
-            inbox_task = asyncio.create_task(inbox.run(), name="gamification-inbox")
-        try:
+        async with _context(app, settings) as context, AsyncExitStack() as stack:
+            if background:
+                await stack.enter_async_context(background_work(context))
             yield
-        finally:
-            if inbox_task is not None:
-                await inbox.stop(inbox_task)
-            await scheduler.stop()
-            for task in background:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await context.processor.stop()
-            await runtime.close()
-
-    def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
-        runtime: Runtime = app.state.runtime
-        return runtime.readiness()
 
     return create_service_app(
         service="gamification-service",
@@ -82,30 +49,42 @@ def create_app(settings: Settings | None = None, *, run_processor: bool = True) 
         settings=settings,
         routers=ROUTERS,
         lifespan=lifespan,
-        readiness=readiness,
+        readiness=_readiness,
         openapi_tags=TAGS,
     )
 
 
-async def _listen_for_wakeups(context: GamificationContext) -> None:
-    """Other copies announce new events on Redis; a lost message costs one poll interval."""
-    while True:
-        try:
-            async with context.runtime.redis.pubsub() as pubsub:
-                await pubsub.subscribe(context.wake_channel)
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        context.processor.wake()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # Redis restarted: the processor still polls meanwhile
-            if _cancelled():
-                raise
-            log.warning("wake-up subscription lost; resubscribing")
-            await asyncio.sleep(1.0)
+def create_worker_app(settings: Settings | None = None) -> FastAPI:
+    """The event processor, inbox and scheduler alone, with /health, /ready and /metrics."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with _context(app, settings) as context, background_work(context):
+            yield
+
+    return create_service_app(
+        service="gamification-worker",
+        title="BizOSaaS Gamification Worker",
+        description="Processes gamification events; serves only health, readiness and metrics.",
+        settings=settings,
+        lifespan=lifespan,
+        readiness=_readiness,
+    )
 
 
-def _cancelled() -> bool:
-    """redis-py may turn a cancelled read into a connection error; a stop is still a stop."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
+@asynccontextmanager
+async def _context(app: FastAPI, settings: Settings) -> AsyncIterator[GamificationContext]:
+    runtime = Runtime.create(settings, database_url=settings.gamification_database_url)
+    app.state.runtime = runtime
+    try:
+        app.state.gamification = context = await GamificationContext.start(runtime)
+        await publish_all_keys(runtime.database, context.api_keys)
+        yield context
+    finally:
+        await runtime.close()
+
+
+def _readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
+    runtime: Runtime = app.state.runtime
+    return runtime.readiness()
