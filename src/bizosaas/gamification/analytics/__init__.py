@@ -1,0 +1,1 @@
+"""Analytics: the referral funnel, unlock, participation and portfolio rates, and targets."""

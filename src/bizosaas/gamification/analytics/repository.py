@@ -1,0 +1,211 @@
+"""The analytics SQL: four statements, each scoped to one tenant and one UTC range.
+
+`start` and `end` are the range's bounds (UTC midnights, end exclusive); `first` and `last`
+the range's first and last days, for the daily series (generate_series, zero-filled).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def totals(db: AsyncSession, params: dict[str, Any]) -> RowMapping:
+    return (await db.execute(_TOTALS, params)).mappings().one()
+
+
+async def unlocks_by_achievement(db: AsyncSession, params: dict[str, Any]) -> list[RowMapping]:
+    return list((await db.execute(_BY_ACHIEVEMENT, params)).mappings().all())
+
+
+async def conversions_by_status(db: AsyncSession, params: dict[str, Any]) -> list[RowMapping]:
+    return list((await db.execute(_CONVERSIONS, params)).mappings().all())
+
+
+async def daily(db: AsyncSession, params: dict[str, Any]) -> list[RowMapping]:
+    return list((await db.execute(_DAILY, params)).mappings().all())
+
+
+def parameters(
+    tenant_id: uuid.UUID, start: datetime, end: datetime, first: date, last: date
+) -> dict[str, Any]:
+    return {"t": tenant_id, "start": start, "end": end, "first": first, "last": last}
+
+
+# Members' scores on the tenant's own boards, with the end of each entry's period: archived
+# periods know theirs; the current one ends at the next reset (never, for all-time boards);
+# a past period not archived yet is taken to have lasted until the entry's last change.
+_ENTRIES = """
+    entries AS (
+        SELECT e.member_id AS user_id, e.period_start AS ps,
+               CASE WHEN p.period_end IS NOT NULL THEN p.period_end
+                    WHEN e.period_start = b.period_start
+                        THEN COALESCE(b.next_reset_at, 'infinity'::timestamptz)
+                    ELSE e.updated_at END AS pe
+        FROM leaderboard_entries e
+        JOIN leaderboards b ON b.id = e.leaderboard_id
+        LEFT JOIN leaderboard_periods p
+          ON p.tenant_id = e.tenant_id AND p.leaderboard_id = e.leaderboard_id
+         AND p.period_start = e.period_start
+        WHERE e.tenant_id = :t AND b.tenant_id = :t AND b.scope = 'tenant'
+          AND e.member_id <> e.tenant_id
+          AND e.period_start < :end
+    )
+"""
+
+_IN_RANGE = "tenant_id = :t AND {col} >= :start AND {col} < :end"
+
+# A grant for the conversion that is not itself a reversal and has not been reversed.
+_REWARDED = """
+    EXISTS (
+        SELECT 1 FROM reward_ledger r
+        WHERE r.tenant_id = c.tenant_id AND r.source_id = c.id AND r.reverses_id IS NULL
+          AND r.status NOT IN ('reversed', 'clawed_back', 'cancelled')
+          AND NOT EXISTS (
+              SELECT 1 FROM reward_ledger x
+              WHERE x.tenant_id = r.tenant_id AND x.reverses_id = r.id
+          )
+    )
+"""
+_FLAGGED = "c.risk_reasons NOT IN ('[]'::jsonb, 'null'::jsonb, '{}'::jsonb)"
+
+_TOTALS = text(
+    f"""
+    WITH active AS (
+        SELECT DISTINCT user_id FROM gamification_events
+        WHERE {_IN_RANGE.format(col="occurred_at")}
+    ),
+    unlockers AS (
+        SELECT DISTINCT user_id FROM tenant_achievements
+        WHERE {_IN_RANGE.format(col="unlocked_at")}
+    ),
+    {_ENTRIES},
+    participants AS (SELECT DISTINCT user_id FROM entries WHERE pe > :start),
+    portfolios AS (
+        SELECT user_id, status FROM showcase_portfolios
+        WHERE {_IN_RANGE.format(col="created_at")}
+    ),
+    visits AS (
+        SELECT kind FROM referral_visits WHERE {_IN_RANGE.format(col="created_at")}
+    )
+    SELECT
+      (SELECT count(*) FROM active) AS active,
+      (SELECT count(*) FROM tenant_achievements WHERE {_IN_RANGE.format(col="unlocked_at")})
+          AS unlocks,
+      (SELECT count(*) FROM active JOIN unlockers USING (user_id)) AS unlocking,
+      (SELECT count(*) FROM active JOIN participants USING (user_id)) AS participants,
+      (SELECT count(*) FROM portfolios) AS portfolios,
+      (SELECT count(*) FROM portfolios WHERE status = 'published') AS published,
+      (SELECT count(*) FROM active
+         JOIN (SELECT DISTINCT user_id FROM portfolios) AS p USING (user_id)) AS creating,
+      (SELECT count(*) FROM referral_codes WHERE {_IN_RANGE.format(col="created_at")})
+          AS codes,
+      (SELECT count(*) FROM visits WHERE kind = 'click') AS clicks,
+      (SELECT count(*) FROM visits WHERE kind = 'signup') AS signups
+    """  # noqa: S608 - only the module's constant fragments are formatted in
+)
+
+_BY_ACHIEVEMENT = text(
+    f"""
+    SELECT a.key, a.name, count(*) AS unlocks, count(DISTINCT ta.user_id) AS members
+    FROM tenant_achievements ta
+    JOIN achievements a ON a.id = ta.achievement_id
+    WHERE ta.{_IN_RANGE.format(col="ta.unlocked_at")}
+    GROUP BY a.key, a.name
+    ORDER BY unlocks DESC, a.key
+    """  # noqa: S608 - only the module's constant fragments are formatted in
+)
+
+_CONVERSIONS = text(
+    f"""
+    SELECT c.status, count(*) AS conversions,
+           count(*) FILTER (WHERE {_FLAGGED}) AS flagged,
+           count(*) FILTER (WHERE {_REWARDED}) AS rewarded
+    FROM referral_conversions c
+    WHERE c.{_IN_RANGE.format(col="c.converted_at")}
+    GROUP BY c.status
+    ORDER BY c.status
+    """  # noqa: S608 - only the module's constant fragments are formatted in
+)
+
+_DAILY = text(
+    f"""
+    WITH days AS (
+        SELECT d::date AS day
+        FROM generate_series(CAST(:first AS timestamp), CAST(:last AS timestamp),
+                             interval '1 day') AS d
+    ),
+    daily_active AS (
+        SELECT DISTINCT (occurred_at AT TIME ZONE 'UTC')::date AS day, user_id
+        FROM gamification_events WHERE {_IN_RANGE.format(col="occurred_at")}
+    ),
+    ev AS (SELECT day, count(*) AS active FROM daily_active GROUP BY day),
+    ul AS (
+        SELECT u.day, count(*) AS unlocks,
+               count(DISTINCT u.user_id) FILTER (WHERE da.user_id IS NOT NULL) AS unlocking
+        FROM (SELECT (unlocked_at AT TIME ZONE 'UTC')::date AS day, user_id
+              FROM tenant_achievements WHERE {_IN_RANGE.format(col="unlocked_at")}) AS u
+        LEFT JOIN daily_active da ON da.day = u.day AND da.user_id = u.user_id
+        GROUP BY u.day
+    ),
+    {_ENTRIES},
+    lb AS (
+        SELECT da.day, count(DISTINCT da.user_id) AS participants
+        FROM daily_active da
+        JOIN entries en ON en.user_id = da.user_id
+         AND en.ps < ((da.day + 1)::timestamp AT TIME ZONE 'UTC')
+         AND en.pe > (da.day::timestamp AT TIME ZONE 'UTC')
+        GROUP BY da.day
+    ),
+    pf AS (
+        SELECT p.day, count(*) AS created,
+               count(DISTINCT p.user_id) FILTER (WHERE da.user_id IS NOT NULL) AS creating
+        FROM (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, user_id
+              FROM showcase_portfolios WHERE {_IN_RANGE.format(col="created_at")}) AS p
+        LEFT JOIN daily_active da ON da.day = p.day AND da.user_id = p.user_id
+        GROUP BY p.day
+    ),
+    rc AS (
+        SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS codes
+        FROM referral_codes WHERE {_IN_RANGE.format(col="created_at")} GROUP BY 1
+    ),
+    rv AS (
+        SELECT (created_at AT TIME ZONE 'UTC')::date AS day,
+               count(*) FILTER (WHERE kind = 'click') AS clicks,
+               count(*) FILTER (WHERE kind = 'signup') AS signups
+        FROM referral_visits WHERE {_IN_RANGE.format(col="created_at")} GROUP BY 1
+    ),
+    cv AS (
+        SELECT (c.converted_at AT TIME ZONE 'UTC')::date AS day, count(*) AS conversions,
+               count(*) FILTER (WHERE {_REWARDED}) AS rewarded
+        FROM referral_conversions c
+        WHERE c.{_IN_RANGE.format(col="c.converted_at")} AND c.status <> 'rejected'
+        GROUP BY 1
+    )
+    SELECT days.day,
+           COALESCE(ev.active, 0) AS active,
+           COALESCE(ul.unlocks, 0) AS unlocks,
+           COALESCE(ul.unlocking, 0) AS unlocking,
+           COALESCE(lb.participants, 0) AS participants,
+           COALESCE(pf.created, 0) AS portfolios,
+           COALESCE(pf.creating, 0) AS creating,
+           COALESCE(rc.codes, 0) AS codes,
+           COALESCE(rv.clicks, 0) AS clicks,
+           COALESCE(rv.signups, 0) AS signups,
+           COALESCE(cv.conversions, 0) AS conversions,
+           COALESCE(cv.rewarded, 0) AS rewarded
+    FROM days
+    LEFT JOIN ev USING (day)
+    LEFT JOIN ul USING (day)
+    LEFT JOIN lb USING (day)
+    LEFT JOIN pf USING (day)
+    LEFT JOIN rc USING (day)
+    LEFT JOIN rv USING (day)
+    LEFT JOIN cv USING (day)
+    ORDER BY days.day
+    """  # noqa: S608 - only the module's constant fragments are formatted in
+)

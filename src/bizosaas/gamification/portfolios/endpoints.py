@@ -1,0 +1,173 @@
+"""Showcase portfolios: ``/api/v1/gamification/portfolios`` (plural, CRUD), the PRD's
+``/api/v1/gamification/portfolio/generate`` (singular) and the login-free public page under
+``/api/v1/gamification/public/portfolios``. The first path segments differ, so none clash.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
+
+from bizosaas.gamification.dependencies import MemberDep, SessionDep, context_of
+from bizosaas.gamification.portfolios import service
+from bizosaas.gamification.portfolios.dependencies import ManagePortfoliosDep, PublicSessionDep
+from bizosaas.gamification.portfolios.schemas import (
+    GenerateRequest,
+    PortfolioCreate,
+    PortfolioOut,
+    PortfolioUpdate,
+    PublicPortfolio,
+    Status,
+)
+
+router = APIRouter(prefix="/api/v1/gamification", tags=["portfolios"])
+BASE = "/portfolios"
+MISSING: dict[int | str, dict[str, Any]] = {404: {"description": "No such portfolio here"}}
+SLUG_TAKEN: dict[int | str, dict[str, Any]] = {409: {"description": "The slug is taken"}}
+
+
+def _refresh_claims(
+    request: Request, background: BackgroundTasks, tenant_id: uuid.UUID, changed: list[uuid.UUID]
+) -> None:
+    """After the commit (background tasks run once the response is ready)."""
+    if changed:
+        background.add_task(context_of(request).members.publish_claims, tenant_id, changed)
+
+
+@router.get(BASE, summary="The tenant's portfolios")
+async def list_portfolios(
+    caller: MemberDep, db: SessionDep, status: Status | None = None
+) -> list[PortfolioOut]:
+    """Newest first. Members who do not manage portfolios see only published ones."""
+    return await service.list_portfolios(db, caller, status)
+
+
+@router.post(
+    BASE,
+    status_code=status.HTTP_201_CREATED,
+    summary="Write a draft portfolio (manage_portfolios)",
+    responses={**SLUG_TAKEN, 404: {"description": "No such member in this tenant"}},
+)
+async def create_portfolio(
+    request: Request,
+    background: BackgroundTasks,
+    body: PortfolioCreate,
+    caller: ManagePortfoliosDep,
+    db: SessionDep,
+) -> PortfolioOut:
+    """The slug is generated from the title (made unique) unless given. With `user_id`, the
+    portfolio becomes that member's showcase (their token's `portfolio_id`)."""
+    created, changed = await service.create(db, context_of(request), caller, body)
+    _refresh_claims(request, background, caller.tenant_id, changed)
+    return created
+
+
+@router.get(f"{BASE}/{{portfolio_id}}", summary="One portfolio", responses=MISSING)
+async def get_portfolio(portfolio_id: uuid.UUID, caller: MemberDep, db: SessionDep) -> PortfolioOut:
+    return await service.get_portfolio(db, caller, portfolio_id)
+
+
+@router.patch(
+    f"{BASE}/{{portfolio_id}}",
+    summary="Change a portfolio (manage_portfolios)",
+    responses={**MISSING, **SLUG_TAKEN},
+)
+async def update_portfolio(
+    portfolio_id: uuid.UUID, body: PortfolioUpdate, caller: ManagePortfoliosDep, db: SessionDep
+) -> PortfolioOut:
+    """Only the fields sent change; `metrics`, when sent, replaces the whole list. A
+    published portfolio changes on its public page at once."""
+    return await service.update(db, caller, portfolio_id, body)
+
+
+@router.delete(
+    f"{BASE}/{{portfolio_id}}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a draft (manage_portfolios)",
+    responses={**MISSING, 409: {"description": "Not a draft: archive it instead"}},
+)
+async def delete_portfolio(
+    request: Request,
+    background: BackgroundTasks,
+    portfolio_id: uuid.UUID,
+    caller: ManagePortfoliosDep,
+    db: SessionDep,
+) -> Response:
+    changed = await service.delete(db, caller, portfolio_id)
+    _refresh_claims(request, background, caller.tenant_id, changed)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    f"{BASE}/{{portfolio_id}}/publish",
+    summary="Publish: readable without login at its public path",
+    responses=MISSING,
+)
+async def publish(
+    portfolio_id: uuid.UUID, caller: ManagePortfoliosDep, db: SessionDep
+) -> PortfolioOut:
+    return await service.set_status(db, caller, portfolio_id, service.PUBLISHED)
+
+
+@router.post(
+    f"{BASE}/{{portfolio_id}}/unpublish",
+    summary="Back to draft: the public page disappears",
+    responses=MISSING,
+)
+async def unpublish(
+    portfolio_id: uuid.UUID, caller: ManagePortfoliosDep, db: SessionDep
+) -> PortfolioOut:
+    return await service.set_status(db, caller, portfolio_id, service.DRAFT)
+
+
+@router.post(
+    f"{BASE}/{{portfolio_id}}/archive",
+    summary="Archive: kept, but no longer public or listed as a draft",
+    responses=MISSING,
+)
+async def archive(
+    portfolio_id: uuid.UUID, caller: ManagePortfoliosDep, db: SessionDep
+) -> PortfolioOut:
+    return await service.set_status(db, caller, portfolio_id, service.ARCHIVED)
+
+
+@router.post(
+    "/portfolio/generate",
+    status_code=status.HTTP_201_CREATED,
+    summary="Generate a draft from the tenant's own data (manage_portfolios)",
+    responses={404: {"description": "No such member in this tenant"}},
+)
+async def generate_portfolio(
+    request: Request,
+    background: BackgroundTasks,
+    body: GenerateRequest,
+    caller: ManagePortfoliosDep,
+    db: SessionDep,
+) -> PortfolioOut:
+    """Deterministic: templates filled with figures, no randomness and no language model, so
+    the same data gives the same text. The latest period is the 90 days up to the end of
+    today (UTC), compared with the 90 days before: orders and revenue (`order.completed`,
+    property `total`), leads (`lead.captured`), campaigns (`campaign.launched`), approved
+    referral conversions and achievements unlocked — the tenant's, or with `user_id` one
+    member's (who then shows it as their portfolio). Always a new draft: review, edit,
+    publish."""
+    created, changed = await service.generate(db, context_of(request), caller, body)
+    _refresh_claims(request, background, caller.tenant_id, changed)
+    return created
+
+
+@router.get(
+    "/public/portfolios/{tenant_id}/{slug}",
+    summary="A published portfolio, without login",
+    responses={404: {"description": "Not published, or no such portfolio"}},
+)
+async def public_portfolio(
+    tenant_id: uuid.UUID,
+    slug: Annotated[str, Path(max_length=120)],
+    db: PublicSessionDep,
+) -> PublicPortfolio:
+    """Read-only JSON for a public page: text, SEO fields, share text and metrics; no member
+    ids or emails."""
+    return await service.public_portfolio(db, tenant_id, slug)

@@ -1,0 +1,282 @@
+"""Showcase portfolios: drafts, publishing, the public page, and the generator's drafts.
+
+Functions flush, never commit. Those that change a member's ``portfolio_id`` return the
+members changed, so the endpoint refreshes their token claims once the work is committed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.auth.constants import Permission
+from bizosaas.core.database import utcnow
+from bizosaas.core.errors import Conflict, NotFound
+from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.context import GamificationContext
+from bizosaas.gamification.members.service import tenant_settings
+from bizosaas.gamification.portfolios import generator
+from bizosaas.gamification.portfolios import repository as repo
+from bizosaas.gamification.portfolios.models import PortfolioMetric, ShowcasePortfolio
+from bizosaas.gamification.portfolios.schemas import (
+    GenerateRequest,
+    MetricOut,
+    PortfolioCreate,
+    PortfolioOut,
+    PortfolioUpdate,
+    PublicPortfolio,
+    Status,
+)
+
+DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"
+Changed = list[uuid.UUID]  # members whose portfolio_id changed
+
+
+def can_manage(caller: Caller) -> bool:
+    return caller.is_tenant_admin or Permission.MANAGE_PORTFOLIOS.value in caller.permissions
+
+
+def public_path(portfolio: ShowcasePortfolio) -> str:
+    return f"/api/v1/gamification/public/portfolios/{portfolio.tenant_id}/{portfolio.slug}"
+
+
+def _metrics_out(metrics: list[PortfolioMetric]) -> list[MetricOut]:
+    return [
+        MetricOut(
+            name=m.name,
+            unit=m.unit,
+            before_value=None if m.before_value is None else float(m.before_value),
+            after_value=None if m.after_value is None else float(m.after_value),
+            position=m.position,
+        )
+        for m in metrics
+    ]
+
+
+def _out(portfolio: ShowcasePortfolio, metrics: list[PortfolioMetric]) -> PortfolioOut:
+    return PortfolioOut(
+        id=portfolio.id,
+        user_id=portfolio.user_id,
+        title=portfolio.title,
+        summary=portfolio.summary,
+        challenge=portfolio.challenge,
+        solution=portfolio.solution,
+        results=portfolio.results,
+        status=portfolio.status,  # type: ignore[arg-type]
+        slug=portfolio.slug,
+        seo_title=portfolio.seo_title,
+        seo_description=portfolio.seo_description,
+        share_text=portfolio.share_text,
+        published_at=portfolio.published_at,
+        created_at=portfolio.created_at,
+        updated_at=portfolio.updated_at,
+        public_path=public_path(portfolio) if portfolio.status == PUBLISHED else None,
+        metrics=_metrics_out(metrics),
+    )
+
+
+async def _read(db: AsyncSession, portfolio: ShowcasePortfolio) -> PortfolioOut:
+    await db.flush()
+    await db.refresh(portfolio)
+    metrics = await repo.metrics_of(db, portfolio.tenant_id, [portfolio.id])
+    return _out(portfolio, metrics[portfolio.id])
+
+
+async def _visible(db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID) -> ShowcasePortfolio:
+    """Members who do not manage portfolios see only published ones."""
+    portfolio = await repo.get(db, caller.tenant_id, portfolio_id)
+    if portfolio is None or (portfolio.status != PUBLISHED and not can_manage(caller)):
+        raise NotFound(f"No portfolio {portfolio_id}.")
+    return portfolio
+
+
+async def list_portfolios(
+    db: AsyncSession, caller: Caller, status: Status | None
+) -> list[PortfolioOut]:
+    wanted: str | None = status
+    if not can_manage(caller):
+        if status not in (None, PUBLISHED):
+            return []
+        wanted = PUBLISHED
+    portfolios = await repo.list_portfolios(db, caller.tenant_id, wanted)
+    metrics = await repo.metrics_of(db, caller.tenant_id, [p.id for p in portfolios])
+    return [_out(p, metrics[p.id]) for p in portfolios]
+
+
+async def get_portfolio(db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID) -> PortfolioOut:
+    portfolio = await _visible(db, caller, portfolio_id)
+    metrics = await repo.metrics_of(db, caller.tenant_id, [portfolio.id])
+    return _out(portfolio, metrics[portfolio.id])
+
+
+async def _unique_slug(db: AsyncSession, tenant_id: uuid.UUID, title: str) -> str:
+    base = generator.slugify(title)
+    taken = await repo.slugs_like(db, tenant_id, base)
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+async def _check_slug(
+    db: AsyncSession, tenant_id: uuid.UUID, slug: str, other_than: uuid.UUID | None = None
+) -> None:
+    if await repo.slug_taken(db, tenant_id, slug, other_than):
+        raise Conflict(f"The slug {slug!r} is already used by another portfolio.")
+
+
+async def _check_member(context: GamificationContext, caller: Caller, user_id: uuid.UUID) -> None:
+    info = await context.directory.get(user_id)
+    if info is None or info.tenant_id != caller.tenant_id:
+        raise NotFound(f"No member {user_id} in this tenant.")
+
+
+async def _save(db: AsyncSession, portfolio: ShowcasePortfolio) -> None:
+    try:
+        async with db.begin_nested():
+            db.add(portfolio)
+            await db.flush()
+    except IntegrityError as exc:  # the same slug taken at the same moment
+        raise Conflict(
+            f"The slug {portfolio.slug!r} is already used by another portfolio."
+        ) from exc
+
+
+async def _showcase_member(
+    db: AsyncSession, context: GamificationContext, portfolio: ShowcasePortfolio
+) -> Changed:
+    """The member's token claim points at their latest portfolio."""
+    if portfolio.user_id is None:
+        return []
+    await context.members.ensure(db, portfolio.tenant_id, [portfolio.user_id])
+    await repo.set_member_portfolio(db, portfolio.tenant_id, portfolio.user_id, portfolio.id)
+    return [portfolio.user_id]
+
+
+async def create(
+    db: AsyncSession, context: GamificationContext, caller: Caller, body: PortfolioCreate
+) -> tuple[PortfolioOut, Changed]:
+    if body.user_id is not None:
+        await _check_member(context, caller, body.user_id)
+    if body.slug is not None:
+        await _check_slug(db, caller.tenant_id, body.slug)
+    slug = body.slug or await _unique_slug(db, caller.tenant_id, body.title)
+    fields = body.model_dump(exclude={"metrics", "slug"})
+    portfolio = ShowcasePortfolio(tenant_id=caller.tenant_id, slug=slug, status=DRAFT, **fields)
+    await _save(db, portfolio)
+    await repo.replace_metrics(db, portfolio, [m.model_dump() for m in body.metrics])
+    changed = await _showcase_member(db, context, portfolio)
+    return await _read(db, portfolio), changed
+
+
+async def update(
+    db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID, body: PortfolioUpdate
+) -> PortfolioOut:
+    portfolio = await _visible(db, caller, portfolio_id)
+    changes = body.model_dump(exclude_unset=True, exclude={"metrics"})
+    if "slug" in changes and changes["slug"] != portfolio.slug:
+        await _check_slug(db, caller.tenant_id, changes["slug"], portfolio.id)
+    for name, value in changes.items():
+        setattr(portfolio, name, value)
+    portfolio.updated_at = utcnow()
+    await _save(db, portfolio)
+    if body.metrics is not None:
+        await repo.replace_metrics(db, portfolio, [m.model_dump() for m in body.metrics])
+    return await _read(db, portfolio)
+
+
+async def delete(db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID) -> Changed:
+    """Only drafts are deleted; what has been public is archived instead."""
+    portfolio = await _visible(db, caller, portfolio_id)
+    if portfolio.status != DRAFT:
+        raise Conflict(
+            f"Only drafts can be deleted; this one is {portfolio.status}. Unpublish it first, "
+            "or archive it with POST .../archive."
+        )
+    changed = await repo.clear_member_portfolio(db, caller.tenant_id, portfolio.id)
+    await db.delete(portfolio)
+    await db.flush()
+    return changed
+
+
+async def set_status(
+    db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID, status: str
+) -> PortfolioOut:
+    portfolio = await _visible(db, caller, portfolio_id)
+    if portfolio.status != status:
+        portfolio.status = status
+        portfolio.published_at = utcnow() if status == PUBLISHED else None
+        portfolio.updated_at = utcnow()
+    return await _read(db, portfolio)
+
+
+async def public_portfolio(db: AsyncSession, tenant_id: uuid.UUID, slug: str) -> PublicPortfolio:
+    portfolio = await repo.get_published(db, tenant_id, slug)
+    if portfolio is None:
+        raise NotFound("No such published portfolio.")
+    metrics = await repo.metrics_of(db, tenant_id, [portfolio.id])
+    return PublicPortfolio(
+        slug=portfolio.slug,
+        title=portfolio.title,
+        summary=portfolio.summary,
+        challenge=portfolio.challenge,
+        solution=portfolio.solution,
+        results=portfolio.results,
+        seo_title=portfolio.seo_title,
+        seo_description=portfolio.seo_description,
+        share_text=portfolio.share_text,
+        published_at=portfolio.published_at,
+        metrics=_metrics_out(metrics[portfolio.id]),
+    )
+
+
+def _period_end(now: datetime) -> datetime:
+    """Periods end at the next UTC midnight, so a day's generations agree."""
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=1)
+
+
+def _presentable(name: str) -> str:
+    return name.strip() if name.strip() and "@" not in name else ""
+
+
+async def generate(
+    db: AsyncSession, context: GamificationContext, caller: Caller, body: GenerateRequest
+) -> tuple[PortfolioOut, Changed]:
+    """A new draft from the tenant's (or one member's) last 90 days against the 90 before."""
+    end = _period_end(utcnow())
+    middle = end - timedelta(days=generator.PERIOD_DAYS)
+    start = middle - timedelta(days=generator.PERIOD_DAYS)
+    if body.user_id is not None:
+        await _check_member(context, caller, body.user_id)
+        info = await context.directory.get(body.user_id)
+        name = _presentable(await repo.member_name(db, caller.tenant_id, body.user_id))
+        subject = name or _presentable(info.display_name if info else "") or "This member"
+    else:
+        settings = await tenant_settings(db, caller.tenant_id)
+        subject = _presentable(settings.display_name) or "Our business"
+    figures = await repo.figures(db, caller.tenant_id, body.user_id, start, middle, end)
+    draft = generator.compose(subject, figures, end.date(), body.title)
+    portfolio = ShowcasePortfolio(
+        tenant_id=caller.tenant_id,
+        user_id=body.user_id,
+        title=draft.title,
+        summary=draft.summary,
+        challenge=draft.challenge,
+        solution=draft.solution,
+        results=draft.results,
+        seo_title=draft.seo_title,
+        seo_description=draft.seo_description,
+        share_text=draft.share_text,
+        slug=await _unique_slug(db, caller.tenant_id, draft.title),
+        status=DRAFT,
+    )
+    await _save(db, portfolio)
+    await repo.replace_metrics(db, portfolio, draft.metrics)
+    changed = await _showcase_member(db, context, portfolio)
+    return await _read(db, portfolio), changed

@@ -1,0 +1,240 @@
+"""``/api/v1/gamification/referrals``: programs, members' codes, the funnel, conversions and
+their review.
+
+Server-side calls (clicks, signups, conversions, refunds) take a tenant API key or a tenant
+admin's token; members see only their own codes and rewards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from bizosaas.gamification.dependencies import (
+    AdminDep,
+    CallerDep,
+    MemberDep,
+    SessionDep,
+    ViewReferralsDep,
+    context_of,
+)
+from bizosaas.gamification.referrals import programs
+from bizosaas.gamification.referrals.schemas import (
+    ClickIn,
+    CodeOut,
+    ConversionIn,
+    ConversionOut,
+    ConversionPage,
+    GenerateCode,
+    ProgramCreate,
+    ProgramOut,
+    ProgramUpdate,
+    ReviewNote,
+    SignupIn,
+    VisitOut,
+)
+from bizosaas.gamification.referrals.service import AfterCommit, ReferralService
+
+router = APIRouter(prefix="/api/v1/gamification/referrals", tags=["referrals"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such object here"}}
+
+
+def _service(request: Request) -> ReferralService:
+    return ReferralService(context_of(request))
+
+
+async def _commit(db: SessionDep, after: AfterCommit) -> None:
+    if after:
+        await db.commit()
+        for action in after:
+            await action()
+
+
+# -- programs (tenant admin) ------------------------------------------------------------
+
+
+@router.post("/programs", status_code=status.HTTP_201_CREATED, summary="Create a program")
+async def create_program(body: ProgramCreate, caller: AdminDep, db: SessionDep) -> ProgramOut:
+    """Double-sided rewards (`amount` > 0 in points, credit or USD), optional tiers by the
+    number of approved referrals, attribution window, hold period and caps."""
+    return await programs.create_program(db, caller.tenant_id, body)
+
+
+@router.get("/programs", summary="The tenant's programs (tenant admin)")
+async def list_programs(
+    caller: AdminDep,
+    db: SessionDep,
+    status: Annotated[str | None, Query(pattern="^(draft|active|paused|archived)$")] = None,
+) -> list[ProgramOut]:
+    return await programs.list_programs(db, caller.tenant_id, status)
+
+
+@router.get("/programs/{program_id}", summary="One program (tenant admin)", responses=NOT_FOUND)
+async def get_program(program_id: uuid.UUID, caller: AdminDep, db: SessionDep) -> ProgramOut:
+    return programs.out(await programs.find_program(db, caller.tenant_id, program_id))
+
+
+@router.patch("/programs/{program_id}", summary="Change a program (tenant admin)")
+async def update_program(
+    program_id: uuid.UUID, body: ProgramUpdate, caller: AdminDep, db: SessionDep
+) -> ProgramOut:
+    """Only the fields sent change. An archived program is final."""
+    return await programs.update_program(db, caller.tenant_id, program_id, body)
+
+
+@router.delete(
+    "/programs/{program_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a program without conversions (tenant admin)",
+    responses={409: {"description": "The program has conversions; archive it instead"}},
+)
+async def delete_program(program_id: uuid.UUID, caller: AdminDep, db: SessionDep) -> None:
+    await programs.delete_program(db, caller.tenant_id, program_id)
+
+
+# -- codes ------------------------------------------------------------------------------
+
+
+@router.post("/generate", summary="My referral code and share link")
+async def generate_code(
+    request: Request, caller: MemberDep, db: SessionDep, body: GenerateCode | None = None
+) -> CodeOut:
+    """The same code every time for one program (the tenant's single active program unless
+    `program_id` is sent); a deactivated code is replaced by a fresh one."""
+    code, after = await _service(request).generate(db, caller, body.program_id if body else None)
+    await _commit(db, after)
+    return code
+
+
+@router.get("/codes/mine", summary="My referral codes (view_referrals)")
+async def my_codes(request: Request, caller: ViewReferralsDep, db: SessionDep) -> list[CodeOut]:
+    return await _service(request).my_codes(db, caller)
+
+
+@router.post(
+    "/codes/{code_id}/deactivate",
+    summary="Deactivate a code (its owner or a tenant admin)",
+    responses=NOT_FOUND,
+)
+async def deactivate_code(
+    request: Request, code_id: uuid.UUID, caller: CallerDep, db: SessionDep
+) -> CodeOut:
+    code, after = await _service(request).deactivate(db, caller, code_id)
+    await _commit(db, after)
+    return code
+
+
+# -- the funnel (API key or tenant admin) -----------------------------------------------
+
+
+@router.post(
+    "/clicks",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a click on a share link",
+    responses=NOT_FOUND,
+)
+async def record_click(
+    request: Request, body: ClickIn, caller: CallerDep, db: SessionDep
+) -> VisitOut:
+    return await _service(request).record_visit(db, caller, body)
+
+
+@router.post(
+    "/signups",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a signup with a code",
+    responses=NOT_FOUND,
+)
+async def record_signup(
+    request: Request, body: SignupIn, caller: CallerDep, db: SessionDep
+) -> VisitOut:
+    return await _service(request).record_visit(db, caller, body)
+
+
+@router.post(
+    "/track-conversion",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a conversion (API key or tenant admin)",
+    responses={
+        200: {"description": "The referee had already converted: the existing conversion"},
+        400: {"description": "Program not active, or outside the attribution window"},
+        404: {"description": "Unknown code, program or referee"},
+    },
+)
+async def track_conversion(
+    request: Request, response: Response, body: ConversionIn, caller: CallerDep, db: SessionDep
+) -> ConversionOut:
+    """Once per (program, referee), however often or concurrently it is sent. The conversion
+    is scored for fraud: low risk is approved and rewarded at once, high risk rejected, the
+    rest waits for review. Every reason is listed with its weight."""
+    conversion, after = await _service(request).track_conversion(db, caller, body)
+    if not conversion.created:
+        response.status_code = status.HTTP_200_OK
+    await _commit(db, after)
+    return conversion
+
+
+@router.post(
+    "/conversions/{conversion_id}/refund",
+    summary="The referee's purchase was refunded: claw back (API key or tenant admin)",
+    responses=NOT_FOUND,
+)
+async def refund_conversion(
+    request: Request,
+    conversion_id: uuid.UUID,
+    caller: CallerDep,
+    db: SessionDep,
+    body: ReviewNote | None = None,
+) -> ConversionOut:
+    return await _service(request).refund(db, caller, conversion_id, body.note if body else None)
+
+
+# -- review (tenant admin) --------------------------------------------------------------
+
+
+@router.get("/review", summary="Conversions by status, newest first (tenant admin)")
+async def review_queue(
+    request: Request,
+    caller: AdminDep,
+    db: SessionDep,
+    status: Annotated[str | None, Query(pattern="^(approved|review|rejected|refunded)$")] = (
+        "review"
+    ),
+) -> ConversionPage:
+    return ConversionPage(conversions=await _service(request).list_conversions(db, caller, status))
+
+
+@router.post(
+    "/conversions/{conversion_id}/approve",
+    summary="Approve a conversion and grant its rewards (tenant admin)",
+    responses={**NOT_FOUND, 409: {"description": "Already approved or refunded"}},
+)
+async def approve_conversion(
+    request: Request,
+    conversion_id: uuid.UUID,
+    caller: AdminDep,
+    db: SessionDep,
+    body: ReviewNote | None = None,
+) -> ConversionOut:
+    conversion, after = await _service(request).approve(
+        db, caller, conversion_id, body.note if body else None
+    )
+    await _commit(db, after)
+    return conversion
+
+
+@router.post(
+    "/conversions/{conversion_id}/reject",
+    summary="Reject a conversion; an approved one's rewards are clawed back (tenant admin)",
+    responses={**NOT_FOUND, 409: {"description": "Already rejected or refunded"}},
+)
+async def reject_conversion(
+    request: Request,
+    conversion_id: uuid.UUID,
+    caller: AdminDep,
+    db: SessionDep,
+    body: ReviewNote | None = None,
+) -> ConversionOut:
+    return await _service(request).reject(db, caller, conversion_id, body.note if body else None)

@@ -1,0 +1,542 @@
+"""Referral codes, the funnel, conversions with fraud scoring, review, rewards and clawbacks.
+
+Services flush and never commit; what must happen after the commit (publishing
+notifications and token claims, waking the event processor) is returned as
+:class:`AfterCommit` actions for the endpoint to run once the transaction is in.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.core.database import utcnow
+from bizosaas.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.context import GamificationContext
+from bizosaas.gamification.events.pipeline import Event, NotificationDraft
+from bizosaas.gamification.events.service import store_events
+from bizosaas.gamification.referrals import fraud, repository
+from bizosaas.gamification.referrals.models import (
+    ReferralCode,
+    ReferralConversion,
+    ReferralProgram,
+    ReferralVisit,
+)
+from bizosaas.gamification.referrals.programs import check_open, find_program
+from bizosaas.gamification.referrals.schemas import (
+    ClickIn,
+    CodeOut,
+    ConversionIn,
+    ConversionOut,
+    SignupIn,
+    VisitOut,
+)
+from bizosaas.gamification.rewards import ledger
+from bizosaas.gamification.rewards.models import RewardEntry
+from bizosaas.gamification.rewards.schemas import RewardsOut
+
+# No 0/O, 1/I/L: a code read aloud or copied by hand survives.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_SUFFIX = 4
+CODE_PREFIX_MAX = 8
+CODE_ATTEMPTS = 12
+MAX_FUTURE_SKEW = timedelta(minutes=5)
+REFERRAL_EVENT = "referral.converted"
+
+AfterCommit = list[Callable[[], Awaitable[None]]]
+
+
+def code_prefix(name: str) -> str:
+    """The first word of a name in plain capitals (accents dropped), or REF."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.findall(r"[A-Za-z0-9]+", plain)
+    return words[0][:CODE_PREFIX_MAX].upper() if words else "REF"
+
+
+def new_code(prefix: str) -> str:
+    return f"{prefix}-{''.join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_SUFFIX))}"
+
+
+def _is_server(caller: Caller) -> None:
+    if not (caller.is_api_key or caller.is_tenant_admin):
+        raise Forbidden("This needs a tenant API key or a tenant admin.")
+
+
+class ReferralService:
+    def __init__(self, context: GamificationContext) -> None:
+        self.context = context
+        self.directory = context.directory
+        self.notifier = context.notifier
+        self.public_url = context.runtime.settings.public_url.rstrip("/")
+
+    # -- codes ----------------------------------------------------------------------------
+
+    def code_out(self, code: ReferralCode) -> CodeOut:
+        result = CodeOut.model_validate(code)
+        result.share_url = f"{self.public_url}/r/{code.code}"
+        return result
+
+    async def _default_program(self, db: AsyncSession, tenant_id: uuid.UUID) -> ReferralProgram:
+        active = await repository.list_programs(db, tenant_id, "active")
+        if len(active) != 1:
+            raise BadRequest(
+                "The tenant has no active referral program."
+                if not active
+                else "The tenant has several active referral programs; send program_id."
+            )
+        return active[0]
+
+    async def generate(
+        self, db: AsyncSession, caller: Caller, program_id: uuid.UUID | None
+    ) -> tuple[CodeOut, AfterCommit]:
+        """The member's code for the program: the same one every time, made on first ask."""
+        user_id = caller.require_member()
+        tenant_id = caller.tenant_id
+        if program_id is None:
+            program = await self._default_program(db, tenant_id)
+        else:
+            program = await find_program(db, tenant_id, program_id)
+        existing = await repository.code_of(db, tenant_id, program.id, user_id)
+        if existing is not None and existing.active:
+            return self.code_out(existing), []
+        check_open(program, utcnow())
+        info = await self.directory.get(user_id)
+        prefix = code_prefix(info.display_name if info else "")
+        now = utcnow()
+        for _ in range(CODE_ATTEMPTS):
+            text = new_code(prefix)
+            if existing is not None:
+                done = await repository.replace_code(db, tenant_id, existing.id, text, now)
+            else:
+                done = await repository.insert_code(db, tenant_id, program.id, user_id, text, now)
+            if done:
+                break
+            raced = await repository.code_of(db, tenant_id, program.id, user_id)
+            if existing is None and raced is not None:  # the member's other request won
+                return self.code_out(raced), []
+        else:
+            raise Conflict("Could not find a free referral code; try again.")
+        code = await repository.code_of(db, tenant_id, program.id, user_id)
+        assert code is not None
+        await db.refresh(code)
+        await self.context.members.ensure(db, tenant_id, [user_id])
+        await repository.set_member_code(db, tenant_id, user_id, code.code)
+
+        async def publish() -> None:
+            await self.context.members.publish_claims(tenant_id, [user_id])
+
+        return self.code_out(code), [publish]
+
+    async def deactivate(
+        self, db: AsyncSession, caller: Caller, code_id: uuid.UUID
+    ) -> tuple[CodeOut, AfterCommit]:
+        code = await repository.code_by_id(db, caller.tenant_id, code_id)
+        if code is None:
+            raise NotFound("No such referral code.")
+        if code.user_id != caller.user_id and not caller.is_tenant_admin:
+            raise Forbidden("Only the code's owner or a tenant admin may deactivate it.")
+        if not code.active:
+            return self.code_out(code), []
+        code.active = False
+        code.deactivated_at = code.updated_at = utcnow()
+        await db.flush()
+        await repository.set_member_code(db, caller.tenant_id, code.user_id, None)
+        tenant_id, owner = caller.tenant_id, code.user_id
+
+        async def publish() -> None:
+            await self.context.members.publish_claims(tenant_id, [owner])
+
+        return self.code_out(code), [publish]
+
+    async def my_codes(self, db: AsyncSession, caller: Caller) -> list[CodeOut]:
+        codes = await repository.codes_of_user(db, caller.tenant_id, caller.require_member())
+        return [self.code_out(c) for c in codes]
+
+    # -- the funnel -----------------------------------------------------------------------
+
+    async def _active_code(self, db: AsyncSession, tenant_id: uuid.UUID, text: str) -> ReferralCode:
+        code = await repository.code_by_text(db, tenant_id, text)
+        if code is None or not code.active:
+            raise NotFound("No active referral code " + repr(text.upper()) + ".")
+        return code
+
+    async def _check_member(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> str:
+        info = await self.directory.get(user_id)
+        if info is None or info.tenant_id != tenant_id:
+            raise NotFound(f"No member {user_id} in this tenant.")
+        return info.display_name
+
+    async def record_visit(
+        self, db: AsyncSession, caller: Caller, body: ClickIn | SignupIn
+    ) -> VisitOut:
+        _is_server(caller)
+        code = await self._active_code(db, caller.tenant_id, body.code)
+        referee_id = body.referee_id if isinstance(body, SignupIn) else None
+        if referee_id is not None:
+            await self._check_member(caller.tenant_id, referee_id)
+        visit = await repository.insert_visit(
+            db,
+            ReferralVisit(
+                tenant_id=caller.tenant_id,
+                code_id=code.id,
+                kind="signup" if referee_id is not None else "click",
+                referee_id=referee_id,
+                ip=str(body.ip) if body.ip else None,
+                device_fingerprint=body.device_fingerprint,
+                created_at=utcnow(),
+            ),
+        )
+        return VisitOut.model_validate(visit)
+
+    # -- conversions ----------------------------------------------------------------------
+
+    async def track_conversion(
+        self, db: AsyncSession, caller: Caller, body: ConversionIn
+    ) -> tuple[ConversionOut, AfterCommit]:
+        """Record a conversion once per (program, referee); score it; reward it if clean."""
+        _is_server(caller)
+        tenant_id = caller.tenant_id
+        code: ReferralCode | None = None
+        if body.code is not None:
+            code = await self._active_code(db, tenant_id, body.code)
+            if body.program_id is not None and body.program_id != code.program_id:
+                raise BadRequest("The code belongs to another program than program_id.")
+        program = await find_program(db, tenant_id, body.program_id or code.program_id)  # type: ignore[union-attr]
+        referee_name = await self._check_member(tenant_id, body.referee_id)
+        existing = await repository.conversion_of(db, tenant_id, program.id, body.referee_id)
+        if existing is not None:
+            return ConversionOut.model_validate(existing), []
+        now = utcnow()
+        occurred = body.occurred_at or now
+        if occurred > now + MAX_FUTURE_SKEW:
+            raise BadRequest("occurred_at is in the future.")
+        check_open(program, occurred)
+        ip = str(body.ip) if body.ip else None
+        code_ids = (
+            [code.id] if code else await repository.program_code_ids(db, tenant_id, program.id)
+        )
+        visit = await repository.attribution_visit(
+            db, tenant_id, code_ids, body.referee_id, ip, body.device_fingerprint
+        )
+        notes: list[dict[str, Any]] = []
+        if visit is None:
+            if code is None:
+                raise BadRequest(
+                    "No signup or click with this program's codes is recorded for the referee; "
+                    "send the code."
+                )
+            notes.append(
+                {
+                    "code": "no_visit",
+                    "weight": 0.0,
+                    "detail": "No click or signup with the code was recorded; "
+                    "attributed on the code alone.",
+                }
+            )
+        else:
+            if occurred - visit.created_at > timedelta(days=program.attribution_window_days):
+                raise BadRequest(
+                    f"The referee's {visit.kind} with the code is older than the program's "
+                    f"{program.attribution_window_days}-day attribution window."
+                )
+            if code is None:
+                code = await repository.code_by_id(db, tenant_id, visit.code_id)
+                assert code is not None
+        assessment = await self._assess(db, tenant_id, code, body, referee_name, ip, now)
+        status = assessment.decision
+        conversion_id = await repository.insert_conversion(
+            db,
+            {
+                "id": uuid.uuid4(),
+                "tenant_id": tenant_id,
+                "program_id": program.id,
+                "code_id": code.id,
+                "referrer_id": code.user_id,
+                "referee_id": body.referee_id,
+                "referee_email": str(body.referee_email) if body.referee_email else None,
+                "status": status,
+                "risk_score": assessment.score,
+                "risk_reasons": [r.as_dict() for r in assessment.reasons] + notes,
+                "ip": ip,
+                "device_fingerprint": body.device_fingerprint,
+                "event_id": body.event_id,
+                "converted_at": occurred,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        if conversion_id is None:  # a concurrent request converted this referee first
+            raced = await repository.conversion_of(db, tenant_id, program.id, body.referee_id)
+            assert raced is not None
+            return ConversionOut.model_validate(raced), []
+        conversion = await repository.get_conversion(db, tenant_id, conversion_id)
+        assert conversion is not None
+        after: AfterCommit = []
+        if status == "approved":
+            await self._approve(db, conversion, program, after)
+        result = ConversionOut.model_validate(conversion)
+        result.created = True
+        return result, after
+
+    async def _assess(
+        self,
+        db: AsyncSession,
+        tenant_id: uuid.UUID,
+        code: ReferralCode,
+        body: ConversionIn,
+        referee_name: str,
+        ip: str | None,
+        now: datetime,
+    ) -> fraud.Assessment:
+        referrer = await self.directory.get(code.user_id)
+        ips, devices = await repository.referrer_footprint(db, tenant_id, code.user_id)
+        on_ip, on_device, emails = await repository.code_neighbours(
+            db, tenant_id, code.id, body.referee_id, ip, body.device_fingerprint
+        )
+        recent = await repository.conversions_since(
+            db, tenant_id, code.id, now - timedelta(hours=1)
+        )
+        return fraud.assess(
+            fraud.Signals(
+                referrer_id=code.user_id,
+                referee_id=body.referee_id,
+                referrer_name=referrer.display_name if referrer else "",
+                referee_name=referee_name,
+                referrer_email=str(body.referrer_email) if body.referrer_email else None,
+                referee_email=str(body.referee_email) if body.referee_email else None,
+                ip=ip,
+                device_fingerprint=body.device_fingerprint,
+                referrer_ips=frozenset(ips),
+                referrer_devices=frozenset(devices),
+                referees_on_ip=on_ip,
+                referees_on_device=on_device,
+                earlier_referee_emails=frozenset(fraud.normalise_email(e) for e in emails),
+                conversions_last_hour=recent,
+            )
+        )
+
+    async def _approve(
+        self,
+        db: AsyncSession,
+        conversion: ReferralConversion,
+        program: ReferralProgram,
+        after: AfterCommit,
+    ) -> None:
+        """Approve: rewards (within caps), tier rewards, the referrer's event, notifications."""
+        tenant_id, referrer = conversion.tenant_id, conversion.referrer_id
+        await repository.lock_referrer(db, tenant_id, program.id, referrer)
+        conversion.status = "approved"
+        conversion.updated_at = utcnow()
+        await db.flush()
+        capped = await self._cap_reached(db, conversion, program)
+        granted: list[RewardEntry] = []
+        if capped is not None:
+            conversion.risk_reasons = [*conversion.risk_reasons, capped]
+        else:
+            for side, user_id, reward in (
+                ("referrer", referrer, program.referrer_reward),
+                ("referee", conversion.referee_id, program.referee_reward),
+            ):
+                if not reward:
+                    continue
+                entry = await ledger.grant(
+                    db,
+                    tenant_id,
+                    user_id=user_id,
+                    kind=side,
+                    amount=Decimal(str(reward["amount"])),
+                    unit=reward["unit"],
+                    grant_key=f"conversion:{conversion.id}:{side}",
+                    source_type="conversion",
+                    source_id=conversion.id,
+                    hold_days=program.hold_days,
+                )
+                if entry is not None:
+                    granted.append(entry)
+        approved = await repository.approved_count(db, tenant_id, program.id, referrer)
+        for tier in program.tiers:
+            if tier["min_referrals"] > approved:
+                continue
+            entry = await ledger.grant(
+                db,
+                tenant_id,
+                user_id=referrer,
+                kind="tier",
+                amount=Decimal(str(tier["reward"]["amount"])),
+                unit=tier["reward"]["unit"],
+                grant_key=f"tier:{program.id}:{referrer}:{tier['min_referrals']}",
+                source_type="tier",
+                source_id=program.id,
+                hold_days=program.hold_days,
+                note=f"Reached {tier['min_referrals']} referrals in {program.name}.",
+            )
+            if entry is not None:
+                granted.append(entry)
+        await db.flush()
+        # The transactional outbox: the referrer's event is stored with the approval, so
+        # achievements and referral leaderboards follow exactly once.
+        await store_events(
+            db,
+            tenant_id,
+            [
+                Event(
+                    event_id=f"referral:{conversion.id}",
+                    type=REFERRAL_EVENT,
+                    user_id=referrer,
+                    properties={
+                        "program_id": str(program.id),
+                        "conversion_id": str(conversion.id),
+                        "referee_id": str(conversion.referee_id),
+                        "platform": program.platform,
+                    },
+                    occurred_at=conversion.converted_at,
+                )
+            ],
+            source="platform",
+            source_id=conversion.id,
+        )
+        drafts = [
+            NotificationDraft(
+                user_id=referrer,
+                kind="referral_converted",
+                title="Your referral converted",
+                body=f"Someone you referred joined through {program.name}.",
+                data={"conversion_id": str(conversion.id), "program_id": str(program.id)},
+                dedupe_key=f"referral_converted:{conversion.id}",
+            )
+        ]
+        drafts += [
+            NotificationDraft(
+                user_id=entry.user_id,
+                kind="reward_granted",
+                title="You earned a reward",
+                body=f"{entry.amount} {entry.unit}"
+                + (
+                    f", available from {entry.available_at:%Y-%m-%d}"
+                    if entry.status == "pending"
+                    else ""
+                ),
+                data={
+                    "entry_id": str(entry.id),
+                    "amount": str(entry.amount),
+                    "unit": entry.unit,
+                    "kind": entry.kind,
+                },
+                dedupe_key=f"reward:{entry.id}",
+            )
+            for entry in granted
+        ]
+        stored = await self.notifier.store(db, tenant_id, drafts)
+
+        async def publish() -> None:
+            if stored:
+                await self.notifier.publish(tenant_id, stored)
+            await self.context.wake_processors()
+
+        after.append(publish)
+
+    async def _cap_reached(
+        self, db: AsyncSession, conversion: ReferralConversion, program: ReferralProgram
+    ) -> dict[str, Any] | None:
+        """Why this conversion earns no reward (a cap), or None."""
+        args = (db, conversion.tenant_id, program.id, conversion.referrer_id)
+        if program.cap_per_referrer is not None:
+            before = await repository.approved_count(*args, excluding=conversion.id)
+            if before >= program.cap_per_referrer:
+                return {
+                    "code": "cap_per_referrer",
+                    "weight": 0.0,
+                    "detail": f"The referrer already had {before} rewarded referrals "
+                    f"(cap {program.cap_per_referrer}); no reward.",
+                }
+        if program.cap_per_period:
+            count, days = program.cap_per_period["count"], program.cap_per_period["days"]
+            since = utcnow() - timedelta(days=days)
+            before = await repository.approved_count(*args, since=since, excluding=conversion.id)
+            if before >= count:
+                return {
+                    "code": "cap_per_period",
+                    "weight": 0.0,
+                    "detail": f"The referrer reached {count} referrals in {days} days; no reward.",
+                }
+        return None
+
+    # -- review ---------------------------------------------------------------------------
+
+    async def _conversion(
+        self, db: AsyncSession, tenant_id: uuid.UUID, conversion_id: uuid.UUID
+    ) -> ReferralConversion:
+        conversion = await repository.get_conversion(db, tenant_id, conversion_id, lock=True)
+        if conversion is None:
+            raise NotFound("No such conversion.")
+        return conversion
+
+    def _reviewed(self, conversion: ReferralConversion, caller: Caller, note: str | None) -> None:
+        conversion.reviewed_by = caller.user_id
+        conversion.reviewed_at = conversion.updated_at = utcnow()
+        if note is not None:
+            conversion.review_note = note
+
+    async def list_conversions(
+        self, db: AsyncSession, caller: Caller, status: str | None
+    ) -> list[ConversionOut]:
+        rows = await repository.list_conversions(db, caller.tenant_id, status=status)
+        return [ConversionOut.model_validate(r) for r in rows]
+
+    async def approve(
+        self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
+    ) -> tuple[ConversionOut, AfterCommit]:
+        conversion = await self._conversion(db, caller.tenant_id, conversion_id)
+        if conversion.status in ("approved", "refunded"):
+            raise Conflict(f"The conversion is already {conversion.status}.")
+        program = await find_program(db, caller.tenant_id, conversion.program_id)
+        after: AfterCommit = []
+        self._reviewed(conversion, caller, note)
+        await self._approve(db, conversion, program, after)
+        return ConversionOut.model_validate(conversion), after
+
+    async def reject(
+        self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
+    ) -> ConversionOut:
+        """Reject; if it was approved, its rewards are clawed back."""
+        conversion = await self._conversion(db, caller.tenant_id, conversion_id)
+        if conversion.status in ("rejected", "refunded"):
+            raise Conflict(f"The conversion is already {conversion.status}.")
+        if conversion.status == "approved":
+            await ledger.claw_back(db, caller.tenant_id, conversion.id, "Conversion rejected.")
+        conversion.status = "rejected"
+        self._reviewed(conversion, caller, note)
+        await db.flush()
+        return ConversionOut.model_validate(conversion)
+
+    async def refund(
+        self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
+    ) -> ConversionOut:
+        """The referee's purchase was refunded: the conversion's rewards are clawed back."""
+        _is_server(caller)
+        conversion = await self._conversion(db, caller.tenant_id, conversion_id)
+        if conversion.status == "refunded":
+            return ConversionOut.model_validate(conversion)
+        if conversion.status == "approved":
+            await ledger.claw_back(db, caller.tenant_id, conversion.id, "Purchase refunded.")
+        conversion.status = "refunded"
+        conversion.updated_at = utcnow()
+        if note is not None:
+            conversion.review_note = note
+        await db.flush()
+        return ConversionOut.model_validate(conversion)
+
+    # -- rewards --------------------------------------------------------------------------
+
+    async def rewards_of(self, db: AsyncSession, caller: Caller, user_id: uuid.UUID) -> RewardsOut:
+        await self._check_member(caller.tenant_id, user_id)
+        return await ledger.rewards_of(db, caller.tenant_id, user_id)
