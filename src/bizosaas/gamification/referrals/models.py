@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Identity, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    text,
+)
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime, Text
@@ -67,6 +77,12 @@ class ReferralVisit(GamificationBase):
     __table_args__ = (
         Index(
             "ix_referral_visits_tenant_id_code_id_created_at", "tenant_id", "code_id", "created_at"
+        ),
+        Index(
+            "ix_referral_visits_tenant_id_referee_id",
+            "tenant_id",
+            "referee_id",
+            postgresql_where=text("referee_id IS NOT NULL"),
         ),
     )
 

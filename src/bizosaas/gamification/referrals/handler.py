@@ -1,0 +1,163 @@
+"""Conversions from the event log: a referee's qualifying event converts its referral.
+
+A program names its qualifying event: ``signup`` (the tenant sends ``member.signup``),
+``first_purchase`` (``order.completed``; only the first converts, since a referee
+converts once per program), ``subscription`` (``subscription.started``) or any event
+type. When such an event arrives for a member who signed up with one of the
+program's codes and has not converted yet, it is tracked exactly as
+``POST /referrals/track-conversion`` would: attribution window, fraud score, review or
+rewards, and a ``referral.converted`` event for the referrer in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.core.errors import AppError
+from bizosaas.core.logging import get_logger
+from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.context import GamificationContext
+from bizosaas.gamification.events.pipeline import Batch, Event
+from bizosaas.gamification.referrals.models import ReferralProgram, ReferralVisit
+from bizosaas.gamification.referrals.schemas import ConversionIn
+from bizosaas.gamification.referrals.service import ReferralService
+
+log = get_logger("bizosaas.gamification.referrals")
+QUALIFYING_TYPES = {
+    "signup": "member.signup",
+    "first_purchase": "order.completed",
+    "subscription": "subscription.started",
+}
+# The processor acts as the tenant's own server when it tracks a conversion.
+PROCESSOR_KEY = uuid.UUID(int=0)
+
+_UNCONVERTED = text(
+    """
+    SELECT DISTINCT c.program_id, v.referee_id
+    FROM referral_visits v
+    JOIN referral_codes c ON c.tenant_id = v.tenant_id AND c.id = v.code_id
+    WHERE v.tenant_id = :tenant_id AND v.kind = 'signup'
+      AND v.referee_id = ANY(CAST(:referees AS uuid[]))
+      AND c.program_id = ANY(CAST(:programs AS uuid[]))
+      AND NOT EXISTS (
+          SELECT 1 FROM referral_conversions r
+          WHERE r.tenant_id = v.tenant_id AND r.program_id = c.program_id
+            AND r.referee_id = v.referee_id)
+    """
+)
+
+
+def qualifying_type(program: ReferralProgram) -> str:
+    return QUALIFYING_TYPES.get(program.qualifying_event, program.qualifying_event)
+
+
+class ReferralHandler:
+    name = "referrals"
+
+    def __init__(self, context: GamificationContext) -> None:
+        self.context = context
+
+    async def check(self, db: AsyncSession, tenant_id: uuid.UUID, events: Sequence[Event]) -> None:
+        return None
+
+    async def apply(self, db: AsyncSession, batch: Batch) -> None:
+        programs = (
+            (
+                await db.execute(
+                    select(ReferralProgram).where(
+                        ReferralProgram.tenant_id == batch.tenant_id,
+                        ReferralProgram.status == "active",
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        by_type: dict[str, list[ReferralProgram]] = {}
+        for program in programs:
+            by_type.setdefault(qualifying_type(program), []).append(program)
+        candidates = sorted(
+            (e for e in batch.events if e.type in by_type), key=lambda e: (e.occurred_at, e.seq)
+        )
+        if not candidates:
+            return
+        open_referrals = {
+            (program_id, referee_id)
+            for program_id, referee_id in await db.execute(
+                _UNCONVERTED,
+                {
+                    "tenant_id": batch.tenant_id,
+                    "referees": sorted({e.user_id for e in candidates}),
+                    "programs": [p.id for p in programs],
+                },
+            )
+        }
+        if not open_referrals:
+            return
+        service = ReferralService(self.context)
+        caller = Caller(
+            tenant_id=batch.tenant_id,
+            user_id=None,
+            role=None,
+            permissions=frozenset(),
+            api_key_id=PROCESSOR_KEY,
+        )
+        for event in candidates:
+            for program in by_type[event.type]:
+                if (program.id, event.user_id) not in open_referrals:
+                    continue
+                open_referrals.discard((program.id, event.user_id))
+                await self._convert(db, batch, service, caller, program, event)
+
+    async def _convert(
+        self,
+        db: AsyncSession,
+        batch: Batch,
+        service: ReferralService,
+        caller: Caller,
+        program: ReferralProgram,
+        event: Event,
+    ) -> None:
+        props = event.properties
+        body = ConversionIn(
+            program_id=program.id,
+            referee_id=event.user_id,
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            ip=props.get("ip") if isinstance(props.get("ip"), str) else None,
+            device_fingerprint=props.get("device_fingerprint")
+            if isinstance(props.get("device_fingerprint"), str)
+            else None,
+        )
+        try:
+            async with db.begin_nested():  # a refusal leaves the rest of the batch untouched
+                _, after = await service.track_conversion(db, caller, body)
+        except (AppError, ValueError) as exc:
+            log.info(
+                "qualifying event did not convert",
+                event_id=event.event_id,
+                program_id=str(program.id),
+                reason=str(exc),
+            )
+            return
+        for action in after:
+            batch.on_commit(action)
+
+    async def reset(self, db: AsyncSession, tenant_id: uuid.UUID, since: datetime | None) -> None:
+        """Conversions are records (and money), not derived state: a replay keeps them."""
+
+    async def after_reset(self, tenant_id: uuid.UUID) -> None:
+        return None
+
+    async def erase(self, db: AsyncSession, batch: Batch, user_id: uuid.UUID) -> None:
+        """The member's funnel visits go; conversions and the ledger stay as financial records."""
+        await db.execute(
+            delete(ReferralVisit).where(
+                ReferralVisit.tenant_id == batch.tenant_id, ReferralVisit.referee_id == user_id
+            )
+        )
