@@ -58,6 +58,19 @@ class Org:
     async def settle(self, timeout: float = 15.0) -> None:
         await settle(self.app, self.id, timeout)
 
+    async def logged_in(self, member: Member) -> None:
+        """Wait until the member's login event (sent by the auth service) is processed."""
+        for _ in range(300):
+            log = await self.client.get(
+                "/api/v1/gamification/events",
+                params={"user_id": str(member.id), "type": "member.login", "status": "processed"},
+                headers=self.admin.headers,
+            )
+            if log.json()["events"]:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the login event was never processed")
+
 
 async def _member(auth_app: FastAPI, tenant: Tenant, role: Role, **overrides: Any) -> Member:
     user = await create_user(auth_app, tenant, role, **overrides)

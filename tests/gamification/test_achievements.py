@@ -27,16 +27,8 @@ BASE = "/api/v1/gamification/achievements"
 async def joined(org: Org) -> Member:
     """A member whose first login has been processed."""
     member = await org.member()
-    for _ in range(300):
-        log = await org.client.get(
-            "/api/v1/gamification/events",
-            params={"user_id": str(member.id), "type": "member.login", "status": "processed"},
-            headers=org.admin.headers,
-        )
-        if log.json()["events"]:
-            return member
-        await asyncio.sleep(0.05)
-    raise AssertionError("the login event was never processed")
+    await org.logged_in(member)
+    return member
 
 
 def at(days_ago: float, **extra: Any) -> dict[str, Any]:

@@ -4,7 +4,6 @@ rows are written directly: the funnel is measured here, not exercised)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -41,20 +40,6 @@ async def report(org: Org, viewer: Member | None = None, **params: Any) -> dict[
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-async def logged_in(org: Org, member: Member) -> None:
-    """Wait until the member's login event is processed (it makes them active)."""
-    for _ in range(300):
-        log = await org.client.get(
-            "/api/v1/gamification/events",
-            params={"user_id": str(member.id), "type": "member.login", "status": "processed"},
-            headers=org.admin.headers,
-        )
-        if log.json()["events"]:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the login event was never processed")
 
 
 async def referral_rows(org: Org, referrer: uuid.UUID) -> None:
@@ -146,7 +131,7 @@ async def test_a_prepared_tenant_gets_its_numbers_and_targets(org: Org, other_or
     )
     assert board.status_code == 201, board.text
     m1, m2, m3, m4 = [await joined(org) for _ in range(4)]
-    await logged_in(org, org.admin)
+    await org.logged_in(org.admin)
     await send(
         org,
         key,

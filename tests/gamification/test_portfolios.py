@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 from sqlalchemy import func, select
 from starlette.types import ASGIApp
 
 from bizosaas.auth.constants import Permission
 from bizosaas.core.database import Scope
-from bizosaas.core.settings import Settings
 from bizosaas.gamification.achievements.models import TenantAchievement
 from bizosaas.gamification.members.models import Member
 from bizosaas.gamification.referrals.models import (
@@ -23,8 +18,6 @@ from bizosaas.gamification.referrals.models import (
     ReferralConversion,
     ReferralProgram,
 )
-from bizosaas.gateway.app import create_app as create_gateway
-from bizosaas.gateway.config import load_config
 from tests.factories import client_for, runtime_db
 from tests.gamification.factories import Org, event
 from tests.gamification.test_achievements import at, joined, send
@@ -224,19 +217,6 @@ async def test_published_portfolios_are_public_without_login(org: Org, other_org
         )
         assert archived.json()["status"] == "archived"
         assert (await anonymous.get(url)).status_code == 404
-
-
-@pytest.fixture
-async def gateway(
-    settings: Settings, auth_app: FastAPI, gamification_app: FastAPI
-) -> AsyncIterator[ASGIApp]:
-    app = create_gateway(
-        settings,
-        apps={"auth-service": auth_app, "gamification-service": gamification_app},
-        config=load_config(environ={}),  # the shipped routes.toml
-    )
-    async with LifespanManager(app):
-        yield app
 
 
 async def test_the_public_page_passes_the_gateway_without_login(org: Org, gateway: ASGIApp) -> None:

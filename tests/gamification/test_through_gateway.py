@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from bizosaas.core.settings import Settings
-from bizosaas.gateway.app import create_app as create_gateway
-from bizosaas.gateway.config import load_config
 from tests.factories import client_for
 from tests.gamification.factories import Org, event
 from tests.gamification.test_leaderboards import make_board
-
-
-@pytest.fixture(scope="module")
-async def gateway(
-    settings: Settings, auth_app: FastAPI, gamification_app: FastAPI
-) -> AsyncIterator[ASGIApp]:
-    app = create_gateway(
-        settings,
-        apps={"auth-service": auth_app, "gamification-service": gamification_app},
-        config=load_config(environ={}),  # the shipped routes.toml, untouched by the environment
-    )
-    async with LifespanManager(app):
-        yield app
 
 
 async def test_servers_send_events_with_an_api_key_through_the_gateway(

@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None, *, run_processor: bool | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with _context(app, settings) as context, AsyncExitStack() as stack:
+            # The gateway checks keys in Redis: rebuild that copy (a worker has no need to).
+            await publish_all_keys(context.runtime.database, context.api_keys)
             if background:
                 await stack.enter_async_context(background_work(context))
             yield
@@ -79,7 +81,6 @@ async def _context(app: FastAPI, settings: Settings) -> AsyncIterator[Gamificati
     app.state.runtime = runtime
     try:
         app.state.gamification = context = await GamificationContext.start(runtime)
-        await publish_all_keys(runtime.database, context.api_keys)
         yield context
     finally:
         await runtime.close()

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.auth.constants import CSRF_HEADER, CookieNames, Permission
@@ -22,7 +22,7 @@ from bizosaas.auth.csrf import csrf_token_matches
 from bizosaas.auth.principal import Principal
 from bizosaas.core.api_keys import ApiKeyInfo, hash_api_key, tenant_of
 from bizosaas.core.database import Scope, utcnow
-from bizosaas.core.errors import Forbidden, Unauthorized
+from bizosaas.core.errors import Forbidden, NotFound, Unauthorized
 from bizosaas.gamification.apikeys.models import ApiKey
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.context import GamificationContext
@@ -150,8 +150,18 @@ async def _session(request: Request, caller: CallerDep) -> AsyncIterator[AsyncSe
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 
-async def touch_api_key(db: AsyncSession, key_id: uuid.UUID) -> None:
-    await db.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+async def _public_session(request: Request, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
+    """Login-free views (public boards, published portfolios): the tenant comes from the path,
+    and a suspended tenant shows nothing."""
+    context = context_of(request)
+    tenant = await context.tenants.get(tenant_id)
+    if tenant is not None and tenant.suspended:
+        raise NotFound("Nothing is published here.")
+    async with context.runtime.database.transaction(Scope.tenant(tenant_id)) as db:
+        yield db
+
+
+PublicSessionDep = Annotated[AsyncSession, Depends(_public_session, scope="function")]
 
 
 def require_permission(permission: Permission):  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.auth.constants import Role
 from bizosaas.auth.principal import Principal
 from bizosaas.core.database import Scope
-from bizosaas.core.errors import Forbidden, NotFound, Unauthorized
+from bizosaas.core.errors import Forbidden, Unauthorized
 from bizosaas.gamification.dependencies import (
     AdminDep,
     MemberDep,
@@ -92,16 +92,3 @@ async def _reader_platform_session(
 ReaderPlatformSessionDep = Annotated[
     AsyncSession, Depends(_reader_platform_session, scope="function")
 ]
-
-
-async def _public_session(request: Request, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
-    """No caller: the tenant comes from the path, and a suspended tenant shows nothing."""
-    context = context_of(request)
-    tenant = await context.tenants.get(tenant_id)
-    if tenant is not None and tenant.suspended:
-        raise NotFound("No such leaderboard.")
-    async with context.runtime.database.transaction(Scope.tenant(tenant_id)) as db:
-        yield db
-
-
-PublicSessionDep = Annotated[AsyncSession, Depends(_public_session, scope="function")]

@@ -10,9 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
 
-from bizosaas.gamification.dependencies import MemberDep, SessionDep, context_of
+from bizosaas.gamification.dependencies import (
+    MemberDep,
+    PublicSessionDep,
+    SessionDep,
+    context_of,
+)
 from bizosaas.gamification.portfolios import service
-from bizosaas.gamification.portfolios.dependencies import ManagePortfoliosDep, PublicSessionDep
+from bizosaas.gamification.portfolios.dependencies import ManagePortfoliosDep
 from bizosaas.gamification.portfolios.schemas import (
     GenerateRequest,
     PortfolioCreate,
