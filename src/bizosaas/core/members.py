@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
+from bizosaas.core.errors import NotFound
 from bizosaas.core.redis import Keys
 
 CLAIM_FIELDS = ("achievement_count", "leaderboard_rank", "referral_code", "portfolio_id")
@@ -57,6 +58,13 @@ class MemberDirectory:
         raw = await self.redis.hget(self.key, str(user_id))  # type: ignore[misc]
         return _decode(user_id, raw) if raw else None
 
+    async def member_of(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> MemberInfo:
+        """The member, if it belongs to this tenant; anyone else is answered as unknown."""
+        info = await self.get(user_id)
+        if info is None or info.tenant_id != tenant_id:
+            raise NotFound(f"No member {user_id} in this tenant.")
+        return info
+
     async def get_many(self, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, MemberInfo]:
         if not user_ids:
             return {}
@@ -79,9 +87,6 @@ class ClaimsSnapshot:
 
     def _key(self, user_id: uuid.UUID) -> str:
         return self.keys("gamification", "claims", user_id)
-
-    async def write(self, user_id: uuid.UUID, claims: dict[str, Any]) -> None:
-        await self.redis.set(self._key(user_id), orjson.dumps(claims))
 
     async def write_many(self, snapshots: dict[uuid.UUID, dict[str, Any]]) -> None:
         if snapshots:

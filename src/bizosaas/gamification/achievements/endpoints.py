@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, status
 
 from bizosaas.auth.constants import Permission
-from bizosaas.core.errors import NotFound
 from bizosaas.gamification.achievements import service
 from bizosaas.gamification.achievements.repository import ACTIVE, ARCHIVED
 from bizosaas.gamification.achievements.schemas import (
@@ -134,9 +133,7 @@ async def _whose(request: Request, caller: Caller, user_id: uuid.UUID | None) ->
     if user_id is None or user_id == me:
         return me
     caller.require_admin()
-    info = await context_of(request).directory.get(user_id)
-    if info is None or info.tenant_id != caller.tenant_id:
-        raise NotFound(f"No member {user_id} in this tenant.")
+    await context_of(request).directory.member_of(caller.tenant_id, user_id)
     return user_id
 
 

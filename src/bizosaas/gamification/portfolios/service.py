@@ -130,12 +130,6 @@ async def _check_slug(
         raise Conflict(f"The slug {slug!r} is already used by another portfolio.")
 
 
-async def _check_member(context: GamificationContext, caller: Caller, user_id: uuid.UUID) -> None:
-    info = await context.directory.get(user_id)
-    if info is None or info.tenant_id != caller.tenant_id:
-        raise NotFound(f"No member {user_id} in this tenant.")
-
-
 async def _save(db: AsyncSession, portfolio: ShowcasePortfolio) -> None:
     try:
         async with db.begin_nested():
@@ -162,7 +156,7 @@ async def create(
     db: AsyncSession, context: GamificationContext, caller: Caller, body: PortfolioCreate
 ) -> tuple[PortfolioOut, Changed]:
     if body.user_id is not None:
-        await _check_member(context, caller, body.user_id)
+        await context.directory.member_of(caller.tenant_id, body.user_id)
     if body.slug is not None:
         await _check_slug(db, caller.tenant_id, body.slug)
     slug = body.slug or await _unique_slug(db, caller.tenant_id, body.title)
@@ -253,10 +247,9 @@ async def generate(
     middle = end - timedelta(days=generator.PERIOD_DAYS)
     start = middle - timedelta(days=generator.PERIOD_DAYS)
     if body.user_id is not None:
-        await _check_member(context, caller, body.user_id)
-        info = await context.directory.get(body.user_id)
+        info = await context.directory.member_of(caller.tenant_id, body.user_id)
         name = _presentable(await repo.member_name(db, caller.tenant_id, body.user_id))
-        subject = name or _presentable(info.display_name if info else "") or "This member"
+        subject = name or _presentable(info.display_name) or "This member"
     else:
         settings = await tenant_settings(db, caller.tenant_id)
         subject = _presentable(settings.display_name) or "Our business"

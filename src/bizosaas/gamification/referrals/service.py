@@ -170,10 +170,7 @@ class ReferralService:
         return code
 
     async def _check_member(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> str:
-        info = await self.directory.get(user_id)
-        if info is None or info.tenant_id != tenant_id:
-            raise NotFound(f"No member {user_id} in this tenant.")
-        return info.display_name
+        return (await self.directory.member_of(tenant_id, user_id)).display_name
 
     async def record_visit(
         self, db: AsyncSession, caller: Caller, body: ClickIn | SignupIn
