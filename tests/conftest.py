@@ -19,15 +19,19 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from bizosaas.core.settings import Settings
+from bizosaas.launch import IN_ONE_PROCESS, Platform, assemble_platform, listener_ports
 from bizosaas.migrations.runner import database_names, provision_and_migrate
+from bizosaas.runner import ServerGroup, bind
 from bizosaas.stack import EmbeddedOpenBao, EmbeddedPostgres, EmbeddedValkey
 from bizosaas.stack.provision import drop_database
+from tests.factories import FrontDoor
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,18 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 
 @pytest.fixture(scope="session")
-async def settings(servers: Servers) -> AsyncIterator[Settings]:
+def platform_sockets() -> Iterator[list[socket.socket]]:
+    """The platform's ports, bound first (as `bizosaas up` does), on free loopback ports."""
+    sockets = bind(listener_ports(0, dict.fromkeys(IN_ONE_PROCESS, 0)), "127.0.0.1")
+    yield sockets
+    for sock in sockets:
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+async def settings(
+    servers: Servers, platform_sockets: list[socket.socket]
+) -> AsyncIterator[Settings]:
     run = uuid.uuid4().hex[:8]
     urls = await provision_and_migrate(
         servers.admin_url,
@@ -83,6 +98,7 @@ async def settings(servers: Servers) -> AsyncIterator[Settings]:
         owner=("bizosaas_test_owner", "owner-" + run),
         app=("bizosaas_test_app", "app-" + run),
     )
+    public_port = platform_sockets[-1].getsockname()[1]
     yield Settings(
         environment="test",
         **urls,
@@ -92,27 +108,57 @@ async def settings(servers: Servers) -> AsyncIterator[Settings]:
         vault_token=servers.vault_token,
         vault_path=f"bizosaas-test-{run}",
         log_json=False,
-        # These tests call services directly; tests/gateway turns the guard back on.
-        require_gateway=False,
+        # As `bizosaas up` sets them: one origin, the gateway in front of everything.
+        public_url=f"http://localhost:{public_port}",
+        gateway_url=f"http://127.0.0.1:{public_port}",
     )
     for database in database_names(f"test_{run}"):
         await drop_database(servers.admin_url, database)
 
 
+@dataclass(frozen=True)
+class RunningPlatform:
+    platform: Platform
+    url: str  # the gateway, over real HTTP
+
+    @property
+    def apps(self) -> dict[str, Any]:
+        return self.platform.apps
+
+
 @pytest.fixture(scope="session")
-async def auth_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    from bizosaas.auth.app import create_app
-
-    app = create_app(settings)
-    async with LifespanManager(app):
-        yield app
+async def platform(
+    settings: Settings, platform_sockets: list[socket.socket]
+) -> AsyncIterator[RunningPlatform]:
+    """The platform as `bizosaas up` assembles it: every service on its own port and
+    mounted in the gateway with the shipped route table, every guard on."""
+    platform = assemble_platform(settings)
+    ports = {
+        name: sock.getsockname()[1]
+        for name, sock in zip(IN_ONE_PROCESS, platform_sockets[:-1], strict=True)
+    }
+    public_port = platform_sockets[-1].getsockname()[1]
+    group = ServerGroup(platform.listeners(public_port, ports), platform_sockets)
+    await group.start()
+    FrontDoor.app = platform.gateway
+    try:
+        yield RunningPlatform(platform, f"http://127.0.0.1:{public_port}")
+    finally:
+        FrontDoor.app = None
+        await group.stop()
 
 
 @pytest.fixture(scope="session")
-async def gamification_app(settings: Settings, auth_app: FastAPI) -> AsyncIterator[FastAPI]:
-    """The gamification service with its event processor running, as in production."""
-    from bizosaas.gamification.app import create_app
+def gateway(platform: RunningPlatform) -> ASGIApp:
+    return platform.platform.gateway
 
-    app = create_app(settings)
-    async with LifespanManager(app, shutdown_timeout=60):
-        yield app
+
+@pytest.fixture(scope="session")
+def auth_app(platform: RunningPlatform) -> FastAPI:
+    return platform.apps["auth-service"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def gamification_app(platform: RunningPlatform) -> FastAPI:
+    """The gamification service with its event processor running, as in `bizosaas up`."""
+    return platform.apps["gamification-service"]  # type: ignore[no-any-return]

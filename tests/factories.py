@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from bizosaas.auth.bootstrap import ensure_user
 from bizosaas.auth.constants import Role
@@ -22,10 +23,28 @@ def runtime_db(app: FastAPI) -> Database:
     return app.state.runtime.database  # type: ignore[no-any-return]
 
 
-def client_for(app: FastAPI, ip: str | None = None) -> httpx.AsyncClient:
-    """An HTTP client calling the app in-process, from its own IP (throttling is per IP)."""
-    address = ip or f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+class FrontDoor:
+    """The gateway of the platform under test (set by the ``platform`` fixture)."""
+
+    app: ASGIApp | None = None
+
+
+def _random_ip() -> str:
+    return f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
+
+def client_for(app: ASGIApp, ip: str | None = None) -> httpx.AsyncClient:
+    """A client that reaches ``app`` as the world does: through the platform's Brain Gateway
+    (with the shipped route table and every guard on), from an address of its own, since
+    throttling is per IP. A gateway passed in is called itself."""
+    front = app if getattr(app, "gateway", None) is not None else FrontDoor.app
+    assert front is not None, "the platform fixture has not started"
+    return direct_client(front, ip)
+
+
+def direct_client(app: ASGIApp, ip: str | None = None) -> httpx.AsyncClient:
+    """A client that calls ``app`` itself, in-process: only for tests of the guards."""
+    transport = httpx.ASGITransport(app=app, client=(ip or _random_ip(), 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://localhost")
 
 

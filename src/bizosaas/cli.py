@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -65,7 +67,8 @@ def up(
     """Start the whole platform: local PostgreSQL, Valkey, OpenBao and Temporal (unless the
     environment names servers), migrations, the demo tenants and every service. Ctrl-C stops
     everything this command started; a second run keeps all data."""
-    from bizosaas.launch import run_platform
+    from bizosaas.launch import listener_ports, run_platform
+    from bizosaas.runner import bind
 
     ports = {
         "auth-service": auth_port,
@@ -75,22 +78,35 @@ def up(
         "sqladmin": sqladmin_port,
         "gamification-service": gamification_port,
     }
-    with platform_settings(
-        data_dir,
-        progress=_status,
-        public_url=f"http://localhost:{public_port}",
-        auth_url=f"http://127.0.0.1:{auth_port}",
-    ) as (settings, _stack):
-        configure_logging(settings.log_level, settings.log_json)
-        run_platform(
-            settings,
-            host=host,
-            public_port=public_port,
-            ports=ports,
-            demo=demo,
-            console=console,
-            stack=_stack,
+    # Started in the background by a script, SIGINT arrives ignored: Ctrl-C must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if demo and os.environ.get("BIZOSAAS_ENVIRONMENT", "").lower() == "production":
+        raise SystemExit(
+            "--demo is refused in production: its logins are published. Use --no-demo."
         )
+    # Every port first: a taken one fails here, before anything has started.
+    sockets = bind(listener_ports(public_port, ports), host)
+    try:
+        with platform_settings(
+            data_dir,
+            progress=_status,
+            public_url=f"http://localhost:{public_port}",
+            gateway_url=f"http://127.0.0.1:{public_port}",
+        ) as (settings, stack):
+            configure_logging(settings.log_level, settings.log_json)
+            run_platform(
+                settings,
+                host=host,
+                public_port=public_port,
+                ports=ports,
+                sockets=sockets,
+                demo=demo,
+                console=console,
+                stack=stack,
+            )
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 @app.command()

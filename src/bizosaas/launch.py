@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Row, select
+from starlette.types import ASGIApp
 
 from bizosaas.auth.bootstrap import DEMO_LOGINS, DEMO_TENANTS, ensure_user, seed_demo
-from bizosaas.auth.constants import Role
+from bizosaas.auth.constants import LANDING_PAGE, Role
 from bizosaas.auth.keys import KeyRing, KeyStore
 from bizosaas.auth.models import Tenant, User
 from bizosaas.core.database import Database, Scope
@@ -40,7 +44,11 @@ async def seed(settings: Settings) -> None:
                 await db.execute(
                     select(Tenant.id, Tenant.name, User.__table__.c.id, User.full_name)
                     .join(User, User.tenant_id == Tenant.id)
-                    .where(Tenant.slug.in_(DEMO_TENANTS))
+                    .where(
+                        Tenant.slug.in_(DEMO_TENANTS),
+                        # The demo members only: never anyone an admin or the API added.
+                        User.__table__.c.email.in_([login.email for login in DEMO_LOGINS]),
+                    )
                 )
             ).all()
     finally:
@@ -86,16 +94,41 @@ async def rotate_signing_key(settings: Settings) -> KeyRing:
     return await KeyStore(secrets).rotate(settings.access_token_ttl_seconds)
 
 
+# In one process the gamification API runs its own event processor: no separate worker.
+IN_ONE_PROCESS = tuple(n for n in SERVICES if n not in ("brain-gateway", "gamification-worker"))
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Every service of ``bizosaas up``: each on its own port, and mounted in the gateway,
+    which calls them through the same route table and middleware it applies to remote
+    upstreams. The tests assemble the platform with this too, so they test what ships."""
+
+    apps: dict[str, ASGIApp]
+    gateway: ASGIApp
+
+    def listeners(self, public_port: int, ports: dict[str, int]) -> list[Listener]:
+        served = [Listener(name, app, ports[name]) for name, app in self.apps.items()]
+        return [*served, Listener("brain-gateway", self.gateway, public_port)]
+
+
+def assemble_platform(settings: Settings) -> Platform:
+    apps = {name: SERVICES[name].create_app(settings) for name in IN_ONE_PROCESS}
+    return Platform(apps, create_gateway(settings, apps=apps))
+
+
 def run_platform(
     settings: Settings,
     *,
     host: str,
     public_port: int,
     ports: dict[str, int],
+    sockets: Sequence[socket.socket],
     demo: bool,
     console: Console,
     stack: LocalStack | None,
 ) -> None:
+    """Prepare the data, then serve on ``sockets`` (bound beforehand, in listener order)."""
     if stack is not None:
         with console.status("Creating databases and roles…"):
             asyncio.run(stack.provision(list(DATABASES)))
@@ -104,21 +137,21 @@ def run_platform(
     if demo:
         with console.status("Seeding the demo tenants…"):
             asyncio.run(seed(settings))
-
-    # In one process the gamification API runs its own event processor: no separate worker.
-    apps = {
-        name: spec.create_app(settings)
-        for name, spec in SERVICES.items()
-        if name not in ("brain-gateway", "gamification-worker")
-    }
-    # One process: the gateway calls each service's app directly, through the same
-    # route table and middleware it applies to remote upstreams.
-    gateway = create_gateway(settings, apps=apps)
-    listeners = [Listener(name, app, ports[name]) for name, app in apps.items()]
-    listeners.append(Listener("brain-gateway", gateway, public_port))
-    _print_welcome(console, settings, public_port, ports, demo)
-    asyncio.run(serve(listeners, host=host))
+    listeners = assemble_platform(settings).listeners(public_port, ports)
+    asyncio.run(
+        serve(
+            listeners,
+            host=host,
+            sockets=sockets,
+            on_started=lambda: _print_welcome(console, settings, public_port, ports, demo),
+        )
+    )
     console.print("[green]Stopped.[/green]")
+
+
+def listener_ports(public_port: int, ports: dict[str, int]) -> list[tuple[str, int]]:
+    """The ``(name, port)`` of each listener, in the order :meth:`Platform.listeners` uses."""
+    return [*((name, ports[name]) for name in IN_ONE_PROCESS), ("brain-gateway", public_port)]
 
 
 def _print_welcome(
@@ -137,11 +170,20 @@ def _print_welcome(
         urls.add_row(f"{name} (direct)", f"http://localhost:{port}/health")
     console.print(urls)
     if demo:
+        # Sized for an 80-column terminal: an email or a password is never cut or wrapped.
         logins = Table(
-            "email", "password", "role", "tenant", title="Demo logins", title_justify="left"
+            "email",
+            "password",
+            "lands on",
+            title="Demo logins",
+            title_justify="left",
+            box=box.SIMPLE,
+            pad_edge=False,
         )
         for login in DEMO_LOGINS:
-            logins.add_row(login.email, login.password, login.role.value, login.tenant or "—")
+            logins.add_row(login.email, login.password, LANDING_PAGE[login.role])
+        for column in logins.columns[:2]:
+            column.no_wrap = True
         console.print(logins)
     console.print("Press Ctrl-C to stop.")
 

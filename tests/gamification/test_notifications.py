@@ -10,8 +10,8 @@ import orjson
 
 from bizosaas.core.database import Scope
 from bizosaas.gamification.events.pipeline import NotificationDraft
+from tests.conftest import RunningPlatform
 from tests.gamification.factories import Member, Org
-from tests.gateway.conftest import free_port, serving
 
 
 async def _notify(org: Org, member: Member, title: str, key: str | None = None) -> list[dict]:
@@ -91,13 +91,13 @@ async def test_a_bad_cursor_is_a_clear_400(org: Org) -> None:
     assert response.status_code == 400
 
 
-async def test_notifications_arrive_live_over_server_sent_events(org: Org) -> None:
+async def test_notifications_arrive_live_over_server_sent_events(
+    org: Org, platform: RunningPlatform
+) -> None:
     member, other = await org.member(), await org.member()
-    port = free_port()
     received: list[dict] = []
     async with (
-        serving(org.app, port, lifespan="off"),
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+        httpx.AsyncClient(base_url=platform.url, timeout=10) as client,  # the gateway, over HTTP
         client.stream(
             "GET", "/api/v1/gamification/notifications/stream", headers=member.headers
         ) as stream,

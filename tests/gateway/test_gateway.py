@@ -8,7 +8,7 @@ from starlette.types import ASGIApp
 
 from bizosaas.auth.constants import Role
 from bizosaas.core.tenants import TenantDirectory, TenantInfo
-from tests.factories import bearer, client_for, create_tenant, create_user, login
+from tests.factories import bearer, client_for, create_tenant, create_user, direct_client, login
 from tests.gateway.conftest import free_port, serving
 
 
@@ -36,7 +36,7 @@ async def test_services_refuse_callers_that_bypass_the_gateway(
     gateway: ASGIApp, guarded_auth_app: FastAPI, echo: tuple[Starlette, str]
 ):
     member = await _member(guarded_auth_app, gateway)
-    async with client_for(guarded_auth_app) as direct:
+    async with direct_client(guarded_auth_app) as direct:
         refused = await direct.get("/api/v1/auth/me", headers=bearer(member["tokens"]))
         forged = await direct.get(
             "/api/v1/auth/me",

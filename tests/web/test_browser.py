@@ -1,26 +1,19 @@
-"""The web apps in real headless Chromium, over real HTTP, as separate servers on localhost.
-
-Cookies on ``localhost`` are shared across ports, so the login screen, portal and
-admin dashboard on their own ports behave as they do behind one gateway origin.
-"""
+"""The web apps in real headless Chromium, over real HTTP, through the platform's gateway
+(assembled as `bizosaas up` assembles it, every guard on)."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from bizosaas.auth.constants import Role
 from bizosaas.core.settings import Settings
-from bizosaas.web import admin, login, portal, sqladmin
-from bizosaas.web.settings import WebSettings
+from tests.conftest import RunningPlatform
 from tests.factories import PASSWORD, create_tenant, create_user
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,64 +41,11 @@ class Site:
     sqladmin: str
 
 
-def _listening_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-def _port(sock: socket.socket) -> int:
-    return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-async def site(settings: Settings, auth_app: FastAPI) -> AsyncIterator[Site]:
-    sockets = {
-        name: _listening_socket() for name in ("auth", "login", "portal", "admin", "sqladmin")
-    }
-    ports = {name: _port(sock) for name, sock in sockets.items()}
-    base = {name: f"http://localhost:{port}" for name, port in ports.items()}
-    served = settings.model_copy(
-        update={
-            "public_url": base["login"],
-            "login_url": base["login"] + "/login",
-            "auth_url": f"http://127.0.0.1:{ports['auth']}",
-        }
-    )
-    web = WebSettings(
-        portal_url=base["portal"] + "/portal",
-        admin_url=base["admin"] + "/admin",
-        sqladmin_url=base["sqladmin"] + "/sqladmin/",
-    )
-    apps: dict[str, tuple[FastAPI, str]] = {
-        "auth": (auth_app, "off"),  # already started by its own fixture
-        "login": (login.create_app(served, web), "on"),
-        "portal": (portal.create_app(served, web), "on"),
-        "admin": (admin.create_app(served, web), "on"),
-        "sqladmin": (sqladmin.create_app(served, web), "on"),
-    }
-    servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
-    try:
-        for name, (app, lifespan) in apps.items():
-            config = uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False)
-            server = uvicorn.Server(config)
-            task = asyncio.create_task(server.serve(sockets=[sockets[name]]))
-            servers.append((server, task))
-            while not server.started:
-                assert not task.done(), f"the {name} server did not start"
-                await asyncio.sleep(0.02)
-        yield Site(
-            base["login"] + "/login",
-            web.portal_url or "",
-            web.admin_url or "",
-            web.sqladmin_url or "",
-        )
-    finally:
-        for server, _ in servers:
-            server.should_exit = True
-        await asyncio.gather(*(task for _, task in servers), return_exceptions=True)
-        for sock in sockets.values():
-            sock.close()
+def site(settings: Settings, platform: RunningPlatform) -> Site:
+    """The platform's one origin: the gateway, as `bizosaas up` serves it."""
+    origin = settings.public_url
+    return Site(origin + "/login", origin + "/portal", origin + "/admin", origin + "/sqladmin/")
 
 
 @pytest.fixture(scope="module")

@@ -75,9 +75,10 @@ class Settings(BaseSettings):
         default="http://localhost:8002",
         description="Where browsers reach the platform (the gateway).",
     )
-    auth_url: str = Field(
-        default="http://127.0.0.1:8007",
-        description="Where server-side code reaches the auth service.",
+    gateway_url: str = Field(
+        default="http://127.0.0.1:8002",
+        description="Where server-side pages reach the Brain Gateway, to call the APIs with "
+        "the visitor's own credentials (never a service directly).",
     )
     login_url: str = Field(
         default="/login",

@@ -72,6 +72,8 @@ async def seed_demo_gamification(
                     continue
                 if rules["key"] == "points":
                     settings.main_leaderboard_id = board.id
+                if board.visibility == "public":
+                    settings.boards_members_only = False  # so the public board is public
             events = [e for m in members for e in _week_of(m)]
             stored += len(
                 await store_events(db, tenant_id, events, source="platform", source_id=None)

@@ -30,6 +30,7 @@ class Route:
     middleware: tuple[str, ...]
     rate_limit: RateLimitRule | None = None
     api_keys: bool = False  # tenant API keys are accepted in place of a member's token
+    exact: bool = False  # the path itself only, not what lies below it (the site root)
     connect_timeout: float = 2.0
     read_timeout: float = 30.0
 
@@ -46,7 +47,9 @@ class Route:
         return "rateLimit" in self.middleware
 
     def matches(self, path: str) -> bool:
-        return path == self.prefix or path.startswith(self.prefix.rstrip("/") + "/")
+        if path == self.prefix:
+            return True
+        return not self.exact and path.startswith(self.prefix.rstrip("/") + "/")
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
                 middleware=tuple(entry.get("middleware", [])),
                 rate_limit=rate,
                 api_keys=bool(entry.get("api_keys", False)),
+                exact=bool(entry.get("exact", False)),
                 connect_timeout=float(
                     entry.get("connect_timeout", defaults.get("connect_timeout", 2.0))
                 ),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bizosaas.auth.constants import CookieNames
 from bizosaas.auth.principal import Principal
 from bizosaas.auth.tokens import TokenVerifier
-from bizosaas.core.api_keys import API_KEY_HEADER, ApiKeyDirectory, ApiKeyInfo
+from bizosaas.core.api_keys import API_KEY_HEADER, ApiKeyDirectory, ApiKeyInfo, tenant_of
 from bizosaas.core.errors import AppError, Forbidden, TooManyRequests, Unauthorized
 from bizosaas.core.tenants import TenantDirectory
 from bizosaas.gateway.config import Route
@@ -59,9 +59,11 @@ async def authenticate(
         return
     key = headers.get(API_KEY_HEADER.encode(), b"").decode("latin-1")
     if key and accept_api_keys:
-        caller.api_key = await api_keys.lookup(key)
-        if caller.api_key is None:
+        if tenant_of(key) is None:
             raise Unauthorized("The API key is not valid.")
+        caller.api_key = await api_keys.lookup(key)
+        # A well-formed key missing from Redis (which is only a cache) goes on for the
+        # service to check in PostgreSQL, limited per IP: it vouches for no tenant yet.
         return
     raise Unauthorized()
 

@@ -27,6 +27,16 @@ class StackError(RuntimeError):
     """A local server could not be started, reached or stopped."""
 
 
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on the loopback ``port`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+        return True
+
+
 def free_tcp_port() -> int:
     """Return a loopback port that nothing listens on right now.
 

@@ -8,11 +8,13 @@ every process stops only the servers it started itself. Layout::
     <data_dir>/postgres, valkey, openbao, temporal   one dir per server
     <data_dir>/logs/<server>.log
     <data_dir>/secrets.json                          database role passwords (0600)
+    <data_dir>/ports.json                            the servers' ports, chosen on first start
 """
 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import fcntl
 import secrets
 import signal
@@ -27,7 +29,13 @@ from typing import Literal, Protocol
 
 from sqlalchemy.engine import make_url
 
-from bizosaas.stack._process import free_tcp_port, private_dir, read_json, write_private_json
+from bizosaas.stack._process import (
+    free_tcp_port,
+    port_is_free,
+    private_dir,
+    read_json,
+    write_private_json,
+)
 from bizosaas.stack.openbao import EmbeddedOpenBao
 from bizosaas.stack.postgres import EmbeddedPostgres
 from bizosaas.stack.provision import provision_database, with_credentials
@@ -35,6 +43,7 @@ from bizosaas.stack.temporal import EmbeddedTemporal
 from bizosaas.stack.valkey import EmbeddedValkey
 
 OWNER_ROLE = "bizosaas_owner"
+PORTS_FILE = "ports.json"
 APP_ROLE = "bizosaas_app"
 
 ProgressCallback = Callable[[str], None]
@@ -62,6 +71,29 @@ class StackPorts:
     temporal_ui: int = 58233
 
     @classmethod
+    def of_data_dir(cls, data_dir: Path) -> StackPorts:
+        """The ports recorded in ``ports.json``; for a new data dir, each default port that
+        is free, or else one the OS picks, so a second platform can run beside the first.
+        :meth:`LocalStack.start` records them, and every later command reuses them."""
+        recorded = data_dir / PORTS_FILE
+        if recorded.exists():
+            known = {f.name for f in dataclasses.fields(cls)}
+            return cls(**{k: int(v) for k, v in read_json(recorded).items() if k in known})
+        if (data_dir / "postgres").exists():
+            return cls()  # made before ports were recorded: always the defaults
+        taken: set[int] = set()
+        chosen: dict[str, int] = {}
+        for field in dataclasses.fields(cls):
+            port = field.default if isinstance(field.default, int) else 0
+            if port in taken or not port_is_free(port):
+                port = free_tcp_port()
+                while port in taken:
+                    port = free_tcp_port()
+            taken.add(port)
+            chosen[field.name] = port
+        return cls(**chosen)
+
+    @classmethod
     def ephemeral(cls) -> StackPorts:
         """Free ports picked by the OS, for tests that run next to a real stack."""
         ports: set[int] = set()
@@ -87,7 +119,7 @@ class LocalStack:
 
     def __init__(self, data_dir: Path, ports: StackPorts | None = None) -> None:
         self.data_dir = data_dir.resolve()
-        self.ports = ports or StackPorts()
+        self.ports = ports or StackPorts.of_data_dir(self.data_dir)
         logs = self.data_dir / "logs"
         self.postgres = EmbeddedPostgres(
             self.data_dir / "postgres", self.ports.postgres, log_file=logs / "postgres.log"
@@ -126,6 +158,7 @@ class LocalStack:
         private_dir(self.data_dir / "logs", 0o711)
         with _exclusive(self.data_dir / ".start.lock"):
             self._ensure_role_passwords()
+            write_private_json(self.data_dir / PORTS_FILE, dataclasses.asdict(self.ports))
             try:
                 for name, server in self.servers():
                     report(f"starting {name}")

@@ -1,10 +1,12 @@
 """The single login screen (port 3002): one form for every platform, then a redirect by role.
 
-The form posts here, and this app signs in through the auth service's API, then
-hands the browser the session cookies the API set, on a redirect to the role's
-landing page. Works without JavaScript. A login-CSRF token (a random value in a
-short-lived Strict cookie and in the form) stops other sites from signing a
-visitor in to an attacker's account.
+The form posts here, and this app signs in through the auth API *by way of the Brain
+Gateway* (``BIZOSAAS_GATEWAY_URL``), as any client would: the gateway's guard, route
+table and per-IP login limit apply to the visitor, whose address is passed on as
+``X-Forwarded-For``. It then hands the browser the session cookies the API set, on a
+redirect to the role's landing page. Works without JavaScript. A login-CSRF token (a
+random value in a short-lived Strict cookie and in the form) stops other sites from
+signing a visitor in to an attacker's account.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from bizosaas.web.common import WebContext, create_web_app, render, web_of
 from bizosaas.web.settings import WebSettings, is_local_path
 
 LOGIN_CSRF_TTL = 2 * 3600
-AUTH_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+GATEWAY_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 PLATFORM_CHOICES = (
     (Platform.BIZOHOLIC.value, "Bizoholic — marketing"),
     (Platform.CORELDOVE.value, "CoreLDove — e-commerce"),
@@ -54,8 +56,8 @@ def _forwarded(request: Request) -> dict[str, str]:
     return {"x-forwarded-for": visitor or "", "user-agent": user_agent} if visitor else {}
 
 
-def auth_client(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.auth_client
+def gateway_client(request: Request) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = request.app.state.gateway_client
     return client
 
 
@@ -142,7 +144,7 @@ async def submit_login(request: Request) -> Response:
 
     body = {"email": email, "password": password, **({"platform": platform} if platform else {})}
     try:
-        answer = await auth_client(request).post(
+        answer = await gateway_client(request).post(
             "/api/v1/auth/login", json=body, headers=_forwarded(request)
         )
     except httpx.HTTPError:
@@ -199,7 +201,7 @@ async def renew(request: Request, next: str = "") -> Response:
     if not refresh:
         return fallback
     try:
-        answer = await auth_client(request).post(
+        answer = await gateway_client(request).post(
             "/api/v1/auth/refresh", json={"refresh_token": refresh}, headers=_forwarded(request)
         )
     except httpx.HTTPError:
@@ -240,7 +242,7 @@ async def logout(request: Request) -> Response:
         )
     try:
         await end_session(request, web, presented)
-    except httpx.HTTPError:
+    except (httpx.HTTPError, SignOutFailed):
         return render(
             "message.html",
             status_code=503,
@@ -255,53 +257,66 @@ async def logout(request: Request) -> Response:
     return response
 
 
+class SignOutFailed(Exception):
+    """The auth API did not end the session: never tell the visitor they signed out."""
+
+
 async def end_session(request: Request, web: WebContext, csrf_token: str) -> None:
     """Log out through the auth API; an expired access token is first renewed with the
     refresh cookie, so the server-side session really ends rather than lingering."""
-    client = auth_client(request)
+    client = gateway_client(request)
     names = web.cookies
+    forwarded = _forwarded(request)
     access = request.cookies.get(names.access)
     if access:
         answer = await client.post(
             "/api/v1/auth/logout",
-            headers={"cookie": f"{names.access}={access}", "x-csrf-token": csrf_token},
+            headers={
+                "cookie": f"{names.access}={access}",
+                "x-csrf-token": csrf_token,
+                **forwarded,
+            },
         )
-        if answer.status_code != 401:
+        if answer.is_success:
             return
+        if answer.status_code != 401:
+            raise SignOutFailed(answer.status_code)
     refresh = request.cookies.get(names.refresh)
     if not refresh:
         return
-    renewed = await client.post("/api/v1/auth/refresh", json={"refresh_token": refresh})
-    if renewed.status_code == 200:
-        tokens = renewed.json()
-        await client.post(
-            "/api/v1/auth/logout",
-            headers={"authorization": f"Bearer {tokens['access_token']}"},
-        )
+    renewed = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": refresh}, headers=forwarded
+    )
+    if renewed.status_code == 401:
+        return  # the session had already ended
+    if not renewed.is_success:
+        raise SignOutFailed(renewed.status_code)
+    answer = await client.post(
+        "/api/v1/auth/logout",
+        headers={"authorization": f"Bearer {renewed.json()['access_token']}", **forwarded},
+    )
+    if not answer.is_success:
+        raise SignOutFailed(answer.status_code)
 
 
-def create_app(
-    settings: Settings | None = None,
-    web: WebSettings | None = None,
-    *,
-    auth_transport: httpx.AsyncBaseTransport | None = None,
-) -> FastAPI:
-    """The login screen. ``auth_transport`` lets tests call the auth app in-process."""
+def create_app(settings: Settings | None = None, web: WebSettings | None = None) -> FastAPI:
+    """The login screen; it reaches the auth API through the gateway only."""
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def auth_connection(app: FastAPI, _: WebContext) -> AsyncIterator[None]:
+    async def gateway_connection(app: FastAPI, _: WebContext) -> AsyncIterator[None]:
         async with httpx.AsyncClient(
-            base_url=settings.auth_url, transport=auth_transport, timeout=AUTH_TIMEOUT
+            base_url=settings.gateway_url, timeout=GATEWAY_TIMEOUT
         ) as client:
-            app.state.auth_client = client
+            app.state.gateway_client = client
             yield
 
     def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
-        async def auth_answers() -> None:
-            (await app.state.auth_client.get("/health")).raise_for_status()
+        # The gateway's liveness, not its readiness: that one asks this app in turn.
+        async def gateway_answers() -> None:
+            (await app.state.gateway_client.get("/health")).raise_for_status()
 
-        return {"auth": auth_answers}
+        return {"gateway": gateway_answers}
 
     return create_web_app(
         service="unified-auth-ui",
@@ -310,6 +325,6 @@ def create_app(
         settings=settings,
         web_settings=web,
         routers=[router],
-        extra_lifespan=auth_connection,
+        extra_lifespan=gateway_connection,
         extra_readiness=readiness,
     )

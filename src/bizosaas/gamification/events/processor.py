@@ -11,8 +11,6 @@ one event at a time, so one bad event cannot hold up the rest: it is kept as
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +19,7 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bizosaas.core.background import BackgroundLoop
 from bizosaas.core.database import Database, Scope, utcnow
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.events.models import EventStatus, GamificationEvent
@@ -59,38 +58,21 @@ class EventProcessor:
         self.handlers = list(handlers)
         self.members = members
         self.notifier = notifier
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("gamification-event-processor", self._turn, IDLE_WAIT_SECONDS)
 
     # -- running in the background ---------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="gamification-event-processor")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                processed = await self.process_pending()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the loop must outlive a database restart
-                log.exception("event processing failed; retrying")
-                processed = 0
-                await asyncio.sleep(IDLE_WAIT_SECONDS)
-            if processed == 0:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_WAIT_SECONDS)
+    async def _turn(self) -> bool:
+        return await self.process_pending() > 0
 
     # -- one pass ------------------------------------------------------------------------
 

@@ -7,10 +7,9 @@ has just rolled over is left alone.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import TYPE_CHECKING
 
+from bizosaas.core.background import BackgroundLoop
 from bizosaas.core.database import Scope
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.leaderboards import repository as repo
@@ -32,27 +31,17 @@ class LeaderboardScheduler:
     def __init__(self, live: LiveRanks, interval: float = INTERVAL_SECONDS) -> None:
         self.live = live
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("leaderboard-period-resets", self._turn, interval)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="leaderboard-period-resets")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the loop must outlive a database restart
-                log.exception("leaderboard period resets failed; retrying")
-            await asyncio.sleep(self.interval)
+    async def _turn(self) -> bool:
+        await self.tick()
+        return False  # resets are due at most once per interval
 
     async def tick(self) -> int:
         """Roll over every board whose period has ended; returns how many were."""
