@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import signal
 import stat
 import subprocess
@@ -99,3 +101,21 @@ def test_the_launching_process_stops_its_servers_when_signalled(
         child.kill()
         child.communicate()
     assert _running(stack) == [False] * 4
+
+
+def test_a_new_data_dir_takes_free_ports_beside_a_running_stack(tmp_path: Path) -> None:
+    import socket
+
+    defaults = StackPorts()
+    with socket.socket() as held:  # another platform's PostgreSQL has the default port
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        with contextlib.suppress(OSError):  # taken already: the same situation
+            held.bind(("127.0.0.1", defaults.postgres))
+            held.listen()
+        chosen = StackPorts.of_data_dir(tmp_path / "other")
+    assert chosen.postgres != defaults.postgres
+    assert len(set(dataclasses.astuple(chosen))) == 5
+    # Recorded on start, and from then on the data dir keeps them.
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "ports.json").write_text(json.dumps(dataclasses.asdict(chosen)))
+    assert StackPorts.of_data_dir(tmp_path / "other") == chosen

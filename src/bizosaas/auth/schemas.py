@@ -10,6 +10,7 @@ from fastapi_users import schemas as fu_schemas
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, IPvAnyAddress, StringConstraints
 
 from bizosaas.auth.constants import Permission, Platform, Role
+from bizosaas.core.schemas import Patch
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -81,7 +82,7 @@ class TenantCreate(Strict):
     self_signup: bool = False
 
 
-class TenantUpdate(Strict):
+class TenantUpdate(Patch):
     name: Name | None = None
     plan: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,32}$")] | None = None
     status: Literal["active", "suspended"] | None = None
@@ -113,7 +114,7 @@ class UserCreate(Strict):
     allowed_platforms: list[Platform] | None = None
 
 
-class UserUpdate(Strict):
+class UserUpdate(Patch):
     full_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
         None
     )

@@ -16,8 +16,10 @@ from fastapi.responses import JSONResponse
 from bizosaas import __version__
 from bizosaas.core.errors import install_error_handlers
 from bizosaas.core.gateway_proof import GatewayGuard, load_proof_secret
+from bizosaas.core.input import InputGuard
 from bizosaas.core.metrics import metrics_endpoint
 from bizosaas.core.middleware import RequestContextMiddleware
+from bizosaas.core.schemas import ERROR_RESPONSES
 from bizosaas.core.secrets import SecretStore
 from bizosaas.core.settings import Settings
 
@@ -56,7 +58,8 @@ def create_service_app(
     )
     install_error_handlers(app)
     for router in routers:
-        app.include_router(router)
+        # Every operation documents the platform's own error answers ({"error", "detail"}).
+        app.include_router(router, responses=ERROR_RESPONSES)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:
@@ -88,6 +91,7 @@ def create_service_app(
         )
 
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.add_middleware(InputGuard)
     if settings.require_gateway:
         app.add_middleware(
             GatewayGuard, secret_of=lambda: getattr(app.state, "gateway_secret", None)

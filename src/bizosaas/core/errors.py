@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis import exceptions as redis_errors
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("bizosaas.errors")
@@ -84,6 +87,58 @@ def error_body(name: str, detail: object) -> dict[str, object]:
     return {"error": name, "detail": detail}
 
 
+RETRY_AFTER_SECONDS = 5
+# SQLSTATE classes: connection, resources, operator intervention (shutdown, starting up).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+
+class DependencyUnavailable(ServiceUnavailable):
+    """PostgreSQL, Redis or Vault cannot be reached: resend later (event ids make it safe)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what} is unavailable right now; please retry shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+
+def _sqlstate(exc: BaseException) -> str:
+    return str(getattr(getattr(exc, "orig", None), "sqlstate", None) or "")
+
+
+def translate(exc: BaseException) -> AppError | None:
+    """The client's answer for an exception that is not a bug of ours, or ``None``.
+
+    An outage of a store answers 503 with ``Retry-After``; a value the database
+    cannot keep answers 400, a constraint it breaks 409, and a row that changed
+    under a concurrent request 409 too. Everything else stays a 500, logged.
+    """
+    if isinstance(exc, redis_errors.ConnectionError | redis_errors.TimeoutError):
+        return DependencyUnavailable("Redis")
+    if isinstance(exc, redis_errors.BusyLoadingError):
+        return DependencyUnavailable("Redis")
+    if isinstance(exc, StaleDataError):
+        return Conflict("This was changed or removed by another request; try again.")
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return DependencyUnavailable("The database")
+    if isinstance(exc, sa_exc.DBAPIError):
+        state = _sqlstate(exc)
+        if isinstance(exc, sa_exc.DataError) or state.startswith("22"):
+            return BadRequest("A value in the request cannot be stored (out of range or invalid).")
+        if isinstance(exc, sa_exc.IntegrityError) or state.startswith("23"):
+            return Conflict("The request conflicts with the current data.")
+        if (
+            exc.connection_invalidated
+            or isinstance(exc, sa_exc.InterfaceError | sa_exc.OperationalError)
+            or state.startswith(_UNAVAILABLE_SQLSTATES)
+        ):
+            return DependencyUnavailable("The database")
+        return None
+    if isinstance(exc, ConnectionError | TimeoutError | OSError):
+        return DependencyUnavailable("A service this one needs")
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -109,8 +164,29 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    async def _translated(request: Request, exc: Exception) -> JSONResponse:
+        answer = translate(exc)
+        if answer is None:
+            return await _unexpected(request, exc)
+        logger.warning("answered %s for %s", answer.status_code, type(exc).__name__, exc_info=exc)
+        return await _app_error(request, answer)
+
+    for kind in (
+        sa_exc.DBAPIError,
+        sa_exc.TimeoutError,
+        StaleDataError,
+        redis_errors.RedisError,
+        ConnectionError,
+        TimeoutError,
+        OSError,
+    ):
+        app.add_exception_handler(kind, _translated)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        answer = translate(exc)  # raised where only the last-resort handler sees it
+        if answer is not None:
+            return await _app_error(request, answer)
         logger.exception("unhandled error", extra={"path": request.url.path})
         return JSONResponse(
             error_body("InternalError", "Something went wrong on our side."), status_code=500

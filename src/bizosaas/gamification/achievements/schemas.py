@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bizosaas.core.schemas import Patch, Timezone
 from bizosaas.gamification.achievements import triggers
 from bizosaas.gamification.events.schemas import EVENT_TYPE_PATTERN
 
@@ -77,7 +78,7 @@ class TriggerIn(BaseModel):
     window_days: Annotated[int | None, Field(ge=1, le=366)] = Field(
         default=None, description="Count only the last N days (null: all time)"
     )
-    timezone: str = Field(default="UTC", description="IANA zone in which days are counted")
+    timezone: Timezone = Field(default="UTC", description="IANA zone in which days are counted")
 
     @field_validator("timezone")
     @classmethod
@@ -185,12 +186,12 @@ class AchievementCreate(BaseModel):
         ]
 
 
-class AchievementUpdate(BaseModel):
+class AchievementUpdate(Patch):
     """Only what is given changes. A new trigger counts from now on: progress made so far is
     kept (a changed aggregation, property, window or timezone restarts counting), and the
     past is recomputed only if the tenant admin replays the event log."""
 
-    model_config = ConfigDict(extra="forbid")
+    clearable = frozenset({"prerequisite", "starts_at", "ends_at"})
 
     name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     description: Annotated[str | None, Field(max_length=1000)] = None

@@ -7,8 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bizosaas.core.schemas import Patch, Timezone
 from bizosaas.gamification.events.schemas import EVENT_TYPE_PATTERN
 from bizosaas.gamification.leaderboards.periods import Schedule, ScheduleError
 
@@ -65,7 +66,7 @@ class Rules(BaseModel):
     cron: Annotated[str | None, Field(max_length=120)] = Field(
         default=None, description="With period=cron: each fire of this expression is a reset"
     )
-    timezone: Annotated[str | None, Field(max_length=64)] = Field(
+    timezone: Timezone | None = Field(
         default=None, description="IANA name; default: the tenant's timezone"
     )
     max_change_per_event: Limit | None = None
@@ -108,10 +109,11 @@ class PlatformLeaderboardCreate(Rules):
     pass
 
 
-class LeaderboardUpdate(BaseModel):
-    """Presentation and limits; what a board scores is fixed (create another board instead)."""
+class LeaderboardUpdate(Patch):
+    """Presentation and limits; what a board scores is fixed (create another board instead).
+    `null` removes a limit."""
 
-    model_config = ConfigDict(extra="forbid")
+    clearable = frozenset({"max_change_per_event", "max_change_per_period"})
 
     name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     description: Annotated[str | None, Field(max_length=500)] = None
@@ -119,13 +121,6 @@ class LeaderboardUpdate(BaseModel):
     filters: Annotated[list[Filter] | None, Field(max_length=10)] = None
     max_change_per_event: Limit | None = None
     max_change_per_period: Limit | None = None
-
-    @field_validator("name", "description", "visibility", "filters")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
 
 
 class LeaderboardOut(BaseModel):

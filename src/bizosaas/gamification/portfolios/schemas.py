@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from bizosaas.core.schemas import Patch
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,118}$"
 Status = Literal["draft", "published", "archived"]
@@ -57,10 +59,8 @@ class PortfolioCreate(BaseModel):
     metrics: Annotated[list[MetricIn], Field(max_length=20)] = Field(default_factory=list)
 
 
-class PortfolioUpdate(BaseModel):
+class PortfolioUpdate(Patch):
     """Only the fields sent change; `metrics`, when sent, replaces the whole list."""
-
-    model_config = ConfigDict(extra="forbid")
 
     title: Title | None = None
     summary: LongText | None = None
@@ -72,15 +72,6 @@ class PortfolioUpdate(BaseModel):
     seo_description: SeoDescription | None = None
     share_text: ShareText | None = None
     metrics: Annotated[list[MetricIn], Field(max_length=20)] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            nulls = sorted(k for k, v in data.items() if v is None)
-            if nulls:
-                raise ValueError(f"these fields cannot be null: {', '.join(nulls)}")
-        return data
 
 
 class GenerateRequest(BaseModel):

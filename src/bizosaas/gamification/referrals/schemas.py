@@ -18,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 
+from bizosaas.core.schemas import Patch
+
 Platform = Literal["bizoholic", "coreldove", "bizosaas-admin"]
 ProgramStatus = Literal["draft", "active", "paused", "archived"]
 ConversionStatus = Literal["approved", "review", "rejected", "refunded"]
@@ -84,10 +86,13 @@ class ProgramCreate(BaseModel):
         return self
 
 
-class ProgramUpdate(BaseModel):
-    """Only the fields sent change; the result is checked as a whole."""
+class ProgramUpdate(Patch):
+    """Only the fields sent change; the result is checked as a whole. `null` removes a cap,
+    a date or the referee's reward."""
 
-    model_config = ConfigDict(extra="forbid")
+    clearable = frozenset(
+        {"referee_reward", "cap_per_referrer", "cap_per_period", "starts_at", "ends_at"}
+    )
 
     name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     platform: Platform | None = None
@@ -105,11 +110,6 @@ class ProgramUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if "referrer_reward" in self.model_fields_set and self.referrer_reward is None:
-            raise ValueError("referrer_reward cannot be removed")
-        for name in ("name", "platform", "status", "qualifying_event", "tiers"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
         _check_tiers(self.tiers)
         _check_dates(self.starts_at, self.ends_at)
         return self
