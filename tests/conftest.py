@@ -13,6 +13,7 @@ see each other's data; every test makes its own tenant.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -78,10 +79,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             server.stop()
 
 
+def bind_platform_ports() -> list[socket.socket]:
+    return bind(listener_ports(0, dict.fromkeys(IN_ONE_PROCESS, 0)), "127.0.0.1")
+
+
 @pytest.fixture(scope="session")
 def platform_sockets() -> Iterator[list[socket.socket]]:
     """The platform's ports, bound first (as `bizosaas up` does), on free loopback ports."""
-    sockets = bind(listener_ports(0, dict.fromkeys(IN_ONE_PROCESS, 0)), "127.0.0.1")
+    sockets = bind_platform_ports()
     yield sockets
     for sock in sockets:
         sock.close()
@@ -126,26 +131,36 @@ class RunningPlatform:
         return self.platform.apps
 
 
+@contextlib.asynccontextmanager
+async def serve_platform(
+    settings: Settings, sockets: list[socket.socket]
+) -> AsyncIterator[RunningPlatform]:
+    """The platform as `bizosaas up` assembles it, on ``sockets`` (bound in listener order):
+    every service on its own port and mounted in the gateway with the shipped route
+    table, every guard on."""
+    platform = assemble_platform(settings)
+    ports = {
+        name: sock.getsockname()[1] for name, sock in zip(IN_ONE_PROCESS, sockets[:-1], strict=True)
+    }
+    public_port = sockets[-1].getsockname()[1]
+    group = ServerGroup(platform.listeners(public_port, ports), sockets)
+    await group.start()
+    try:
+        yield RunningPlatform(platform, f"http://127.0.0.1:{public_port}")
+    finally:
+        await group.stop()
+
+
 @pytest.fixture(scope="session")
 async def platform(
     settings: Settings, platform_sockets: list[socket.socket]
 ) -> AsyncIterator[RunningPlatform]:
-    """The platform as `bizosaas up` assembles it: every service on its own port and
-    mounted in the gateway with the shipped route table, every guard on."""
-    platform = assemble_platform(settings)
-    ports = {
-        name: sock.getsockname()[1]
-        for name, sock in zip(IN_ONE_PROCESS, platform_sockets[:-1], strict=True)
-    }
-    public_port = platform_sockets[-1].getsockname()[1]
-    group = ServerGroup(platform.listeners(public_port, ports), platform_sockets)
-    await group.start()
-    FrontDoor.app = platform.gateway
-    try:
-        yield RunningPlatform(platform, f"http://127.0.0.1:{public_port}")
-    finally:
-        FrontDoor.app = None
-        await group.stop()
+    async with serve_platform(settings, platform_sockets) as running:
+        FrontDoor.app = running.platform.gateway
+        try:
+            yield running
+        finally:
+            FrontDoor.app = None
 
 
 @pytest.fixture(scope="session")

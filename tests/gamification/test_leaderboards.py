@@ -19,11 +19,11 @@ from sqlalchemy import text
 from bizosaas.auth.constants import Role
 from bizosaas.core.database import Scope, utcnow
 from bizosaas.gamification.events.pipeline import Batch, PointsAwarded
-from bizosaas.gamification.events.processor import lock_tenant
 from bizosaas.gamification.events.replay import replay_tenant
 from bizosaas.gamification.leaderboards.handler import handler_of
 from bizosaas.gamification.leaderboards.live import LiveRanks
 from bizosaas.gamification.leaderboards.scheduler import LeaderboardScheduler
+from bizosaas.gamification.locks import lock_tenant
 from tests.factories import bearer, client_for, create_user, login
 from tests.gamification.factories import Member, Org, event
 

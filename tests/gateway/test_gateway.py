@@ -253,7 +253,11 @@ async def test_health_reports_every_upstream(gateway: ASGIApp):
     assert upstreams["dead"]["status"] == "down"
     assert upstreams["crm"]["status"] == "not_configured"
     assert health["status"] == "degraded"
-    assert ready.status_code == 200 and ready.json()["checks"]["redis"] == "ok"
+    # Not ready while a configured upstream is not: a load balancer should look elsewhere.
+    checks = ready.json()["checks"]
+    assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+    assert checks["redis"] == checks["auth-service"] == checks["echo"] == "ok"
+    assert checks["dead"] == "not ready" and "crm" not in checks
 
 
 async def test_websockets_are_proxied(gateway: ASGIApp):

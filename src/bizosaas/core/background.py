@@ -2,7 +2,8 @@
 
 A turn that reports more work runs again at once; otherwise the loop idles until
 ``wake()`` or its interval. A failing turn is logged and retried after the
-interval, so the loop outlives a database or Redis restart. ``stop()`` ends it
+interval, doubling while it keeps failing (up to ``MAX_BACKOFF_SECONDS``), so the loop
+outlives a database or Redis restart without hammering either. ``stop()`` ends it
 even when a driver swallowed the cancellation mid-query (seen with asyncpg), and
 the idle wait uses ``asyncio.timeout``, not ``wait_for``, which on Python 3.11
 loses a cancel that lands as the wake-up does.
@@ -14,9 +15,11 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
+from bizosaas.core.errors import is_outage
 from bizosaas.core.logging import get_logger
 
 log = get_logger("bizosaas.background")
+MAX_BACKOFF_SECONDS = 30.0
 
 
 class BackgroundLoop:
@@ -52,16 +55,31 @@ class BackgroundLoop:
         self._task = None
 
     async def _run(self) -> None:
+        failures = 0
         while not self._stopping:
             try:
                 busy = await self.turn()
+                failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("background work failed; retrying", loop=self.name)
-                busy = False
+            except Exception as exc:
+                failures += 1
+                wait = min(self.interval * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+                if is_outage(exc):
+                    log.warning("a store is unavailable; retrying", loop=self.name, retry_in=wait)
+                else:
+                    log.exception("background work failed; retrying", loop=self.name)
+                await self._sleep(wait, wakeable=False)
+                continue
             if not busy and not self._stopping:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.interval):
-                        await self._wake.wait()
+                await self._sleep(self.interval, wakeable=True)
+
+    async def _sleep(self, seconds: float, *, wakeable: bool) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while True:  # a wake-up cuts an idle wait short, never a back-off
+                    await self._wake.wait()
+                    if wakeable or self._stopping:
+                        return
+                    self._wake.clear()

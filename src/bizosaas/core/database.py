@@ -94,6 +94,10 @@ class Database:
             # No overflow: connections opened and closed under load cost more than waiting.
             max_overflow=0,
             pool_recycle=1800,
+            # A connection PostgreSQL dropped (a restart) is replaced at checkout, rather
+            # than failing the request that happens to draw it.
+            pool_pre_ping=True,
+            pool_timeout=10,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 

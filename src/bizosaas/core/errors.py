@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -127,6 +128,8 @@ def translate(exc: BaseException) -> AppError | None:
             return BadRequest("A value in the request cannot be stored (out of range or invalid).")
         if isinstance(exc, sa_exc.IntegrityError) or state.startswith("23"):
             return Conflict("The request conflicts with the current data.")
+        if state.startswith("40"):  # deadlock or serialization failure: a concurrent change
+            return Conflict("This was changed by another request at the same time; try again.")
         if (
             exc.connection_invalidated
             or isinstance(exc, sa_exc.InterfaceError | sa_exc.OperationalError)
@@ -136,7 +139,18 @@ def translate(exc: BaseException) -> AppError | None:
         return None
     if isinstance(exc, ConnectionError | TimeoutError | OSError):
         return DependencyUnavailable("A service this one needs")
+    # The driver's own errors, raised while a connection is being made (not yet wrapped).
+    if str(getattr(exc, "sqlstate", "") or "").startswith(_UNAVAILABLE_SQLSTATES):
+        return DependencyUnavailable("The database")
+    if isinstance(exc, asyncpg.InterfaceError | asyncpg.PostgresConnectionError):
+        return DependencyUnavailable("The database")
     return None
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` means a store is unreachable (so the work should wait and retry),
+    rather than something wrong with the work itself."""
+    return isinstance(translate(exc), DependencyUnavailable)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -176,6 +190,8 @@ def install_error_handlers(app: FastAPI) -> None:
         sa_exc.TimeoutError,
         StaleDataError,
         redis_errors.RedisError,
+        asyncpg.PostgresError,  # raised unwrapped while a pooled connection is being made
+        asyncpg.InterfaceError,
         ConnectionError,
         TimeoutError,
         OSError,

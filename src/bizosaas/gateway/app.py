@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bizosaas.auth.constants import CookieNames
 from bizosaas.auth.context import build_verifier
 from bizosaas.core.api_keys import ApiKeyDirectory
-from bizosaas.core.errors import AppError, NotFound, ServiceUnavailable, error_body
+from bizosaas.core.errors import AppError, NotFound, ServiceUnavailable, error_body, translate
 from bizosaas.core.gateway_proof import PROOF_HEADER, load_proof_secret, sign
 from bizosaas.core.logging import get_logger, request_id_var
 from bizosaas.core.metrics import metrics_endpoint
@@ -87,6 +87,7 @@ class Gateway:
         self.session: aiohttp.ClientSession | None = None
         self.secret = b""
         self.started = False
+        self.ready_cache: tuple[float, dict[str, Any]] | None = None
 
     async def startup(self) -> None:
         self.runtime = runtime = Runtime.create(self.settings)
@@ -118,16 +119,32 @@ class Gateway:
             await self._local(scope, receive, send)
             return
         state = scope.setdefault("state", {})
+        started = False
+
+        async def sending(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] in ("http.response.start", "websocket.accept")
+            await send(message)
+
         try:
             check_request_line(scope)
             route = self.config.route_for(path)
             if route is None:
                 raise NotFound("No route for this path.")
             state["route"], state["upstream"] = route.prefix, route.upstream
-            await self._handle(route, scope, receive, send)
+            await self._handle(route, scope, receive, sending)
         except AppError as exc:
             REJECTED.labels(state.get("route", "unmatched"), str(exc.status_code)).inc()
             await _send_error(scope, send, exc)
+        except Exception as exc:
+            # Redis (sessions, limits, directories) or Vault unreachable: 503 with
+            # Retry-After in our JSON format, so clients back off and resend.
+            answer = translate(exc)
+            if answer is None or started:
+                raise
+            log.warning("dependency unavailable", error=type(exc).__name__)
+            REJECTED.labels(state.get("route", "unmatched"), str(answer.status_code)).inc()
+            await _send_error(scope, send, answer)
 
     async def _handle(self, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
@@ -281,7 +298,7 @@ class Gateway:
         if scope["path"] == "/health":
             body, status = await health.report(self), 200
         else:
-            body = health.readiness(self)
+            body = await health.readiness(self)
             status = 200 if body["status"] != "unavailable" else 503
         await _send_json(send, status, body)
 

@@ -1,5 +1,7 @@
 """``/health``: the gateway and every upstream (up, down, not configured, latency).
-``/ready``: whether this gateway copy can serve, and in what mode."""
+``/ready``: whether this gateway copy can serve, which needs every configured upstream to
+be ready itself (its database, Redis and Vault answer): a load balancer must not send
+traffic to a gateway whose services would only fail it."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ if TYPE_CHECKING:
     from bizosaas.gateway.upstreams import Upstream
 
 PROBE_TIMEOUT = 2.0
+READY_CACHE_SECONDS = 2.0  # load balancers poll often; the services are asked at most this often
 
 
-async def _probe(gateway: Gateway, upstream: Upstream) -> dict[str, Any]:
+async def _probe(gateway: Gateway, upstream: Upstream, path: str = "/health") -> dict[str, Any]:
     if not upstream.configured:
         return {"status": "not_configured"}
     started = time.perf_counter()
@@ -25,7 +28,7 @@ async def _probe(gateway: Gateway, upstream: Upstream) -> dict[str, Any]:
         if upstream.app is not None:
             transport = httpx.ASGITransport(app=upstream.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://upstream") as c:
-                status = (await c.get("/health", timeout=PROBE_TIMEOUT)).status_code
+                status = (await c.get(path, timeout=PROBE_TIMEOUT)).status_code
             mode = "in-process"
         else:
             assert gateway.session is not None
@@ -33,7 +36,7 @@ async def _probe(gateway: Gateway, upstream: Upstream) -> dict[str, Any]:
             statuses = []
             for target in upstream.targets:
                 async with gateway.session.get(
-                    target.url + "/health", timeout=aiohttp.ClientTimeout(total=PROBE_TIMEOUT)
+                    target.url + path, timeout=aiohttp.ClientTimeout(total=PROBE_TIMEOUT)
                 ) as response:
                     statuses.append(response.status)
             status = 200 if any(s == 200 for s in statuses) else max(statuses)
@@ -65,8 +68,26 @@ async def report(gateway: Gateway) -> dict[str, Any]:
     }
 
 
-def readiness(gateway: Gateway) -> dict[str, Any]:
+async def readiness(gateway: Gateway) -> dict[str, Any]:
     if not gateway.started:
         return {"status": "unavailable", "service": "brain-gateway", "checks": {}}
-    redis = "unreachable: rate limiting per process" if gateway.limiter.degraded else "ok"
-    return {"status": "ready", "service": "brain-gateway", "checks": {"redis": redis}}
+    cached = gateway.ready_cache
+    if cached is not None and time.monotonic() - cached[0] < READY_CACHE_SECONDS:
+        return cached[1]
+    names = [name for name, upstream in gateway.upstreams.items() if upstream.configured]
+    probes = await asyncio.gather(*(_probe(gateway, gateway.upstreams[n], "/ready") for n in names))
+    checks = {
+        "redis": "unreachable: rate limiting per process" if gateway.limiter.degraded else "ok",
+        **{
+            name: "ok" if r["status"] == "up" else "not ready"
+            for name, r in zip(names, probes, strict=True)
+        },
+    }
+    ready = all(value == "ok" for name, value in checks.items() if name != "redis")
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "service": "brain-gateway",
+        "checks": checks,
+    }
+    gateway.ready_cache = (time.monotonic(), body)
+    return body

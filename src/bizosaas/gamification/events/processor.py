@@ -21,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.background import BackgroundLoop
 from bizosaas.core.database import Database, Scope, utcnow
+from bizosaas.core.errors import is_outage
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.events.models import EventStatus, GamificationEvent
 from bizosaas.gamification.events.pipeline import Batch, Event, EventHandler
+from bizosaas.gamification.locks import try_lock_tenant
 from bizosaas.gamification.members.service import MemberService
 from bizosaas.gamification.notifications.service import Notifier
 
@@ -39,11 +41,6 @@ LAG = Histogram(
     "From an event's acceptance to its processing.",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
-
-
-def _lock_key(tenant_id: uuid.UUID) -> int:
-    """A stable 63-bit advisory-lock key per tenant."""
-    return int.from_bytes(tenant_id.bytes[:8], "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
 class EventProcessor:
@@ -99,7 +96,9 @@ class EventProcessor:
     async def process_tenant(self, tenant_id: uuid.UUID, limit: int = BATCH_SIZE) -> int:
         try:
             done, batch = await self._process_batch(tenant_id, limit)
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):
+                raise  # the events are fine: the loop backs off and tries them all again
             log.exception("batch failed; retrying its events one by one", tenant_id=str(tenant_id))
             return await self._process_one_by_one(tenant_id, limit)
         if batch is not None:
@@ -110,7 +109,7 @@ class EventProcessor:
         self, tenant_id: uuid.UUID, limit: int, only_seq: int | None = None
     ) -> tuple[int, Batch | None]:
         async with self.database.transaction(Scope.tenant(tenant_id)) as db:
-            if not await _try_lock(db, tenant_id):
+            if not await try_lock_tenant(db, tenant_id):
                 return 0, None  # another copy is on this tenant
             query = (
                 select(*EVENT_COLUMNS, GamificationEvent.received_at)
@@ -180,6 +179,8 @@ class EventProcessor:
             try:
                 count, batch = await self._process_batch(tenant_id, 1, only_seq=seq)
             except Exception as exc:
+                if is_outage(exc):
+                    raise  # PostgreSQL or Redis went away: not this event's fault
                 await self._record_failure(tenant_id, seq, exc)
                 continue
             if batch is not None:
@@ -204,18 +205,6 @@ class EventProcessor:
         async with self.database.transaction(scope) as db:
             query = select(func.count()).where(GamificationEvent.status == EventStatus.PENDING)
             return int((await db.execute(query)).scalar_one())
-
-
-async def _try_lock(db: AsyncSession, tenant_id: uuid.UUID) -> bool:
-    result = await db.execute(
-        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _lock_key(tenant_id)}
-    )
-    return bool(result.scalar_one())
-
-
-async def lock_tenant(db: AsyncSession, tenant_id: uuid.UUID) -> None:
-    """Wait for the tenant's processing lock (a replay holds it while it rebuilds)."""
-    await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(tenant_id)})
 
 
 EVENT_COLUMNS = (

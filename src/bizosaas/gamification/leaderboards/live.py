@@ -24,11 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import Database, Scope, utcnow
 from bizosaas.core.logging import get_logger
-from bizosaas.gamification.events.processor import lock_tenant
 from bizosaas.gamification.leaderboards import repository as repo
 from bizosaas.gamification.leaderboards.models import Leaderboard
 from bizosaas.gamification.leaderboards.periods import Schedule
 from bizosaas.gamification.leaderboards.ranks import NotReady, Placed, RankCache, Slot, Update
+from bizosaas.gamification.locks import lock_tenant
 
 log = get_logger("bizosaas.gamification.leaderboards")
 Clock = Callable[[], datetime]

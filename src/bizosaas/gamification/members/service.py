@@ -16,6 +16,7 @@ from bizosaas.core.errors import NotFound
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.gamification.events.models import GamificationEvent
 from bizosaas.gamification.events.pipeline import Batch, EventHandler
+from bizosaas.gamification.locks import lock_member, lock_tenant
 from bizosaas.gamification.members.models import Member, TenantSettings
 from bizosaas.gamification.members.schemas import PrivacyUpdate, SettingsUpdate
 from bizosaas.gamification.notifications.models import Notification
@@ -159,6 +160,7 @@ async def get_member(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID)
 async def update_privacy(
     db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, body: PrivacyUpdate
 ) -> Member:
+    await lock_member(db, tenant_id, user_id)
     await db.execute(
         insert(Member)
         .values(tenant_id=tenant_id, user_id=user_id, created_at=utcnow(), updated_at=utcnow())
@@ -201,6 +203,8 @@ async def erase_member(
     The events go too, or a replay would bring the member back. Returns the batch
     whose after-commit steps clear the caches.
     """
+    await lock_tenant(db, tenant_id)  # no batch of the tenant is being applied meanwhile
+    await lock_member(db, tenant_id, user_id)
     batch = Batch(tenant_id, [])
     for handler in handlers:
         await handler.erase(db, batch, user_id)
