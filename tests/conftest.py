@@ -92,6 +92,30 @@ def platform_sockets() -> Iterator[list[socket.socket]]:
         sock.close()
 
 
+def platform_settings(
+    urls: dict[str, str],
+    servers: Servers,
+    redis_url: str,
+    run: str,
+    sockets: list[socket.socket],
+) -> Settings:
+    """Settings of a platform under test: its own Redis prefix and Vault path, and the
+    gateway in front of everything on one origin, as `bizosaas up` sets them."""
+    public_port = sockets[-1].getsockname()[1]
+    return Settings(
+        environment="test",
+        **urls,  # type: ignore[arg-type]
+        redis_url=redis_url,
+        redis_prefix=f"bizosaas-test-{run}",
+        vault_addr=servers.vault_addr,
+        vault_token=servers.vault_token,
+        vault_path=f"bizosaas-test-{run}",
+        log_json=False,
+        public_url=f"http://localhost:{public_port}",
+        gateway_url=f"http://127.0.0.1:{public_port}",
+    )
+
+
 @pytest.fixture(scope="session")
 async def settings(
     servers: Servers, platform_sockets: list[socket.socket]
@@ -103,20 +127,7 @@ async def settings(
         owner=("bizosaas_test_owner", "owner-" + run),
         app=("bizosaas_test_app", "app-" + run),
     )
-    public_port = platform_sockets[-1].getsockname()[1]
-    yield Settings(
-        environment="test",
-        **urls,
-        redis_url=servers.redis_url,
-        redis_prefix=f"bizosaas-test-{run}",
-        vault_addr=servers.vault_addr,
-        vault_token=servers.vault_token,
-        vault_path=f"bizosaas-test-{run}",
-        log_json=False,
-        # As `bizosaas up` sets them: one origin, the gateway in front of everything.
-        public_url=f"http://localhost:{public_port}",
-        gateway_url=f"http://127.0.0.1:{public_port}",
-    )
+    yield platform_settings(urls, servers, servers.redis_url, run, platform_sockets)
     for database in database_names(f"test_{run}"):
         await drop_database(servers.admin_url, database)
 

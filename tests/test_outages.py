@@ -21,11 +21,17 @@ from sqlalchemy import func, select
 from bizosaas.auth.constants import Role
 from bizosaas.auth.context import tenant_info
 from bizosaas.core.database import Scope
-from bizosaas.core.settings import Settings
 from bizosaas.gamification.events.models import EventStatus, GamificationEvent
 from bizosaas.migrations.runner import provision_and_migrate
 from bizosaas.stack import EmbeddedPostgres, EmbeddedValkey
-from tests.conftest import RunningPlatform, Servers, _free_port, bind_platform_ports, serve_platform
+from tests.conftest import (
+    RunningPlatform,
+    Servers,
+    _free_port,
+    bind_platform_ports,
+    platform_settings,
+    serve_platform,
+)
 from tests.factories import PASSWORD, create_tenant, create_user, runtime_db
 from tests.gamification.factories import settle
 
@@ -100,19 +106,7 @@ async def fault_platform(
             app=("bizosaas_fault_app", "app-" + run),
         )
         sockets = bind_platform_ports()
-        public_port = sockets[-1].getsockname()[1]
-        settings = Settings(
-            environment="test",
-            **urls,
-            redis_url=valkey.url,
-            redis_prefix=f"bizosaas-fault-{run}",
-            vault_addr=servers.vault_addr,
-            vault_token=servers.vault_token,
-            vault_path=f"bizosaas-fault-{run}",
-            log_json=False,
-            public_url=f"http://localhost:{public_port}",
-            gateway_url=f"http://127.0.0.1:{public_port}",
-        )
+        settings = platform_settings(urls, servers, valkey.url, run, sockets)
         async with serve_platform(settings, sockets) as running:
             yield running, postgres, valkey
     finally:

@@ -7,9 +7,10 @@ logged with their stack trace and answered with a bare 500.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import asyncpg
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,6 +18,7 @@ from redis import exceptions as redis_errors
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope, Send
 
 logger = logging.getLogger("bizosaas.errors")
 
@@ -86,6 +88,37 @@ class ServiceUnavailable(AppError):
 
 def error_body(name: str, detail: object) -> dict[str, object]:
     return {"error": name, "detail": detail}
+
+
+async def send_json(
+    send: Send, status: int, body: object, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """A JSON answer straight from ASGI middleware (where no framework handler runs)."""
+    payload = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def send_app_error(
+    scope: Scope, send: Send, exc: AppError, headers: Sequence[tuple[bytes, bytes]] | None = None
+) -> None:
+    """The one error format from ASGI middleware; a WebSocket is closed instead."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008 if exc.status_code < 500 else 1011})
+        return
+    if headers is None:
+        headers = [(k.lower().encode(), v.encode()) for k, v in exc.headers.items()]
+    await send_json(send, exc.status_code, error_body(exc.name, exc.detail), headers)
 
 
 RETRY_AFTER_SECONDS = 5

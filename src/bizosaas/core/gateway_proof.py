@@ -15,10 +15,9 @@ import secrets
 import time
 from collections.abc import Callable
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bizosaas.core.errors import error_body
+from bizosaas.core.errors import Forbidden, send_app_error
 from bizosaas.core.secrets import SecretStore
 
 PROOF_HEADER = "x-gateway-signature"
@@ -69,6 +68,11 @@ def verify(
     return hmac.compare_digest(expected.hexdigest(), presented)
 
 
+class GatewayRequired(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("Call this service through the Brain Gateway.")
+
+
 class GatewayGuard:
     """Service-side middleware: only the gateway may call, except for probes and docs."""
 
@@ -85,26 +89,6 @@ class GatewayGuard:
         if secret is None or not verify(
             secret, headers.get(PROOF_HEADER), scope.get("method", "GET"), scope["path"], headers
         ):
-            await _refuse(scope, receive, send)
+            await send_app_error(scope, send, GatewayRequired())
             return
         await self.app(scope, receive, send)
-
-
-async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": 1008})
-        return
-    body = orjson.dumps(
-        error_body("GatewayRequired", "Call this service through the Brain Gateway.")
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

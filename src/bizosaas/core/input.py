@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bizosaas.core.errors import AppError, error_body
+from bizosaas.core.errors import AppError, BadRequest, send_app_error
 
 MAX_DEPTH = 64
 INT64 = 2**63
@@ -94,7 +94,7 @@ class InputGuard:
         try:
             check_form(scope.get("query_string", b""), "the query string")
         except BadInput as exc:
-            await _refuse(send, str(exc))
+            await send_app_error(scope, send, BadRequest(str(exc)))
             return
         kind = _content_type(scope)
         is_json = kind == "application/json" or kind.endswith("+json")
@@ -113,31 +113,16 @@ class InputGuard:
                 if not message.get("more_body", False):
                     break
         except AppError as exc:
-            await _refuse(send, exc.detail, exc.status_code, exc.name)
+            await send_app_error(scope, send, exc)
             return
         try:
             if body:
                 (check_json if is_json else check_form)(bytes(body))
         except BadInput as exc:
-            await _refuse(send, str(exc))
+            await send_app_error(scope, send, BadRequest(str(exc)))
             return
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
-
-
-async def _refuse(send: Send, detail: str, status: int = 400, name: str = "BadRequest") -> None:
-    payload = orjson.dumps(error_body(name, detail))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})

@@ -10,10 +10,9 @@ import re
 import time
 import uuid
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bizosaas.core.errors import PayloadTooLarge, error_body
+from bizosaas.core.errors import PayloadTooLarge, send_app_error
 from bizosaas.core.logging import get_logger, request_id_var
 from bizosaas.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -46,7 +45,8 @@ class RequestContextMiddleware:
 
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            await _reject_too_large(send, request_id, self.max_body_bytes)
+            too_large = PayloadTooLarge(f"The request body exceeds {self.max_body_bytes} bytes.")
+            await send_app_error(scope, send, too_large, [(b"x-request-id", request_id.encode())])
             request_id_var.reset(token)
             return
 
@@ -95,19 +95,3 @@ class RequestContextMiddleware:
                 upstream=state.get("upstream"),
             )
             request_id_var.reset(token)
-
-
-async def _reject_too_large(send: Send, request_id: str, limit: int) -> None:
-    body = orjson.dumps(error_body("PayloadTooLarge", f"The request body exceeds {limit} bytes."))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-request-id", request_id.encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -11,14 +11,20 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-import orjson
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bizosaas.auth.constants import CookieNames
 from bizosaas.auth.context import build_verifier
 from bizosaas.core.api_keys import ApiKeyDirectory
-from bizosaas.core.errors import AppError, NotFound, ServiceUnavailable, error_body, translate
+from bizosaas.core.errors import (
+    AppError,
+    NotFound,
+    ServiceUnavailable,
+    send_app_error,
+    send_json,
+    translate,
+)
 from bizosaas.core.gateway_proof import PROOF_HEADER, load_proof_secret, sign
 from bizosaas.core.logging import get_logger, request_id_var
 from bizosaas.core.metrics import metrics_endpoint
@@ -300,7 +306,7 @@ class Gateway:
         else:
             body = await health.readiness(self)
             status = 200 if body["status"] != "unavailable" else 503
-        await _send_json(send, status, body)
+        await send_json(send, status, body)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -334,29 +340,8 @@ def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
     return sender
 
 
-async def _send_json(
-    send: Send, status: int, body: object, headers: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    payload = orjson.dumps(body)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
-
-
 async def _send_error(scope: Scope, send: Send, exc: AppError) -> None:
-    if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": 1008 if exc.status_code < 500 else 1011})
-        return
-    await _send_json(send, exc.status_code, error_body(exc.name, exc.detail), error_headers(exc))
+    await send_app_error(scope, send, exc, error_headers(exc))
 
 
 def create_app(

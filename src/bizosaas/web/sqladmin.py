@@ -150,5 +150,7 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
         audit_backend=AuditLogBackend(sessionmaker),
     )
     for view in VIEWS:
-        admin.add_view(view)
+        # SQLAdmin binds its session maker onto the view *class*: a subclass per app keeps
+        # two apps in one process (a test's second platform) from rebinding each other's.
+        admin.add_view(type(view.__name__, (view,), {}))
     return app
