@@ -111,3 +111,50 @@ async def test_expiring_keys(org: Org) -> None:
         org.app.state.runtime.keys("api-key", hash_api_key(future.json()["key"]))
     )
     assert ttl > 0  # Redis forgets the key by itself when it expires
+
+
+async def test_another_tenants_member_cannot_be_erased(org: Org, other_org: Org) -> None:
+    stranger = await other_org.member()
+    key = await other_org.api_key()
+    await other_org.send([event(stranger, "order.completed")], key)
+    await other_org.settle()
+    refused = await org.client.delete(
+        f"/api/v1/gamification/members/{stranger.id}", headers=org.admin.headers
+    )
+    assert refused.status_code == 404
+    # The stranger's own tenant still has every trace of them.
+    me = await other_org.client.get("/api/v1/gamification/members/me", headers=stranger.headers)
+    assert me.status_code == 200 and me.json()["points"] > 0
+    # A member of the tenant with no activity yet is erased without fuss.
+    quiet = await org.member()
+    erased = await org.client.delete(
+        f"/api/v1/gamification/members/{quiet.id}", headers=org.admin.headers
+    )
+    assert erased.status_code == 204
+
+
+async def test_settings_refuse_another_tenants_board_as_the_main_board(
+    org: Org, other_org: Org
+) -> None:
+    path = "/api/v1/gamification/settings"
+    boards = "/api/v1/gamification/leaderboards"
+    body = {
+        "key": "sales",
+        "name": "Sales",
+        "metric": "event",
+        "event_type": "order.completed",
+        "property": "total",
+    }
+    theirs = await other_org.client.post(boards, json=body, headers=other_org.admin.headers)
+    ours = await org.client.post(boards, json=body, headers=org.admin.headers)
+    assert theirs.status_code == ours.status_code == 201
+    refused = await org.client.patch(
+        path, json={"main_leaderboard_id": theirs.json()["id"]}, headers=org.admin.headers
+    )
+    assert refused.status_code == 404
+    unchanged = await org.client.get(path, headers=org.admin.headers)
+    assert unchanged.json()["main_leaderboard_id"] is None
+    chosen = await org.client.patch(
+        path, json={"main_leaderboard_id": ours.json()["id"]}, headers=org.admin.headers
+    )
+    assert chosen.json()["main_leaderboard_id"] == ours.json()["id"]

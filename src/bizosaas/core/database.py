@@ -1,4 +1,10 @@
-"""Async SQLAlchemy engine, one unit of work per request, and tenant scoping for RLS.
+"""Async SQLAlchemy engine, the unit of work, and tenant scoping for RLS.
+
+:meth:`Database.transaction` is the one unit of work: it opens a session, scopes it,
+commits on success and rolls back on any error. What must happen outside PostgreSQL
+once the change is in (a Redis write, a publish, waking a processor) is handed to it
+with :func:`after_commit`, runs only after the commit, and never if it rolls back.
+Services flush, never commit.
 
 Every transaction declares whose data it may see, through two transaction-local
 settings the row-level-security policies read:
@@ -13,7 +19,7 @@ A transaction that declares neither sees no tenant-owned row at all.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +33,12 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime
+
+from bizosaas.core.logging import get_logger
+
+log = get_logger("bizosaas.database")
+AfterCommit = Callable[[], Awaitable[None]]
+_AFTER_COMMIT = "bizosaas.after_commit"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -103,11 +115,16 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self, scope: Scope | None = None) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commits on success, rolls back on any error."""
-        async with self.sessionmaker() as session, session.begin():
-            if scope is not None:
-                await apply_scope(session, scope)
-            yield session
+        """One unit of work: commits on success, rolls back on any error, then runs the
+        :func:`after_commit` actions of a committed transaction."""
+        actions: list[AfterCommit] = []
+        async with self.sessionmaker() as session:
+            session.info[_AFTER_COMMIT] = actions
+            async with session.begin():
+                if scope is not None:
+                    await apply_scope(session, scope)
+                yield session
+        await _run(actions)
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -115,6 +132,26 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def after_commit(session: AsyncSession, action: AfterCommit) -> None:
+    """Run ``action`` once the session's unit of work has committed (never if it rolls back).
+
+    Actions run in the order given. They touch rebuildable state (caches, pub/sub), so
+    one that fails is logged and the rest still run: the record is already committed.
+    """
+    actions: list[AfterCommit] | None = session.info.get(_AFTER_COMMIT)
+    if actions is None:
+        raise RuntimeError("after_commit needs a session from Database.transaction")
+    actions.append(action)
+
+
+async def _run(actions: list[AfterCommit]) -> None:
+    for action in actions:
+        try:
+            await action()
+        except Exception:
+            log.exception("after-commit action failed")
 
 
 def make_metadata() -> MetaData:

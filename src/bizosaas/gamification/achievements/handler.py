@@ -27,6 +27,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bizosaas.core.database import after_commit
 from bizosaas.gamification.achievements import repository
 from bizosaas.gamification.achievements.progress import (
     Definition,
@@ -139,9 +140,9 @@ class AchievementHandler:
     async def after_reset(self, tenant_id: uuid.UUID) -> None:
         """Nothing is cached outside PostgreSQL."""
 
-    async def erase(self, db: AsyncSession, batch: Batch, user_id: uuid.UUID) -> None:
-        await repository.forget_progress(db, batch.tenant_id, user_id)
-        await repository.forget_unlocks(db, batch.tenant_id, user_id)
+    async def erase(self, db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        await repository.forget_progress(db, tenant_id, user_id)
+        await repository.forget_unlocks(db, tenant_id, user_id)
 
     async def _ensure_catalog(self, db: AsyncSession, batch: Batch) -> None:
         tenant_id = batch.tenant_id
@@ -152,7 +153,7 @@ class AchievementHandler:
         async def ready() -> None:
             self._catalog_ready.add(tenant_id)
 
-        batch.on_commit(ready)
+        after_commit(db, ready)
 
 
 def _unlock_of(crossing: Crossing) -> Unlock:

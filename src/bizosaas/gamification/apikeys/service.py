@@ -14,7 +14,7 @@ from bizosaas.core.api_keys import (
     hash_api_key,
     new_api_key,
 )
-from bizosaas.core.database import Database, Scope, utcnow
+from bizosaas.core.database import Database, Scope, after_commit, utcnow
 from bizosaas.core.errors import BadRequest, NotFound
 from bizosaas.gamification.apikeys.models import ApiKey
 from bizosaas.gamification.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
@@ -50,8 +50,9 @@ async def create_key(
     )
     db.add(row)
     await db.flush()
-    await db.commit()  # the key must exist in PostgreSQL before Redis vouches for it
-    await directory.publish(row.key_hash, info_of(row), row.expires_at)
+    # The key must exist in PostgreSQL before Redis vouches for it.
+    info, expires_at = info_of(row), row.expires_at
+    after_commit(db, lambda: directory.publish(row.key_hash, info, expires_at))
     return ApiKeyCreated(**ApiKeyOut.model_validate(row).model_dump(), key=key)
 
 

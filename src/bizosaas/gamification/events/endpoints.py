@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
+from bizosaas.core.database import after_commit
 from bizosaas.core.errors import NotFound
 from bizosaas.gamification.dependencies import AdminDep, CallerDep, SessionDep, context_of
 from bizosaas.gamification.events.schemas import (
@@ -47,8 +48,7 @@ async def send_events(
     events = body.events if isinstance(body, EventBatchIn) else [body]
     result = await context.event_service.ingest(db, caller, events)
     if result.accepted:
-        await db.commit()
-        await context.wake_processors()
+        after_commit(db, context.wake_processors)
     return result
 
 

@@ -7,15 +7,16 @@ between storing and processing loses nothing and counts nothing twice.
 
 Handlers run in a fixed order (achievements, then leaderboards): later handlers
 read what earlier ones derived (points awarded by unlocks). Side effects outside
-PostgreSQL (rank caches, pub/sub) are registered with :meth:`Batch.on_commit` and
-run after the commit; anything in Redis must be written as absolute values, so
-running them twice, or again in a replay, is harmless.
+PostgreSQL (rank caches, pub/sub) are handed to the unit of work with
+:func:`~bizosaas.core.database.after_commit` and run after the commit; anything in
+Redis must be written as absolute values, so running them twice, or again in a
+replay, is harmless.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -67,10 +68,6 @@ class Batch:
     notifications: list[NotificationDraft] = field(default_factory=list)
     # Members whose token-claim figures (achievement count, main rank, …) may have changed.
     touched_members: set[uuid.UUID] = field(default_factory=set)
-    _after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-    def on_commit(self, action: Callable[[], Awaitable[None]]) -> None:
-        self._after_commit.append(action)
 
     def notify(self, draft: NotificationDraft) -> None:
         self.notifications.append(draft)
@@ -94,8 +91,8 @@ class EventHandler(Protocol):
     async def after_reset(self, tenant_id: uuid.UUID) -> None:
         """After a replay's reset committed: drop caches (e.g. Redis ranks) of the old state."""
 
-    async def erase(self, db: AsyncSession, batch: Batch, user_id: uuid.UUID) -> None:
-        """Forget a member entirely (rows now, caches through ``batch.on_commit``)."""
+    async def erase(self, db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """Forget a member entirely (rows now, caches after the commit)."""
 
 
 def as_decimal(value: Any) -> Decimal | None:

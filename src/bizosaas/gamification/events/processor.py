@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.background import BackgroundLoop
-from bizosaas.core.database import Database, Scope, utcnow
+from bizosaas.core.database import Database, Scope, after_commit, utcnow
 from bizosaas.core.errors import is_outage
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.events.models import EventStatus, GamificationEvent
@@ -95,22 +95,20 @@ class EventProcessor:
 
     async def process_tenant(self, tenant_id: uuid.UUID, limit: int = BATCH_SIZE) -> int:
         try:
-            done, batch = await self._process_batch(tenant_id, limit)
+            done = await self._process_batch(tenant_id, limit)
         except Exception as exc:
             if is_outage(exc):
                 raise  # the events are fine: the loop backs off and tries them all again
             log.exception("batch failed; retrying its events one by one", tenant_id=str(tenant_id))
             return await self._process_one_by_one(tenant_id, limit)
-        if batch is not None:
-            await self.run_after_commit(batch)
         return done
 
     async def _process_batch(
         self, tenant_id: uuid.UUID, limit: int, only_seq: int | None = None
-    ) -> tuple[int, Batch | None]:
+    ) -> int:
         async with self.database.transaction(Scope.tenant(tenant_id)) as db:
             if not await try_lock_tenant(db, tenant_id):
-                return 0, None  # another copy is on this tenant
+                return 0  # another copy is on this tenant
             query = (
                 select(*EVENT_COLUMNS, GamificationEvent.received_at)
                 .where(
@@ -124,7 +122,7 @@ class EventProcessor:
                 query = query.where(GamificationEvent.seq == only_seq)
             rows = (await db.execute(query)).all()
             if not rows:
-                return 0, None
+                return 0
             batch = Batch(tenant_id, [event_of(row) for row in rows])
             await self.apply(db, batch)
             now = utcnow()
@@ -135,7 +133,7 @@ class EventProcessor:
             for row in rows:
                 LAG.observe(max(0.0, (now - row.received_at).total_seconds()))
         PROCESSED.labels("processed").inc(len(rows))
-        return len(rows), batch
+        return len(rows)
 
     async def apply(self, db: AsyncSession, batch: Batch) -> None:
         """Run every handler over the batch and stage its results (inside the caller's txn)."""
@@ -148,14 +146,9 @@ class EventProcessor:
             await handler.apply(db, batch)
         await self.members.record_activity(db, batch)
         await self.notifier.stage(db, batch)
-
-    async def run_after_commit(self, batch: Batch) -> None:
-        for action in batch._after_commit:
-            try:
-                await action()
-            except Exception:  # caches are rebuildable; the record is committed
-                log.exception("after-commit step failed", tenant_id=str(batch.tenant_id))
-        await self.members.publish_claims(batch.tenant_id, batch.touched_members)
+        after_commit(
+            db, lambda: self.members.publish_claims(batch.tenant_id, batch.touched_members)
+        )
 
     async def _process_one_by_one(self, tenant_id: uuid.UUID, limit: int) -> int:
         async with self.database.transaction(Scope.tenant(tenant_id)) as db:
@@ -177,14 +170,12 @@ class EventProcessor:
         done = 0
         for seq in seqs:
             try:
-                count, batch = await self._process_batch(tenant_id, 1, only_seq=seq)
+                count = await self._process_batch(tenant_id, 1, only_seq=seq)
             except Exception as exc:
                 if is_outage(exc):
                     raise  # PostgreSQL or Redis went away: not this event's fault
                 await self._record_failure(tenant_id, seq, exc)
                 continue
-            if batch is not None:
-                await self.run_after_commit(batch)
             done += count
         return done
 

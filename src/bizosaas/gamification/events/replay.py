@@ -102,7 +102,6 @@ async def replay_tenant(
                     .values(status=EventStatus.PROCESSED, processed_at=utcnow(), last_error=None)
                 )
             after_seq = rows[-1].seq
-        await processor.run_after_commit(batch)
         done += len(rows)
         recovered += len(failed)
         if progress:

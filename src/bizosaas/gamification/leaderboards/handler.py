@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import Scope
+from bizosaas.core.database import Scope, after_commit
 from bizosaas.core.errors import AppError
 from bizosaas.gamification.events.pipeline import Batch, Event, NotificationDraft
 from bizosaas.gamification.leaderboards import repository as repo
@@ -128,7 +128,7 @@ class LeaderboardHandler:
         now = self.live.clock()
         for board in boards:
             if is_due(board, now):
-                await self.live.roll_over(db, board, now, batch.on_commit)
+                await self.live.roll_over(db, board, now)
         by_id = {b.id: b for b in boards}
         tenant_rules = [BoardRule.of(b) for b in boards]
         credits = self._credits(batch, [*tenant_rules, *platform])
@@ -165,7 +165,7 @@ class LeaderboardHandler:
             if updates:
                 writes.append((self.live.ranks.slot(rule.id, rule.period_start), rule.id, updates))
         if writes:
-            batch.on_commit(lambda: self.live.write(tenant_id, writes))
+            after_commit(db, lambda: self.live.write(tenant_id, writes))
 
     def _credits(self, batch: Batch, rules: Sequence[BoardRule]) -> list[Credit]:
         """Every contribution of the batch, minus those from before a board existed and those
@@ -317,11 +317,11 @@ class LeaderboardHandler:
             boards = await repo.list_boards(db, tenant_id, ("active", "archived"))
         await self.live.ranks.drop([self.live.slot(b) for b in boards])
 
-    async def erase(self, db: AsyncSession, batch: Batch, user_id: uuid.UUID) -> None:
-        boards = await repo.list_boards(db, batch.tenant_id, ("active", "archived"))
-        await repo.forget_member(db, batch.tenant_id, user_id)
+    async def erase(self, db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        boards = await repo.list_boards(db, tenant_id, ("active", "archived"))
+        await repo.forget_member(db, tenant_id, user_id)
         slots = [self.live.slot(b) for b in boards]
-        batch.on_commit(lambda: self.live.ranks.remove(slots, user_id))
+        after_commit(db, lambda: self.live.ranks.remove(slots, user_id))
 
 
 def _update(

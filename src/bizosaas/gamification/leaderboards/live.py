@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import Database, Scope, utcnow
+from bizosaas.core.database import Database, Scope, after_commit, utcnow
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.leaderboards import repository as repo
 from bizosaas.gamification.leaderboards.models import Leaderboard
@@ -32,7 +32,6 @@ from bizosaas.gamification.locks import lock_tenant
 
 log = get_logger("bizosaas.gamification.leaderboards")
 Clock = Callable[[], datetime]
-AfterCommit = Callable[[Callable[[], Awaitable[None]]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +61,7 @@ class LiveRanks:
 
     # -- periods -------------------------------------------------------------------------
 
-    async def roll_over(
-        self, db: AsyncSession, board: Leaderboard, now: datetime, after_commit: AfterCommit
-    ) -> None:
+    async def roll_over(self, db: AsyncSession, board: Leaderboard, now: datetime) -> None:
         """Archive the ended period(s) and move the board to the one containing ``now``.
 
         The caller holds the tenant's processing lock."""
@@ -91,20 +88,17 @@ class LiveRanks:
             # Nothing committed for the new period yet: its empty keys are already exact.
             await self.ranks.mark_ready(self.slot(board))
         old_slots = [self.ranks.slot(board.id, p) for p in ended]
-        after_commit(lambda: self.ranks.drop(old_slots))
+        after_commit(db, lambda: self.ranks.drop(old_slots))
 
     async def roll_over_now(self, tenant_id: uuid.UUID, board_id: uuid.UUID) -> bool:
         """Roll a due board over in its own transaction; False if it was not due (any more)."""
-        actions: list[Callable[[], Awaitable[None]]] = []
         async with self.database.transaction(Scope.tenant(tenant_id)) as db:
             await lock_tenant(db, tenant_id)
             board = await repo.lock_board(db, board_id)
             now = self.clock()
             if board is None or not is_due(board, now):
                 return False
-            await self.roll_over(db, board, now, actions.append)
-        for action in actions:
-            await action()
+            await self.roll_over(db, board, now)
         return True
 
     async def current(self, db: AsyncSession, board: Leaderboard) -> Leaderboard:

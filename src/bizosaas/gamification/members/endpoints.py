@@ -44,11 +44,9 @@ async def erase_member(
     if user_id != caller.user_id:
         caller.require_admin()
     context = context_of(request)
-    batch = await service.erase_member(
-        db, context.handlers, context.claims, caller.tenant_id, user_id
+    await service.erase_member(
+        db, context.handlers, context.directory, context.claims, caller.tenant_id, user_id
     )
-    await db.commit()
-    await context.processor.run_after_commit(batch)
 
 
 @router.get("/settings", summary="The tenant's gamification settings (tenant admin)")

@@ -11,11 +11,12 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import Database, Scope, utcnow
+from bizosaas.core.database import Database, Scope, after_commit, utcnow
 from bizosaas.core.errors import NotFound
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.gamification.events.models import GamificationEvent
 from bizosaas.gamification.events.pipeline import Batch, EventHandler
+from bizosaas.gamification.leaderboards.models import Leaderboard
 from bizosaas.gamification.locks import lock_member, lock_tenant
 from bizosaas.gamification.members.models import Member, TenantSettings
 from bizosaas.gamification.members.schemas import PrivacyUpdate, SettingsUpdate
@@ -127,6 +128,13 @@ _ACTIVITY = text(
 )
 
 
+async def leaderboard_exists(db: AsyncSession, tenant_id: uuid.UUID, board_id: uuid.UUID) -> bool:
+    query = select(Leaderboard.id).where(
+        Leaderboard.tenant_id == tenant_id, Leaderboard.id == board_id
+    )
+    return (await db.execute(query)).first() is not None
+
+
 def claims_of(member: Member) -> dict[str, object]:
     return {
         "achievement_count": member.achievement_count,
@@ -182,6 +190,9 @@ async def update_settings(
     db: AsyncSession, tenant_id: uuid.UUID, body: SettingsUpdate
 ) -> TenantSettings:
     settings = await tenant_settings(db, tenant_id)
+    board_id = body.main_leaderboard_id
+    if board_id is not None and not await leaderboard_exists(db, tenant_id, board_id):
+        raise NotFound(f"No leaderboard {board_id} in this tenant.")
     for name, value in body.model_dump(exclude_unset=True).items():
         if name == "member_event_types" and value is not None:
             value = sorted(set(value))
@@ -194,23 +205,25 @@ async def update_settings(
 async def erase_member(
     db: AsyncSession,
     handlers: Sequence[EventHandler],
+    directory: MemberDirectory,
     claims: ClaimsSnapshot,
     tenant_id: uuid.UUID,
     user_id: uuid.UUID,
-) -> Batch:
+) -> None:
     """Forget a member: every board and rank cache, progress, unlocks, notifications, events.
 
-    The events go too, or a replay would bring the member back. Returns the batch
-    whose after-commit steps clear the caches.
+    The events go too, or a replay would bring the member back. A member of the tenant
+    with no activity is not an error; anyone else's id is answered as unknown (a user
+    deleted from the tenant but still holding activity here can be erased too).
     """
+    if await db.get(Member, (tenant_id, user_id)) is None:
+        await directory.member_of(tenant_id, user_id)
     await lock_tenant(db, tenant_id)  # no batch of the tenant is being applied meanwhile
     await lock_member(db, tenant_id, user_id)
-    batch = Batch(tenant_id, [])
     for handler in handlers:
-        await handler.erase(db, batch, user_id)
+        await handler.erase(db, tenant_id, user_id)
     for model in (Notification, GamificationEvent, Member):
         await db.execute(
             delete(model).where(model.tenant_id == tenant_id, model.user_id == user_id)  # type: ignore[attr-defined]
         )
-    batch.on_commit(lambda: claims.delete(user_id))
-    return batch
+    after_commit(db, lambda: claims.delete(user_id))

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import utcnow
+from bizosaas.core.database import after_commit, utcnow
 from bizosaas.core.redis import Keys
 from bizosaas.gamification.events.pipeline import Batch, NotificationDraft
 from bizosaas.gamification.notifications.models import Notification
@@ -38,7 +38,7 @@ class Notifier:
         """Store the batch's drafts; publish the new ones after the commit."""
         stored = await self.store(db, batch.tenant_id, batch.notifications)
         if stored:
-            batch.on_commit(lambda: self.publish(batch.tenant_id, stored))
+            after_commit(db, lambda: self.publish(batch.tenant_id, stored))
 
     async def store(
         self, db: AsyncSession, tenant_id: uuid.UUID, drafts: Sequence[NotificationDraft]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 
 from bizosaas.gamification.dependencies import (
     MemberDep,
@@ -33,14 +33,6 @@ MISSING: dict[int | str, dict[str, Any]] = {404: {"description": "No such portfo
 SLUG_TAKEN: dict[int | str, dict[str, Any]] = {409: {"description": "The slug is taken"}}
 
 
-def _refresh_claims(
-    request: Request, background: BackgroundTasks, tenant_id: uuid.UUID, changed: list[uuid.UUID]
-) -> None:
-    """After the commit (background tasks run once the response is ready)."""
-    if changed:
-        background.add_task(context_of(request).members.publish_claims, tenant_id, changed)
-
-
 @router.get(BASE, summary="The tenant's portfolios")
 async def list_portfolios(
     caller: MemberDep, db: SessionDep, status: Status | None = None
@@ -57,16 +49,13 @@ async def list_portfolios(
 )
 async def create_portfolio(
     request: Request,
-    background: BackgroundTasks,
     body: PortfolioCreate,
     caller: ManagePortfoliosDep,
     db: SessionDep,
 ) -> PortfolioOut:
     """The slug is generated from the title (made unique) unless given. With `user_id`, the
     portfolio becomes that member's showcase (their token's `portfolio_id`)."""
-    created, changed = await service.create(db, context_of(request), caller, body)
-    _refresh_claims(request, background, caller.tenant_id, changed)
-    return created
+    return await service.create(db, context_of(request), caller, body)
 
 
 @router.get(f"{BASE}/{{portfolio_id}}", summary="One portfolio", responses=MISSING)
@@ -95,13 +84,11 @@ async def update_portfolio(
 )
 async def delete_portfolio(
     request: Request,
-    background: BackgroundTasks,
     portfolio_id: uuid.UUID,
     caller: ManagePortfoliosDep,
     db: SessionDep,
 ) -> Response:
-    changed = await service.delete(db, caller, portfolio_id)
-    _refresh_claims(request, background, caller.tenant_id, changed)
+    await service.delete(db, context_of(request), caller, portfolio_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -146,7 +133,6 @@ async def archive(
 )
 async def generate_portfolio(
     request: Request,
-    background: BackgroundTasks,
     body: GenerateRequest,
     caller: ManagePortfoliosDep,
     db: SessionDep,
@@ -158,9 +144,7 @@ async def generate_portfolio(
     referral conversions and achievements unlocked — the tenant's, or with `user_id` one
     member's (who then shows it as their portfolio). Always a new draft: review, edit,
     publish."""
-    created, changed = await service.generate(db, context_of(request), caller, body)
-    _refresh_claims(request, background, caller.tenant_id, changed)
-    return created
+    return await service.generate(db, context_of(request), caller, body)
 
 
 @router.get(

@@ -1,7 +1,7 @@
 """Showcase portfolios: drafts, publishing, the public page, and the generator's drafts.
 
-Functions flush, never commit. Those that change a member's ``portfolio_id`` return the
-members changed, so the endpoint refreshes their token claims once the work is committed.
+Functions flush, never commit. Those that change a member's ``portfolio_id`` refresh the
+member's token claims once the unit of work has committed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.auth.constants import Permission
-from bizosaas.core.database import utcnow
+from bizosaas.core.database import after_commit, utcnow
 from bizosaas.core.errors import Conflict, NotFound
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.context import GamificationContext
@@ -32,7 +32,6 @@ from bizosaas.gamification.portfolios.schemas import (
 )
 
 DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"
-Changed = list[uuid.UUID]  # members whose portfolio_id changed
 
 
 def can_manage(caller: Caller) -> bool:
@@ -141,20 +140,27 @@ async def _save(db: AsyncSession, portfolio: ShowcasePortfolio) -> None:
         ) from exc
 
 
+def _refresh_claims(
+    db: AsyncSession, context: GamificationContext, tenant_id: uuid.UUID, changed: list[uuid.UUID]
+) -> None:
+    if changed:
+        after_commit(db, lambda: context.members.publish_claims(tenant_id, changed))
+
+
 async def _showcase_member(
     db: AsyncSession, context: GamificationContext, portfolio: ShowcasePortfolio
-) -> Changed:
+) -> None:
     """The member's token claim points at their latest portfolio."""
     if portfolio.user_id is None:
-        return []
+        return
     await context.members.ensure(db, portfolio.tenant_id, [portfolio.user_id])
     await repo.set_member_portfolio(db, portfolio.tenant_id, portfolio.user_id, portfolio.id)
-    return [portfolio.user_id]
+    _refresh_claims(db, context, portfolio.tenant_id, [portfolio.user_id])
 
 
 async def create(
     db: AsyncSession, context: GamificationContext, caller: Caller, body: PortfolioCreate
-) -> tuple[PortfolioOut, Changed]:
+) -> PortfolioOut:
     if body.user_id is not None:
         await context.directory.member_of(caller.tenant_id, body.user_id)
     if body.slug is not None:
@@ -164,8 +170,8 @@ async def create(
     portfolio = ShowcasePortfolio(tenant_id=caller.tenant_id, slug=slug, status=DRAFT, **fields)
     await _save(db, portfolio)
     await repo.replace_metrics(db, portfolio, [m.model_dump() for m in body.metrics])
-    changed = await _showcase_member(db, context, portfolio)
-    return await _read(db, portfolio), changed
+    await _showcase_member(db, context, portfolio)
+    return await _read(db, portfolio)
 
 
 async def update(
@@ -184,7 +190,9 @@ async def update(
     return await _read(db, portfolio)
 
 
-async def delete(db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID) -> Changed:
+async def delete(
+    db: AsyncSession, context: GamificationContext, caller: Caller, portfolio_id: uuid.UUID
+) -> None:
     """Only drafts are deleted; what has been public is archived instead."""
     portfolio = await _visible(db, caller, portfolio_id)
     if portfolio.status != DRAFT:
@@ -195,7 +203,7 @@ async def delete(db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID) -> C
     changed = await repo.clear_member_portfolio(db, caller.tenant_id, portfolio.id)
     await db.delete(portfolio)
     await db.flush()
-    return changed
+    _refresh_claims(db, context, caller.tenant_id, changed)
 
 
 async def set_status(
@@ -241,7 +249,7 @@ def _presentable(name: str) -> str:
 
 async def generate(
     db: AsyncSession, context: GamificationContext, caller: Caller, body: GenerateRequest
-) -> tuple[PortfolioOut, Changed]:
+) -> PortfolioOut:
     """A new draft from the tenant's (or one member's) last 90 days against the 90 before."""
     end = _period_end(utcnow())
     middle = end - timedelta(days=generator.PERIOD_DAYS)
@@ -271,5 +279,5 @@ async def generate(
     )
     await _save(db, portfolio)
     await repo.replace_metrics(db, portfolio, draft.metrics)
-    changed = await _showcase_member(db, context, portfolio)
-    return await _read(db, portfolio), changed
+    await _showcase_member(db, context, portfolio)
+    return await _read(db, portfolio)

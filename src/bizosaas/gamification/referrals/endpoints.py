@@ -35,7 +35,7 @@ from bizosaas.gamification.referrals.schemas import (
     SignupIn,
     VisitOut,
 )
-from bizosaas.gamification.referrals.service import AfterCommit, ReferralService
+from bizosaas.gamification.referrals.service import ReferralService
 
 router = APIRouter(prefix="/api/v1/gamification/referrals", tags=["referrals"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such object here"}}
@@ -43,13 +43,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such obje
 
 def _service(request: Request) -> ReferralService:
     return ReferralService(context_of(request))
-
-
-async def _commit(db: SessionDep, after: AfterCommit) -> None:
-    if after:
-        await db.commit()
-        for action in after:
-            await action()
 
 
 # -- programs (tenant admin) ------------------------------------------------------------
@@ -103,9 +96,7 @@ async def generate_code(
 ) -> CodeOut:
     """The same code every time for one program (the tenant's single active program unless
     `program_id` is sent); a deactivated code is replaced by a fresh one."""
-    code, after = await _service(request).generate(db, caller, body.program_id if body else None)
-    await _commit(db, after)
-    return code
+    return await _service(request).generate(db, caller, body.program_id if body else None)
 
 
 @router.get("/codes/mine", summary="My referral codes (view_referrals)")
@@ -121,9 +112,7 @@ async def my_codes(request: Request, caller: ViewReferralsDep, db: SessionDep) -
 async def deactivate_code(
     request: Request, code_id: uuid.UUID, caller: CallerDep, db: SessionDep
 ) -> CodeOut:
-    code, after = await _service(request).deactivate(db, caller, code_id)
-    await _commit(db, after)
-    return code
+    return await _service(request).deactivate(db, caller, code_id)
 
 
 # -- the funnel (API key or tenant admin) -----------------------------------------------
@@ -169,10 +158,9 @@ async def track_conversion(
     """Once per (program, referee), however often or concurrently it is sent. The conversion
     is scored for fraud: low risk is approved and rewarded at once, high risk rejected, the
     rest waits for review. Every reason is listed with its weight."""
-    conversion, after = await _service(request).track_conversion(db, caller, body)
+    conversion = await _service(request).track_conversion(db, caller, body)
     if not conversion.created:
         response.status_code = status.HTTP_200_OK
-    await _commit(db, after)
     return conversion
 
 
@@ -218,11 +206,7 @@ async def approve_conversion(
     db: SessionDep,
     body: ReviewNote | None = None,
 ) -> ConversionOut:
-    conversion, after = await _service(request).approve(
-        db, caller, conversion_id, body.note if body else None
-    )
-    await _commit(db, after)
-    return conversion
+    return await _service(request).approve(db, caller, conversion_id, body.note if body else None)
 
 
 @router.post(

@@ -136,7 +136,7 @@ class ReferralHandler:
         )
         try:
             async with db.begin_nested():  # a refusal leaves the rest of the batch untouched
-                _, after = await service.track_conversion(db, caller, body)
+                await service.track_conversion(db, caller, body)
         except (AppError, ValueError) as exc:
             log.info(
                 "qualifying event did not convert",
@@ -145,8 +145,6 @@ class ReferralHandler:
                 reason=str(exc),
             )
             return
-        for action in after:
-            batch.on_commit(action)
 
     async def reset(self, db: AsyncSession, tenant_id: uuid.UUID, since: datetime | None) -> None:
         """Conversions are records (and money), not derived state: a replay keeps them."""
@@ -154,10 +152,10 @@ class ReferralHandler:
     async def after_reset(self, tenant_id: uuid.UUID) -> None:
         return None
 
-    async def erase(self, db: AsyncSession, batch: Batch, user_id: uuid.UUID) -> None:
+    async def erase(self, db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """The member's funnel visits go; conversions and the ledger stay as financial records."""
         await db.execute(
             delete(ReferralVisit).where(
-                ReferralVisit.tenant_id == batch.tenant_id, ReferralVisit.referee_id == user_id
+                ReferralVisit.tenant_id == tenant_id, ReferralVisit.referee_id == user_id
             )
         )

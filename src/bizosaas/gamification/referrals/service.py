@@ -1,8 +1,8 @@
 """Referral codes, the funnel, conversions with fraud scoring, review, rewards and clawbacks.
 
 Services flush and never commit; what must happen after the commit (publishing
-notifications and token claims, waking the event processor) is returned as
-:class:`AfterCommit` actions for the endpoint to run once the transaction is in.
+notifications and token claims, waking the event processor) is handed to the unit
+of work with :func:`~bizosaas.core.database.after_commit`.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ import re
 import secrets
 import unicodedata
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import utcnow
+from bizosaas.core.database import after_commit, utcnow
 from bizosaas.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.context import GamificationContext
@@ -51,8 +50,6 @@ CODE_PREFIX_MAX = 8
 CODE_ATTEMPTS = 12
 MAX_FUTURE_SKEW = timedelta(minutes=5)
 REFERRAL_EVENT = "referral.converted"
-
-AfterCommit = list[Callable[[], Awaitable[None]]]
 
 
 def code_prefix(name: str) -> str:
@@ -97,7 +94,7 @@ class ReferralService:
 
     async def generate(
         self, db: AsyncSession, caller: Caller, program_id: uuid.UUID | None
-    ) -> tuple[CodeOut, AfterCommit]:
+    ) -> CodeOut:
         """The member's code for the program: the same one every time, made on first ask."""
         user_id = caller.require_member()
         tenant_id = caller.tenant_id
@@ -107,7 +104,7 @@ class ReferralService:
             program = await find_program(db, tenant_id, program_id)
         existing = await repository.code_of(db, tenant_id, program.id, user_id)
         if existing is not None and existing.active:
-            return self.code_out(existing), []
+            return self.code_out(existing)
         check_open(program, utcnow())
         info = await self.directory.get(user_id)
         prefix = code_prefix(info.display_name if info else "")
@@ -122,7 +119,7 @@ class ReferralService:
                 break
             raced = await repository.code_of(db, tenant_id, program.id, user_id)
             if existing is None and raced is not None:  # the member's other request won
-                return self.code_out(raced), []
+                return self.code_out(raced)
         else:
             raise Conflict("Could not find a free referral code; try again.")
         code = await repository.code_of(db, tenant_id, program.id, user_id)
@@ -134,18 +131,17 @@ class ReferralService:
         async def publish() -> None:
             await self.context.members.publish_claims(tenant_id, [user_id])
 
-        return self.code_out(code), [publish]
+        after_commit(db, publish)
+        return self.code_out(code)
 
-    async def deactivate(
-        self, db: AsyncSession, caller: Caller, code_id: uuid.UUID
-    ) -> tuple[CodeOut, AfterCommit]:
+    async def deactivate(self, db: AsyncSession, caller: Caller, code_id: uuid.UUID) -> CodeOut:
         code = await repository.code_by_id(db, caller.tenant_id, code_id)
         if code is None:
             raise NotFound("No such referral code.")
         if code.user_id != caller.user_id and not caller.is_tenant_admin:
             raise Forbidden("Only the code's owner or a tenant admin may deactivate it.")
         if not code.active:
-            return self.code_out(code), []
+            return self.code_out(code)
         code.active = False
         code.deactivated_at = code.updated_at = utcnow()
         await db.flush()
@@ -155,7 +151,8 @@ class ReferralService:
         async def publish() -> None:
             await self.context.members.publish_claims(tenant_id, [owner])
 
-        return self.code_out(code), [publish]
+        after_commit(db, publish)
+        return self.code_out(code)
 
     async def my_codes(self, db: AsyncSession, caller: Caller) -> list[CodeOut]:
         codes = await repository.codes_of_user(db, caller.tenant_id, caller.require_member())
@@ -198,7 +195,7 @@ class ReferralService:
 
     async def track_conversion(
         self, db: AsyncSession, caller: Caller, body: ConversionIn
-    ) -> tuple[ConversionOut, AfterCommit]:
+    ) -> ConversionOut:
         """Record a conversion once per (program, referee); score it; reward it if clean."""
         _is_server(caller)
         tenant_id = caller.tenant_id
@@ -211,7 +208,7 @@ class ReferralService:
         referee_name = await self._check_member(tenant_id, body.referee_id)
         existing = await repository.conversion_of(db, tenant_id, program.id, body.referee_id)
         if existing is not None:
-            return ConversionOut.model_validate(existing), []
+            return ConversionOut.model_validate(existing)
         now = utcnow()
         occurred = body.occurred_at or now
         if occurred > now + MAX_FUTURE_SKEW:
@@ -274,15 +271,14 @@ class ReferralService:
         if conversion_id is None:  # a concurrent request converted this referee first
             raced = await repository.conversion_of(db, tenant_id, program.id, body.referee_id)
             assert raced is not None
-            return ConversionOut.model_validate(raced), []
+            return ConversionOut.model_validate(raced)
         conversion = await repository.get_conversion(db, tenant_id, conversion_id)
         assert conversion is not None
-        after: AfterCommit = []
         if status == "approved":
-            await self._approve(db, conversion, program, after)
+            await self._approve(db, conversion, program)
         result = ConversionOut.model_validate(conversion)
         result.created = True
-        return result, after
+        return result
 
     async def _assess(
         self,
@@ -326,7 +322,6 @@ class ReferralService:
         db: AsyncSession,
         conversion: ReferralConversion,
         program: ReferralProgram,
-        after: AfterCommit,
     ) -> None:
         """Approve: rewards (within caps), tier rewards, the referrer's event, notifications."""
         tenant_id, referrer = conversion.tenant_id, conversion.referrer_id
@@ -439,7 +434,7 @@ class ReferralService:
                 await self.notifier.publish(tenant_id, stored)
             await self.context.wake_processors()
 
-        after.append(publish)
+        after_commit(db, publish)
 
     async def _cap_reached(
         self, db: AsyncSession, conversion: ReferralConversion, program: ReferralProgram
@@ -491,15 +486,14 @@ class ReferralService:
 
     async def approve(
         self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
-    ) -> tuple[ConversionOut, AfterCommit]:
+    ) -> ConversionOut:
         conversion = await self._conversion(db, caller.tenant_id, conversion_id)
         if conversion.status in ("approved", "refunded"):
             raise Conflict(f"The conversion is already {conversion.status}.")
         program = await find_program(db, caller.tenant_id, conversion.program_id)
-        after: AfterCommit = []
         self._reviewed(conversion, caller, note)
-        await self._approve(db, conversion, program, after)
-        return ConversionOut.model_validate(conversion), after
+        await self._approve(db, conversion, program)
+        return ConversionOut.model_validate(conversion)
 
     async def reject(
         self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
