@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from bizosaas.auth.bootstrap import ensure_user
-from bizosaas.auth.constants import Role
 from bizosaas.auth.models import Tenant, User
 from bizosaas.core.database import Database, Scope
 from bizosaas.core.gateway_proof import load_proof_secret
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.secrets import SecretStore
 from bizosaas.core.settings import Settings
+from bizosaas.identity.vocabulary import Role
 from bizosaas.migrations.runner import database_names, provision_and_migrate
 from bizosaas.stack import EmbeddedOpenBao, EmbeddedPostgres, EmbeddedValkey, StackPorts
 from bizosaas.stack.provision import drop_database

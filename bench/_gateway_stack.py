@@ -21,14 +21,15 @@ from pathlib import Path
 import hvac
 import orjson
 
-from bizosaas.auth.constants import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Platform, Role
-from bizosaas.auth.keys import VAULT_NAME, VAULT_PUBLIC_NAME, KeyStore
-from bizosaas.auth.live_sessions import LiveSession, LiveSessionStore
+from bizosaas.auth.keys import VAULT_NAME, KeyStore
 from bizosaas.auth.tokens import issue_access_token
 from bizosaas.core.gateway_proof import VAULT_NAME as PROOF_VAULT_NAME
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings
 from bizosaas.core.tenants import TenantDirectory, TenantInfo
+from bizosaas.identity.sessions import LiveSession, LiveSessionStore
+from bizosaas.identity.verification import VAULT_PUBLIC_NAME
+from bizosaas.identity.vocabulary import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Platform, Role
 from bizosaas.stack import EmbeddedOpenBao, EmbeddedValkey, free_tcp_port
 
 ROUTE = "/api/v1/gamification"

@@ -98,7 +98,7 @@ async def _raw_socket(redis: Redis) -> tuple[asyncio.StreamReader, asyncio.Strea
 
 async def step_costs(gateway: Gateway, token: str, iterations: int) -> list[Timing]:
     """Each step of a gateway request, alone, as the gateway does it; then the alternatives."""
-    verifier, limiter, redis = gateway.verifier, gateway.limiter, gateway.limiter.redis
+    verifier, limiter, redis = gateway.resolver.verifier, gateway.limiter, gateway.limiter.redis
     claims = await verifier.decode(token)
     session_id, tenant_id = uuid.UUID(claims["session_id"]), uuid.UUID(claims["tenant_id"])
     session_key = verifier.sessions._session_key(session_id)

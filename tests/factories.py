@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from bizosaas.auth.bootstrap import ensure_user
-from bizosaas.auth.constants import Role
 from bizosaas.auth.context import member_info
 from bizosaas.auth.models import Tenant, User
 from bizosaas.core.database import Database, Scope
+from bizosaas.identity.vocabulary import Role
 
 PASSWORD = "Quiet-Meadow-Lantern-93"
 

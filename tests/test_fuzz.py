@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from bizosaas.auth.constants import Role
 from bizosaas.auth.context import tenant_info
+from bizosaas.identity.vocabulary import Role
 from tests.conftest import RunningPlatform
 from tests.factories import PASSWORD, create_tenant, create_user
 

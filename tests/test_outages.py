@@ -18,10 +18,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bizosaas.auth.constants import Role
 from bizosaas.auth.context import tenant_info
 from bizosaas.core.database import Scope
 from bizosaas.gamification.events.models import EventStatus, GamificationEvent
+from bizosaas.identity.vocabulary import Role
 from bizosaas.migrations.runner import provision_and_migrate
 from bizosaas.stack import EmbeddedPostgres, EmbeddedValkey
 from tests.conftest import (

@@ -17,7 +17,6 @@ from sqlalchemy import Row, select
 from starlette.types import ASGIApp
 
 from bizosaas.auth.bootstrap import DEMO_LOGINS, DEMO_TENANTS, ensure_user, seed_demo
-from bizosaas.auth.constants import LANDING_PAGE, Role
 from bizosaas.auth.keys import KeyRing, KeyStore
 from bizosaas.auth.models import Tenant, User
 from bizosaas.core.database import Database, Scope
@@ -26,6 +25,7 @@ from bizosaas.core.runtime import Runtime
 from bizosaas.core.secrets import SecretStore
 from bizosaas.core.settings import Settings
 from bizosaas.gateway.app import create_app as create_gateway
+from bizosaas.identity.vocabulary import LANDING_PAGE, Role
 from bizosaas.migrations.runner import DATABASES, upgrade_all
 from bizosaas.runner import Listener, serve
 from bizosaas.services import SERVICES
@@ -58,19 +58,19 @@ async def seed(settings: Settings) -> None:
 
 async def _seed_gamification(settings: Settings, rows: Sequence[Row[Any]]) -> None:
     from bizosaas.core.members import MemberInfo
-    from bizosaas.gamification.context import GamificationContext
     from bizosaas.gamification.demo import DemoMember, seed_demo_gamification
+    from bizosaas.gamification.services import GamificationServices
 
     tenants: dict[uuid.UUID, tuple[str, list[DemoMember]]] = {}
     for tenant_id, tenant_name, user_id, full_name in rows:
         tenants.setdefault(tenant_id, (tenant_name, []))[1].append(DemoMember(user_id, full_name))
     runtime = Runtime.create(settings, database_url=settings.gamification_database_url)
     try:
-        context = await GamificationContext.start(runtime)
-        await context.directory.publish(
+        services = await GamificationServices.build(runtime)
+        await services.directory.publish(
             *(MemberInfo(m.user_id, t, m.name) for t, (_, ms) in tenants.items() for m in ms)
         )
-        await seed_demo_gamification(context, tenants)
+        await seed_demo_gamification(services, tenants)
     finally:
         await runtime.close()
 
@@ -213,13 +213,13 @@ async def replay_gamification(
     since: datetime | None,
     progress: Callable[[int, int], None],
 ) -> ReplayReport:
-    from bizosaas.gamification.context import GamificationContext
     from bizosaas.gamification.events.replay import replay_tenant
+    from bizosaas.gamification.services import GamificationServices
 
     tenant_id = await resolve_tenant(settings, tenant)
     runtime = Runtime.create(settings, database_url=settings.gamification_database_url)
     try:
-        context = await GamificationContext.start(runtime)
-        return await replay_tenant(runtime.database, context.processor, tenant_id, since, progress)
+        services = await GamificationServices.build(runtime)
+        return await replay_tenant(runtime.database, services.processor, tenant_id, since, progress)
     finally:
         await runtime.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import jwt
 from fastapi import FastAPI
 
-from bizosaas.auth.constants import Role
+from bizosaas.identity.vocabulary import Role
 from tests.factories import PASSWORD, bearer, client_for, create_tenant, create_user, login
 
 PRD_CLAIMS = {

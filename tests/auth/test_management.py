@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlparse
 
 from fastapi import FastAPI
 
-from bizosaas.auth.constants import Role
+from bizosaas.identity.vocabulary import Role
 from tests.factories import PASSWORD, bearer, client_for, create_tenant, create_user, login
 
 

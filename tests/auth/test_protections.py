@@ -4,7 +4,7 @@ import asyncio
 
 from fastapi import FastAPI
 
-from bizosaas.auth.constants import Role
+from bizosaas.identity.vocabulary import Role
 from tests.factories import PASSWORD, bearer, client_for, create_tenant, create_user, login
 
 

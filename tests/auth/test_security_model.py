@@ -6,9 +6,9 @@ import jwt
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from bizosaas.auth.constants import Role
 from bizosaas.auth.keys import KeyStore
 from bizosaas.core.database import Scope
+from bizosaas.identity.vocabulary import Role
 from tests.factories import bearer, client_for, create_tenant, create_user, login
 
 TENANT_TABLES = ("tenants", "users", "user_sessions", "invitations", "audit_log")

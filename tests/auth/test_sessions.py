@@ -10,7 +10,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 
-from bizosaas.auth.constants import Role
+from bizosaas.identity.vocabulary import Role
 from tests.factories import PASSWORD, bearer, client_for, create_tenant, create_user, login
 
 

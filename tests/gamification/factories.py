@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from bizosaas.auth.constants import Role
 from bizosaas.auth.models import Tenant, User
+from bizosaas.identity.vocabulary import Role
 from tests.factories import bearer, client_for, create_tenant, create_user, login
 
 
@@ -87,7 +87,7 @@ async def make_org(auth_app: FastAPI, app: FastAPI, **tenant_overrides: Any) -> 
 
 async def settle(app: FastAPI, tenant_id: uuid.UUID, timeout: float = 15.0) -> None:
     """Wait until the background processor has handled every pending event of the tenant."""
-    processor = app.state.gamification.processor
+    processor = app.state.services.processor
     deadline = asyncio.get_running_loop().time() + timeout
     while await processor.pending_count(tenant_id):
         if asyncio.get_running_loop().time() > deadline:

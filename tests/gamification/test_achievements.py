@@ -406,7 +406,7 @@ async def test_concurrent_batches_crossing_one_threshold_unlock_and_notify_once(
     member = await joined(org)
     await org.client.get(f"{BASE}/{org.id}", headers=member.headers)  # the catalog is copied
     app_state = org.app.state
-    processor, database = app_state.gamification.processor, app_state.runtime.database
+    processor, database = app_state.services.processor, app_state.runtime.database
 
     async def apply(batch: Batch) -> Batch:
         async with database.transaction(Scope.tenant(org.id)) as db:

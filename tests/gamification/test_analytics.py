@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bizosaas.auth.constants import Permission
 from bizosaas.core.database import Scope
 from bizosaas.gamification.achievements.models import TenantAchievement
 from bizosaas.gamification.referrals.models import (
@@ -21,6 +20,7 @@ from bizosaas.gamification.referrals.models import (
     ReferralVisit,
 )
 from bizosaas.gamification.rewards.models import RewardEntry
+from bizosaas.identity.vocabulary import Permission
 from tests.factories import runtime_db
 from tests.gamification.factories import Member, Org, event
 from tests.gamification.test_achievements import joined, send

@@ -8,7 +8,7 @@ from tests.gamification.factories import Org
 
 async def test_the_demo_seed_is_idempotent_and_fills_boards_and_achievements(org: Org) -> None:
     members = [await org.member(), await org.member()]
-    context = org.app.state.gamification
+    context = org.app.state.services
     tenants = {
         org.id: ("Demo Co", [DemoMember(m.id, f"Member {i}") for i, m in enumerate(members)])
     }

@@ -16,14 +16,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from bizosaas.auth.constants import Role
 from bizosaas.core.database import Scope, utcnow
 from bizosaas.gamification.events.pipeline import Batch, PointsAwarded
 from bizosaas.gamification.events.replay import replay_tenant
-from bizosaas.gamification.leaderboards.handler import handler_of
 from bizosaas.gamification.leaderboards.live import LiveRanks
 from bizosaas.gamification.leaderboards.scheduler import LeaderboardScheduler
 from bizosaas.gamification.locks import lock_tenant
+from bizosaas.identity.vocabulary import Role
 from tests.factories import bearer, client_for, create_user, login
 from tests.gamification.factories import Member, Org, event
 
@@ -56,7 +55,7 @@ def clock(gamification_app: FastAPI) -> Iterator[Clock]:
 
 
 def live_of(app: FastAPI) -> LiveRanks:
-    return handler_of(app.state.gamification).live
+    return app.state.services.live
 
 
 async def make_board(org: Org, **overrides: Any) -> dict[str, Any]:
@@ -523,7 +522,7 @@ async def test_a_replay_rebuilds_the_same_boards(org: Org, clock: Clock) -> None
     }
     old = before["periods"]["periods"][0]["period_start"]
     before["final"] = await get(org, a, f"{daily['id']}/periods/{old}")
-    context = org.app.state.gamification
+    context = org.app.state.services
     await replay_tenant(org.app.state.runtime.database, context.processor, org.id)
     assert (
         names(await get(org, a, f"{daily['id']}/entries"))
@@ -548,7 +547,7 @@ async def test_points_boards_sum_points_awarded_while_processing(org: Org) -> No
     a, b = await org.member(), await org.member()
     await score(org, [event(a, "profile.completed"), event(b, "profile.completed")])
     board = await make_board(org, key="points", metric="points", event_type=None, property=None)
-    processor = org.app.state.gamification.processor
+    processor = org.app.state.services.processor
     database = org.app.state.runtime.database
     batch = Batch(org.id, [])
     moment = datetime.now(UTC)
@@ -652,7 +651,7 @@ async def test_platform_boards_rank_opted_in_tenants_by_industry(
             headers=tenant.admin.headers,
         )
         sellers[tenant.id] = await tenant.member()
-    handler_of(gamification_app.state.gamification).platform.forget()
+    gamification_app.state.services.platform.forget()
     await score(org, [sale(sellers[org.id], 30), sale(await org.member(), 20)])  # 50 in all
     await score(other_org, [sale(sellers[other_org.id], 70)])
     await score(third, [sale(sellers[third.id], 500)])  # not opted in: not scored

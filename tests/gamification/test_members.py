@@ -79,14 +79,14 @@ async def test_erasing_a_member_forgets_everything_about_them(org: Org) -> None:
     assert [e["user_id"] for e in log.json()["events"]] == [str(other.id)]
     gone = await org.client.get("/api/v1/gamification/members/me", headers=member.headers)
     assert gone.status_code == 404
-    claims = await org.app.state.gamification.claims.read(member.id)
+    claims = await org.app.state.services.claims.read(member.id)
     assert claims == dict.fromkeys(claims)  # every field back to null
 
 
 async def test_a_key_lost_from_redis_is_checked_in_postgresql_and_republished(org: Org) -> None:
     member = await org.member()
     key = await org.api_key()
-    directory = org.app.state.gamification.api_keys
+    directory = org.app.state.services.api_keys
     await directory.revoke(hash_api_key(key))  # Redis lost it (a restart without persistence)
     assert await directory.lookup(key) is None
     response = await org.send([event(member, "order.completed")], key)

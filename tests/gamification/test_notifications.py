@@ -16,7 +16,7 @@ from tests.gamification.factories import Member, Org
 
 async def _notify(org: Org, member: Member, title: str, key: str | None = None) -> list[dict]:
     """What a handler does: store in the unit of work, publish once committed."""
-    notifier = org.app.state.gamification.notifier
+    notifier = org.app.state.services.notifier
     draft = NotificationDraft(
         member.id,
         "achievement_unlocked",

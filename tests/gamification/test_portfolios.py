@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import func, select
 from starlette.types import ASGIApp
 
-from bizosaas.auth.constants import Permission
 from bizosaas.core.database import Scope
 from bizosaas.gamification.achievements.models import TenantAchievement
 from bizosaas.gamification.members.models import Member
@@ -18,6 +17,7 @@ from bizosaas.gamification.referrals.models import (
     ReferralConversion,
     ReferralProgram,
 )
+from bizosaas.identity.vocabulary import Permission
 from tests.factories import client_for, runtime_db
 from tests.gamification.factories import Org, event
 from tests.gamification.test_achievements import at, joined, send
@@ -408,7 +408,7 @@ async def test_generate_for_a_member_counts_theirs_and_becomes_their_portfolio(
     async with runtime_db(org.app).transaction(Scope.tenant(org.id)) as db:
         row = await db.get(Member, (org.id, seller.id))
         assert row is not None and str(row.portfolio_id) == created["id"]
-    claims = await org.app.state.gamification.claims.read(seller.id)
+    claims = await org.app.state.services.claims.read(seller.id)
     assert claims["portfolio_id"] == created["id"]
 
     # Someone of another tenant, or no one: nothing is written.
@@ -423,5 +423,5 @@ async def test_generate_for_a_member_counts_theirs_and_becomes_their_portfolio(
 
     # Deleting the draft takes it off the member's token.
     await org.client.delete(f"{BASE}/{created['id']}", headers=org.admin.headers)
-    claims = await org.app.state.gamification.claims.read(seller.id)
+    claims = await org.app.state.services.claims.read(seller.id)
     assert claims["portfolio_id"] is None

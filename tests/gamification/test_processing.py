@@ -47,7 +47,7 @@ class Fault:
 
 
 def _with_fault(org: Org, fault: Fault) -> Any:
-    processor = org.app.state.gamification.processor
+    processor = org.app.state.services.processor
 
     class Injected:
         def __enter__(self) -> None:
@@ -89,9 +89,9 @@ async def test_a_poison_event_is_set_aside_and_the_rest_go_on(org: Org) -> None:
     assert shown["hundred_orders"]["progress"]["value"] == 1  # its neighbour was not held up
     assert shown["first_lead"]["unlocked"] == []
     # The cause fixed, a replay processes the set-aside event.
-    replayed = await org.app.state.gamification.replays.start(org.id, None)
+    replayed = await org.app.state.services.replays.start(org.id, None)
     assert replayed.state == "running"
-    for task in list(org.app.state.gamification.replays.tasks):
+    for task in list(org.app.state.services.replays.tasks):
         await task
     shown = await view(org, member)
     assert [u["level"] for u in shown["first_lead"]["unlocked"]]  # unlocked at last
@@ -104,7 +104,7 @@ async def test_events_stored_while_no_processor_runs_are_processed_when_one_star
     """A crash between storing and processing: the next processor picks the events up."""
     member = await joined(org)
     key = await org.api_key()
-    processor = org.app.state.gamification.processor
+    processor = org.app.state.services.processor
     await processor.stop()
     try:
         await org.send([event(member, "order.completed") for _ in range(2)], key)

@@ -92,7 +92,7 @@ def balance(body: dict[str, Any], unit: str = "points") -> dict[str, Decimal]:
 
 
 async def ledger(org: Org, **where: Any) -> list[RewardEntry]:
-    async with org.app.state.gamification.runtime.database.transaction(Scope.tenant(org.id)) as db:
+    async with org.app.state.services.runtime.database.transaction(Scope.tenant(org.id)) as db:
         query = select(RewardEntry).where(RewardEntry.tenant_id == org.id)
         for name, value in where.items():
             query = query.where(getattr(RewardEntry, name) == value)
@@ -100,7 +100,7 @@ async def ledger(org: Org, **where: Any) -> list[RewardEntry]:
 
 
 async def count_conversions(org: Org) -> int:
-    async with org.app.state.gamification.runtime.database.transaction(Scope.tenant(org.id)) as db:
+    async with org.app.state.services.runtime.database.transaction(Scope.tenant(org.id)) as db:
         return int(
             (
                 await db.execute(select(func.count()).where(ReferralConversion.tenant_id == org.id))
@@ -224,14 +224,14 @@ async def test_a_member_gets_one_stable_code_with_a_share_link(org: Org) -> None
     assert first["id"] == again["id"] and first["code"] == again["code"]
     assert first["code"].startswith("ALICE-") and len(first["code"]) == len("ALICE-") + 4
     assert not set(first["code"][-4:]) & set("01OIL")
-    settings = org.app.state.gamification.runtime.settings
+    settings = org.app.state.services.runtime.settings
     assert first["share_url"] == f"{settings.public_url.rstrip('/')}/r/{first['code']}"
     theirs = await code_of(org, bob)
     assert theirs["code"].startswith("BOB-") and theirs["code"] != first["code"]
     mine = await org.client.get(f"{BASE}/codes/mine", headers=alice.headers)
     assert [c["code"] for c in mine.json()] == [first["code"]]
     assert (await profile(org, alice))["referral_code"] == first["code"]
-    claims = await org.app.state.gamification.claims.read(alice.id)
+    claims = await org.app.state.services.claims.read(alice.id)
     assert claims["referral_code"] == first["code"]
 
     await make_program(org, name="Second")
@@ -341,7 +341,7 @@ async def test_attribution_window(org: Org) -> None:
     code = (await code_of(org, alice))["code"]
     key = await org.api_key()
     visit = (await signup(org, key, code, late)).json()
-    async with org.app.state.gamification.runtime.database.transaction(Scope.tenant(org.id)) as db:
+    async with org.app.state.services.runtime.database.transaction(Scope.tenant(org.id)) as db:
         await db.execute(
             update(ReferralVisit)
             .where(ReferralVisit.id == visit["id"])

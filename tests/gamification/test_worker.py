@@ -16,7 +16,7 @@ async def test_a_separate_worker_processes_what_the_api_accepted(
 ) -> None:
     member = await joined(org)
     key = await org.api_key()
-    api_processor = org.app.state.gamification.processor
+    api_processor = org.app.state.services.processor
     await api_processor.stop()  # the API now only accepts, as with PROCESSOR_IN_API=false
     try:
         worker = create_worker_app(settings)

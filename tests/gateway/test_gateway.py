@@ -6,8 +6,8 @@ from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from bizosaas.auth.constants import Role
 from bizosaas.core.tenants import TenantDirectory, TenantInfo
+from bizosaas.identity.vocabulary import Role
 from tests.factories import bearer, client_for, create_tenant, create_user, direct_client, login
 from tests.gateway.conftest import free_port, serving
 

@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from bizosaas.auth.constants import Role
 from bizosaas.core.settings import Settings
+from bizosaas.identity.vocabulary import Role
 from tests.conftest import RunningPlatform
 from tests.factories import PASSWORD, create_tenant, create_user
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from bizosaas.auth.constants import Role
 from bizosaas.core.settings import Settings
+from bizosaas.identity.vocabulary import Role
 from bizosaas.web.settings import WebLinks, WebSettings
 
 

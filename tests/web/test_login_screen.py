@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from bizosaas.auth.constants import Role
+from bizosaas.identity.vocabulary import Role
 from tests.factories import PASSWORD, create_tenant, create_user
 from tests.web.conftest import browser_for, hidden_csrf
 

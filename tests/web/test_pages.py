@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI
 
-from bizosaas.auth.constants import Role
+from bizosaas.identity.vocabulary import Role
 from tests.factories import create_tenant, create_user, direct_client
 from tests.web.conftest import browser_for, hidden_csrf, session_cookies
 

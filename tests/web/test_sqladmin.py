@@ -5,9 +5,9 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from bizosaas.auth.constants import Role
 from bizosaas.auth.models import AuditEvent, User
 from bizosaas.core.database import Scope
+from bizosaas.identity.vocabulary import Role
 from tests.factories import create_tenant, create_user, runtime_db
 from tests.web.conftest import browser_for, session_cookies
 

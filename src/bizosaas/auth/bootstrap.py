@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.auth import repository
-from bizosaas.auth.constants import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role
 from bizosaas.auth.models import Tenant, User
 from bizosaas.auth.passwords import password_problem
 from bizosaas.auth.service import password_helper
 from bizosaas.core.errors import BadRequest
+from bizosaas.identity.vocabulary import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role
 
 
 @dataclass(frozen=True)

@@ -3,34 +3,25 @@
 from __future__ import annotations
 
 import base64
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from bizosaas.auth.keys import KeyStore, Signer
-from bizosaas.auth.live_sessions import LiveSessionStore
 from bizosaas.auth.mail import Mailer
 from bizosaas.auth.models import Tenant, User
 from bizosaas.auth.throttle import LoginThrottle
-from bizosaas.auth.tokens import TokenVerifier
+from bizosaas.core.api_keys import ApiKeyDirectory
 from bizosaas.core.database import Scope
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory, MemberInfo
 from bizosaas.core.platform_events import PlatformEvents
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.tenants import TenantDirectory, TenantInfo
-
-TOKEN_SECRETS = "auth/token-secrets"
-
-
-def build_verifier(runtime: Runtime) -> TokenVerifier:
-    """The shared verification function, for any service or the gateway (public keys only)."""
-    return TokenVerifier(
-        KeyStore(runtime.secrets).load_public,
-        LiveSessionStore(runtime.redis, runtime.keys),
-        issuer=runtime.settings.jwt_issuer,
-        audience=runtime.settings.jwt_audience,
-    )
+from bizosaas.identity.csrf import token_secrets
+from bizosaas.identity.resolver import IdentityResolver, build_verifier
+from bizosaas.identity.sessions import LiveSessionStore
+from bizosaas.identity.verification import TokenVerifier
+from bizosaas.identity.vocabulary import CookieNames
 
 
 @dataclass
@@ -39,6 +30,7 @@ class AuthContext:
     key_store: KeyStore
     signer: Signer
     verifier: TokenVerifier
+    identity: IdentityResolver
     live_sessions: LiveSessionStore
     throttle: LoginThrottle
     mailer: Mailer
@@ -51,26 +43,31 @@ class AuthContext:
 
     @classmethod
     async def start(cls, runtime: Runtime) -> AuthContext:
-        token_secrets = await _token_secrets(runtime)
+        secrets = await token_secrets(runtime)
         key_store = KeyStore(runtime.secrets)
         signer = Signer(key_store)
         ring = await signer.ring()  # creates and publishes the first key on a new install
         verifier = build_verifier(runtime)
         verifier.use_keys(ring.keys)
+        tenants = TenantDirectory(runtime.redis, runtime.keys)
+        csrf_secret = base64.urlsafe_b64decode(secrets["csrf"] + "==")
+        cookies = CookieNames(runtime.settings.secure_cookies)
+        api_keys = ApiKeyDirectory(runtime.redis, runtime.keys)
         return cls(
             runtime=runtime,
             key_store=key_store,
             signer=signer,
             verifier=verifier,
+            identity=IdentityResolver(verifier, tenants, api_keys, cookies, csrf_secret),
             live_sessions=verifier.sessions,
             throttle=LoginThrottle(runtime.redis, runtime.keys, runtime.settings),
             mailer=Mailer(runtime.settings),
-            tenants=TenantDirectory(runtime.redis, runtime.keys),
+            tenants=tenants,
             members=MemberDirectory(runtime.redis, runtime.keys),
             claims=ClaimsSnapshot(runtime.redis, runtime.keys),
             platform_events=PlatformEvents(runtime.redis, runtime.keys),
-            csrf_secret=base64.urlsafe_b64decode(token_secrets["csrf"] + "=="),
-            user_token_secret=token_secrets["user_tokens"],
+            csrf_secret=csrf_secret,
+            user_token_secret=secrets["user_tokens"],
         )
 
 
@@ -103,16 +100,3 @@ async def publish_all_members(auth: AuthContext, chunk: int = 1000) -> int:
             await auth.members.publish(*(member_info(u) for u in users))
             count += len(users)
     return count
-
-
-async def _token_secrets(runtime: Runtime) -> dict[str, str]:
-    return await runtime.secrets.get_or_create(
-        TOKEN_SECRETS,
-        lambda: {"csrf": secrets.token_urlsafe(32), "user_tokens": secrets.token_urlsafe(32)},
-    )
-
-
-async def load_csrf_secret(runtime: Runtime) -> bytes:
-    """For services other than auth that must check CSRF on cookie requests."""
-    data = await _token_secrets(runtime)
-    return base64.urlsafe_b64decode(data["csrf"] + "==")

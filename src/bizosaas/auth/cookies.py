@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from bizosaas.auth.constants import CookieNames
 from bizosaas.auth.schemas import TokenPair
 from bizosaas.core.settings import Settings
+from bizosaas.identity.vocabulary import CookieNames
 
 
 def set_session_cookies(response: Response, tokens: TokenPair, settings: Settings) -> None:

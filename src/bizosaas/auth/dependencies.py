@@ -1,8 +1,8 @@
 """Typed dependencies: who is calling, and the unit of work scoped to them.
 
-A browser authenticates with the HttpOnly access cookie and must then send the
-session's CSRF token on every state-changing request; an API client sends a
-bearer token and needs none (no ambient credentials to abuse).
+Identity is resolved by the platform's one resolver
+(:mod:`bizosaas.identity.resolver`): the HttpOnly cookie plus the session's CSRF
+token on writes for browsers, a bearer token for API clients.
 """
 
 from __future__ import annotations
@@ -11,19 +11,15 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.auth.constants import CSRF_HEADER, CookieNames, Role
 from bizosaas.auth.context import AuthContext
-from bizosaas.auth.csrf import csrf_token_matches
-from bizosaas.auth.principal import Principal
 from bizosaas.auth.service import ClientInfo
 from bizosaas.core.database import Scope
-from bizosaas.core.errors import Forbidden, Unauthorized
 from bizosaas.core.net import client_ip
+from bizosaas.identity.principal import Principal
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 
 
@@ -52,38 +48,19 @@ async def client_info(request: Request) -> ClientInfo:
 ClientDep = Annotated[ClientInfo, Depends(client_info)]
 
 
-async def authenticate(
-    request: Request,
-    auth: AuthDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Principal:
-    if credentials is not None:
-        principal = await auth.verifier.verify(credentials.credentials)
-    else:
-        cookies = CookieNames(auth.runtime.settings.secure_cookies)
-        token = request.cookies.get(cookies.access)
-        if not token:
-            raise Unauthorized()
-        principal = await auth.verifier.verify(token)
-        if request.method not in SAFE_METHODS and not csrf_token_matches(
-            auth.csrf_secret, principal.session_id, request.headers.get(CSRF_HEADER)
-        ):
-            raise Forbidden("Missing or invalid CSRF token.")
+async def authenticate(request: Request, auth: AuthDep) -> Principal:
+    """A member's or admin's access token (bearer, or the cookie plus CSRF on writes)."""
+    identity = await auth.identity.resolve(
+        request.method, auth.identity.presented(request.headers), accept_api_keys=False
+    )
+    principal = identity.principal
+    assert principal is not None  # API keys are not accepted here
     request.state.tenant_id = str(principal.tenant_id) if principal.tenant_id else None
     request.state.user_id = str(principal.user_id)
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
-
-
-def require_roles(*roles: Role):  # type: ignore[no-untyped-def]
-    async def _check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in roles:
-            raise Forbidden("Your role may not do this.")
-        return principal
-
-    return _check
 
 
 async def _scoped_session(

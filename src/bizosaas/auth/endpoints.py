@@ -11,7 +11,6 @@ from fastapi_users.router import get_register_router, get_reset_password_router,
 from pydantic import ValidationError
 
 from bizosaas.auth import repository
-from bizosaas.auth.constants import CookieNames, Role
 from bizosaas.auth.cookies import clear_session_cookies, set_session_cookies
 from bizosaas.auth.dependencies import (
     AuthDep,
@@ -21,7 +20,6 @@ from bizosaas.auth.dependencies import (
     ScopedSession,
     get_auth,
 )
-from bizosaas.auth.keys import jwks_document
 from bizosaas.auth.management import ManagementService
 from bizosaas.auth.models import User
 from bizosaas.auth.schemas import (
@@ -46,6 +44,8 @@ from bizosaas.auth.service import SessionService, me_of
 from bizosaas.auth.users import FlushingUserDatabase, UserManager
 from bizosaas.core.database import Scope
 from bizosaas.core.errors import BadRequest, Forbidden, Unauthorized
+from bizosaas.identity.verification import jwks_document
+from bizosaas.identity.vocabulary import CookieNames, Role
 
 router = APIRouter(prefix="/api/v1/auth")
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]

@@ -8,55 +8,25 @@ expired, then drops out of the JWKS.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bizosaas.core.errors import ServiceUnavailable
 from bizosaas.core.secrets import SecretStore
+from bizosaas.identity.verification import (
+    VAULT_PUBLIC_NAME,
+    VerificationKey,
+    b64url,
+    load_public_keys,
+)
 
-ALGORITHM = "EdDSA"
 VAULT_NAME = "auth/jwt-signing-keys"  # private: only the auth service reads it
-VAULT_PUBLIC_NAME = "auth/jwt-verification-keys"  # public halves: any service may read
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-@dataclass(frozen=True, slots=True)
-class VerificationKey:
-    kid: str
-    public_key: Ed25519PublicKey
-    retire_at: float | None  # after this moment no token it signed can still be valid
-
-    def jwk(self) -> dict[str, str]:
-        raw = self.public_key.public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-        return {
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": _b64(raw),
-            "kid": self.kid,
-            "alg": ALGORITHM,
-            "use": "sig",
-        }
-
-
-VerificationKeys = Mapping[str, VerificationKey]
-
-
-def jwks_document(keys: VerificationKeys, now: float | None = None) -> dict[str, Any]:
-    moment = time.time() if now is None else now
-    return {"keys": [k.jwk() for k in keys.values() if k.retire_at is None or k.retire_at > moment]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +51,13 @@ def _new_key_record() -> dict[str, Any]:
     )
     # RFC 7638 thumbprint: the kid names the key itself, so it never collides.
     thumbprint = orjson.dumps(
-        {"crv": "Ed25519", "kty": "OKP", "x": _b64(raw_public)}, option=orjson.OPT_SORT_KEYS
+        {"crv": "Ed25519", "kty": "OKP", "x": b64url(raw_public)}, option=orjson.OPT_SORT_KEYS
     )
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return {
-        "kid": _b64(hashlib.sha256(thumbprint).digest())[:22],
+        "kid": b64url(hashlib.sha256(thumbprint).digest())[:22],
         "private_pem": pem.decode(),
         "created_at": time.time(),
         "retire_at": None,
@@ -128,16 +98,7 @@ class KeyStore:
         return ring
 
     async def load_public(self) -> dict[str, VerificationKey]:
-        """The verification keys alone: what every other service and the gateway read."""
-        data = await self.secrets.read(VAULT_PUBLIC_NAME)
-        if data is None:
-            raise ServiceUnavailable("No token verification keys yet: is the auth service up?")
-        keys = {}
-        for record in data["keys"]:
-            raw = base64.urlsafe_b64decode(record["x"] + "==")
-            public = Ed25519PublicKey.from_public_bytes(raw)
-            keys[record["kid"]] = VerificationKey(record["kid"], public, record["retire_at"])
-        return keys
+        return await load_public_keys(self.secrets)
 
     async def rotate(self, token_lifetime_seconds: int) -> KeyRing:
         """Make a new signer; older keys verify until their last token has expired."""

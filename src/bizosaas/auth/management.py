@@ -16,11 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.auth import repository
-from bizosaas.auth.constants import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role, TenantStatus
 from bizosaas.auth.context import AuthContext, member_info, tenant_info
 from bizosaas.auth.models import Invitation, Tenant, User
 from bizosaas.auth.passwords import password_problem
-from bizosaas.auth.principal import Principal
 from bizosaas.auth.schemas import (
     InvitationAccept,
     TenantCreate,
@@ -31,6 +29,8 @@ from bizosaas.auth.schemas import (
 from bizosaas.auth.service import SessionService, password_helper
 from bizosaas.core.database import utcnow
 from bizosaas.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from bizosaas.identity.principal import Principal
+from bizosaas.identity.vocabulary import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role, TenantStatus
 
 
 def _require_admin(caller: Principal) -> None:

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from fastapi_users import schemas as fu_schemas
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, IPvAnyAddress, StringConstraints
 
-from bizosaas.auth.constants import Permission, Platform, Role
 from bizosaas.core.schemas import Patch
+from bizosaas.identity.vocabulary import Permission, Platform, Role
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

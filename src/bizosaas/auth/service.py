@@ -20,18 +20,18 @@ from fastapi_users.password import PasswordHelper
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.auth import repository
-from bizosaas.auth.constants import LANDING_PAGE, Platform, Role, TenantStatus
 from bizosaas.auth.context import AuthContext
-from bizosaas.auth.csrf import csrf_token_for
-from bizosaas.auth.live_sessions import LiveSession
 from bizosaas.auth.models import Tenant, User, UserSession
-from bizosaas.auth.principal import Principal
 from bizosaas.auth.schemas import Me, SessionOut, TenantSummary, TokenPair
 from bizosaas.auth.tokens import issue_access_token
 from bizosaas.core.database import Scope, utcnow
 from bizosaas.core.errors import AppError, Forbidden, InvalidCredentials, NotFound, Unauthorized
 from bizosaas.core.logging import get_logger
 from bizosaas.core.metrics import AUTH_EVENTS
+from bizosaas.identity.csrf import csrf_token_for
+from bizosaas.identity.principal import Principal
+from bizosaas.identity.sessions import LiveSession
+from bizosaas.identity.vocabulary import LANDING_PAGE, Platform, Role, TenantStatus
 
 password_helper = PasswordHelper()
 # Verified against when the email is unknown, so both failures cost the same time.

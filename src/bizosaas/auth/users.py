@@ -15,13 +15,13 @@ from fastapi_users import BaseUserManager, UUIDIDMixin, exceptions
 from fastapi_users_db_sqlalchemy import SQLAlchemyUserDatabase
 
 from bizosaas.auth import repository
-from bizosaas.auth.constants import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role, TenantStatus
 from bizosaas.auth.context import AuthContext, member_info
 from bizosaas.auth.models import User
 from bizosaas.auth.passwords import password_problem
 from bizosaas.auth.schemas import UserRegister
 from bizosaas.auth.service import SessionService
 from bizosaas.core.errors import NotFound
+from bizosaas.identity.vocabulary import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role, TenantStatus
 
 
 class FlushingUserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):

@@ -11,8 +11,8 @@ from bizosaas.core.app import ReadinessCheck, create_service_app
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings, get_settings
 from bizosaas.gamification.apikeys.service import publish_all_keys
-from bizosaas.gamification.context import GamificationContext
 from bizosaas.gamification.routers import ROUTERS, TAGS
+from bizosaas.gamification.services import GamificationServices
 from bizosaas.gamification.worker import background_work
 
 DESCRIPTION = """
@@ -37,11 +37,11 @@ def create_app(settings: Settings | None = None, *, run_processor: bool | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _context(app, settings) as context, AsyncExitStack() as stack:
+        async with _services(app, settings) as services, AsyncExitStack() as stack:
             # The gateway checks keys in Redis: rebuild that copy (a worker has no need to).
-            await publish_all_keys(context.runtime.database, context.api_keys)
+            await publish_all_keys(services.runtime.database, services.api_keys)
             if background:
-                await stack.enter_async_context(background_work(context))
+                await stack.enter_async_context(background_work(services))
             yield
 
     return create_service_app(
@@ -62,7 +62,7 @@ def create_worker_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _context(app, settings) as context, background_work(context):
+        async with _services(app, settings) as services, background_work(services):
             yield
 
     return create_service_app(
@@ -76,12 +76,12 @@ def create_worker_app(settings: Settings | None = None) -> FastAPI:
 
 
 @asynccontextmanager
-async def _context(app: FastAPI, settings: Settings) -> AsyncIterator[GamificationContext]:
+async def _services(app: FastAPI, settings: Settings) -> AsyncIterator[GamificationServices]:
     runtime = Runtime.create(settings, database_url=settings.gamification_database_url)
     app.state.runtime = runtime
     try:
-        app.state.gamification = context = await GamificationContext.start(runtime)
-        yield context
+        app.state.services = services = await GamificationServices.build(runtime)
+        yield services
     finally:
         await runtime.close()
 

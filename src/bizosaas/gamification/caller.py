@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from bizosaas.auth.constants import Permission, Role
 from bizosaas.core.database import Scope
 from bizosaas.core.errors import Forbidden, NotFound
+from bizosaas.identity.vocabulary import Permission, Role
 
 
 @dataclass(frozen=True, slots=True)

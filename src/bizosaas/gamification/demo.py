@@ -14,13 +14,12 @@ from datetime import timedelta
 
 from bizosaas.core.database import Scope, utcnow
 from bizosaas.core.errors import Conflict
-from bizosaas.gamification.context import GamificationContext
 from bizosaas.gamification.events.pipeline import Event
 from bizosaas.gamification.events.service import store_events
-from bizosaas.gamification.leaderboards.handler import handler_of
 from bizosaas.gamification.leaderboards.schemas import LeaderboardCreate
 from bizosaas.gamification.leaderboards.service import create_board
 from bizosaas.gamification.members.service import tenant_settings
+from bizosaas.gamification.services import GamificationServices
 
 BOARDS = (
     {
@@ -50,13 +49,13 @@ class DemoMember:
 
 
 async def seed_demo_gamification(
-    context: GamificationContext, tenants: dict[uuid.UUID, tuple[str, list[DemoMember]]]
+    services: GamificationServices, tenants: dict[uuid.UUID, tuple[str, list[DemoMember]]]
 ) -> int:
     """Boards and a week of events for each demo tenant; returns the events newly stored."""
-    live = handler_of(context).live
+    live = services.live
     stored = 0
     for tenant_id, (name, members) in tenants.items():
-        async with context.runtime.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with services.runtime.database.transaction(Scope.tenant(tenant_id)) as db:
             settings = await tenant_settings(db, tenant_id)
             settings.display_name = name
             for rules in BOARDS:

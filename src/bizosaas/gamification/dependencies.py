@@ -1,9 +1,11 @@
-"""Who is calling the gamification service, and the unit of work scoped to their tenant.
+"""Who is calling the gamification service, its services, and the unit of work per tenant.
 
 A caller is a member's access token (bearer, or the HttpOnly cookie plus the CSRF
-header on writes) or a tenant API key (``X-API-Key``, server-side sources only).
-Either way the tenant comes from the credential, never from the request body, and
-every transaction is scoped to it by row-level security.
+header on writes) or a tenant API key (``X-API-Key``, server-side sources only),
+resolved by the platform's one resolver. Either way the tenant comes from the
+credential, never from the request body, and every transaction is scoped to it by
+row-level security. The services built in :mod:`.services` reach endpoints through
+the typed aliases below.
 """
 
 from __future__ import annotations
@@ -14,86 +16,125 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.auth.constants import CSRF_HEADER, CookieNames, Permission
-from bizosaas.auth.csrf import csrf_token_matches
-from bizosaas.auth.principal import Principal
-from bizosaas.core.api_keys import ApiKeyInfo, hash_api_key, tenant_of
-from bizosaas.core.database import Scope, utcnow
-from bizosaas.core.errors import Forbidden, NotFound, Unauthorized
-from bizosaas.gamification.apikeys.models import ApiKey
+from bizosaas.core.api_keys import ApiKeyDirectory
+from bizosaas.core.database import Database, Scope
+from bizosaas.core.errors import Forbidden, NotFound
+from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.gamification.caller import Caller
-from bizosaas.gamification.context import GamificationContext
+from bizosaas.gamification.events.pipeline import EventHandler
+from bizosaas.gamification.events.replays import ReplayRunner
+from bizosaas.gamification.events.service import EventService
+from bizosaas.gamification.events.wake import ProcessorWake
+from bizosaas.gamification.leaderboards.live import LiveRanks
+from bizosaas.gamification.leaderboards.platform import PlatformBoards
+from bizosaas.gamification.members.service import MemberService
+from bizosaas.gamification.notifications.service import Notifier
+from bizosaas.gamification.referrals.service import ReferralService
+from bizosaas.gamification.services import GamificationServices
+from bizosaas.identity.resolver import IdentityResolver
+from bizosaas.identity.vocabulary import Permission
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer_scheme = HTTPBearer(auto_error=False, description="A member's access token")
 api_key_scheme = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="A tenant API key (server-side sources)"
 )
 
 
-def context_of(request: Request) -> GamificationContext:
-    context: GamificationContext = request.app.state.gamification
-    return context
+def services_of(request: Request) -> GamificationServices:
+    services: GamificationServices = request.app.state.services
+    return services
 
 
-async def _context(request: Request) -> GamificationContext:
-    return context_of(request)
+# -- the services, as typed dependencies (built once, in services.py) --------------------
 
 
-ContextDep = Annotated[GamificationContext, Depends(_context)]
+async def _identity(request: Request) -> IdentityResolver:
+    return services_of(request).identity
 
 
-async def _principal(
-    request: Request, context: GamificationContext, credentials: HTTPAuthorizationCredentials | None
-) -> Principal | None:
-    if credentials is not None:
-        return await context.verifier.verify(credentials.credentials)
-    cookies = CookieNames(context.runtime.settings.secure_cookies)
-    token = request.cookies.get(cookies.access)
-    if not token:
-        return None
-    principal = await context.verifier.verify(token)
-    if request.method not in SAFE_METHODS and not csrf_token_matches(
-        context.csrf_secret, principal.session_id, request.headers.get(CSRF_HEADER)
-    ):
-        raise Forbidden("Missing or invalid CSRF token.")
-    return principal
+async def _database(request: Request) -> Database:
+    return services_of(request).runtime.database
 
 
-async def verify_api_key(context: GamificationContext, key: str) -> ApiKeyInfo:
-    """Redis first (the gateway reads the same entry); PostgreSQL when the cache lost it."""
-    info = await context.api_keys.lookup(key)
-    if info is not None:
-        return info
-    tenant_id = tenant_of(key)
-    if tenant_id is None:
-        raise Unauthorized("The API key is not valid.")
-    key_hash = hash_api_key(key)
-    async with context.runtime.database.transaction(Scope.tenant(tenant_id)) as db:
-        row = (
-            await db.execute(select(ApiKey).where(ApiKey.key_hash == key_hash))
-        ).scalar_one_or_none()
-        if row is None or row.revoked_at is not None:
-            raise Unauthorized("The API key is not valid.")
-        if row.expires_at is not None and row.expires_at <= utcnow():
-            raise Unauthorized("The API key has expired.")
-        info = ApiKeyInfo(row.id, row.tenant_id, tuple(row.scopes))
-        expires_at = row.expires_at
-    await context.api_keys.publish(key_hash, info, expires_at)
-    return info
+async def _events(request: Request) -> EventService:
+    return services_of(request).events
+
+
+async def _replays(request: Request) -> ReplayRunner:
+    return services_of(request).replays
+
+
+async def _wake(request: Request) -> ProcessorWake:
+    return services_of(request).wake
+
+
+async def _handlers(request: Request) -> list[EventHandler]:
+    return services_of(request).handlers
+
+
+async def _directory(request: Request) -> MemberDirectory:
+    return services_of(request).directory
+
+
+async def _claims(request: Request) -> ClaimsSnapshot:
+    return services_of(request).claims
+
+
+async def _notifier(request: Request) -> Notifier:
+    return services_of(request).notifier
+
+
+async def _members(request: Request) -> MemberService:
+    return services_of(request).members
+
+
+async def _api_keys(request: Request) -> ApiKeyDirectory:
+    return services_of(request).api_keys
+
+
+async def _referrals(request: Request) -> ReferralService:
+    return services_of(request).referrals
+
+
+async def _live(request: Request) -> LiveRanks:
+    return services_of(request).live
+
+
+async def _platform(request: Request) -> PlatformBoards:
+    return services_of(request).platform
+
+
+IdentityDep = Annotated[IdentityResolver, Depends(_identity)]
+DatabaseDep = Annotated[Database, Depends(_database)]
+EventsDep = Annotated[EventService, Depends(_events)]
+ReplaysDep = Annotated[ReplayRunner, Depends(_replays)]
+WakeDep = Annotated[ProcessorWake, Depends(_wake)]
+HandlersDep = Annotated[list[EventHandler], Depends(_handlers)]
+DirectoryDep = Annotated[MemberDirectory, Depends(_directory)]
+ClaimsDep = Annotated[ClaimsSnapshot, Depends(_claims)]
+NotifierDep = Annotated[Notifier, Depends(_notifier)]
+MembersDep = Annotated[MemberService, Depends(_members)]
+ApiKeysDep = Annotated[ApiKeyDirectory, Depends(_api_keys)]
+ReferralsDep = Annotated[ReferralService, Depends(_referrals)]
+LiveDep = Annotated[LiveRanks, Depends(_live)]
+PlatformDep = Annotated[PlatformBoards, Depends(_platform)]
+
+
+# -- who is calling ------------------------------------------------------------------------
 
 
 async def authenticate(
     request: Request,
-    context: ContextDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-    api_key: Annotated[str | None, Depends(api_key_scheme)],
+    identity: IdentityDep,
+    # Declared for the OpenAPI's security schemes; the resolver reads the headers itself.
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    _api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Caller:
-    principal = await _principal(request, context, credentials)
-    if principal is not None:
+    found = await identity.resolve(request.method, identity.presented(request.headers))
+    if found.principal is not None:
+        principal = found.principal
         if principal.tenant_id is None:
             raise Forbidden("Gamification belongs to a tenant; super admins have none.")
         caller = Caller(
@@ -102,8 +143,9 @@ async def authenticate(
             role=principal.role,
             permissions=principal.permissions,
         )
-    elif api_key:
-        info = await verify_api_key(context, api_key)
+    else:
+        info = found.api_key
+        assert info is not None  # the resolver checked PostgreSQL where Redis did not know it
         caller = Caller(
             tenant_id=info.tenant_id,
             user_id=None,
@@ -112,11 +154,6 @@ async def authenticate(
             api_key_id=info.key_id,
             api_key_scopes=info.scopes,
         )
-    else:
-        raise Unauthorized()
-    tenant = await context.tenants.get(caller.tenant_id)
-    if tenant is not None and tenant.suspended:
-        raise Forbidden("Your organisation's account is suspended.")
     request.state.tenant_id = str(caller.tenant_id)
     request.state.user_id = str(caller.user_id) if caller.user_id else None
     return caller
@@ -141,8 +178,8 @@ MemberDep = Annotated[Caller, Depends(member_caller)]
 AdminDep = Annotated[Caller, Depends(admin_caller)]
 
 
-async def _session(request: Request, caller: CallerDep) -> AsyncIterator[AsyncSession]:
-    async with context_of(request).runtime.database.transaction(caller.scope) as session:
+async def _session(database: DatabaseDep, caller: CallerDep) -> AsyncIterator[AsyncSession]:
+    async with database.transaction(caller.scope) as session:
         yield session
 
 
@@ -150,14 +187,16 @@ async def _session(request: Request, caller: CallerDep) -> AsyncIterator[AsyncSe
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 
-async def _public_session(request: Request, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
+async def _public_session(
+    identity: IdentityDep, database: DatabaseDep, tenant_id: uuid.UUID
+) -> AsyncIterator[AsyncSession]:
     """Login-free views (public boards, published portfolios): the tenant comes from the path,
     and a suspended tenant shows nothing."""
-    context = context_of(request)
-    tenant = await context.tenants.get(tenant_id)
-    if tenant is not None and tenant.suspended:
-        raise NotFound("Nothing is published here.")
-    async with context.runtime.database.transaction(Scope.tenant(tenant_id)) as db:
+    try:
+        await identity.refuse_suspended(tenant_id)
+    except Forbidden:
+        raise NotFound("Nothing is published here.") from None
+    async with database.transaction(Scope.tenant(tenant_id)) as db:
         yield db
 
 

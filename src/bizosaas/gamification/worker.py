@@ -18,22 +18,21 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bizosaas.core.logging import get_logger
-from bizosaas.gamification.context import GamificationContext
 from bizosaas.gamification.events.inbox import PlatformInbox
 from bizosaas.gamification.leaderboards.scheduler import LeaderboardScheduler
-
-log = get_logger("bizosaas.gamification.worker")
+from bizosaas.gamification.services import GamificationServices
 
 
 @asynccontextmanager
-async def background_work(context: GamificationContext) -> AsyncIterator[None]:
-    runtime = context.runtime
-    inbox = PlatformInbox(runtime.redis, runtime.keys, runtime.database, context.wake_processors)
-    scheduler = LeaderboardScheduler.of(context)
-    context.processor.start()
+async def background_work(services: GamificationServices) -> AsyncIterator[None]:
+    runtime = services.runtime
+    inbox = PlatformInbox(runtime.redis, runtime.keys, runtime.database, services.wake)
+    scheduler = LeaderboardScheduler(services.live)
+    services.processor.start()
     scheduler.start()
-    wakeups = asyncio.create_task(_listen_for_wakeups(context), name="gamification-wakeups")
+    wakeups = asyncio.create_task(
+        services.wake.listen(services.processor), name="gamification-wakeups"
+    )
     inbox_task = asyncio.create_task(inbox.run(), name="gamification-inbox")
     try:
         yield
@@ -43,28 +42,4 @@ async def background_work(context: GamificationContext) -> AsyncIterator[None]:
         wakeups.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await wakeups
-        await context.processor.stop()
-
-
-async def _listen_for_wakeups(context: GamificationContext) -> None:
-    """Other copies announce new events on Redis; a lost message costs one poll interval."""
-    while True:
-        try:
-            async with context.runtime.redis.pubsub() as pubsub:
-                await pubsub.subscribe(context.wake_channel)
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        context.processor.wake()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # Redis restarted: the processor still polls meanwhile
-            if _cancelled():
-                raise
-            log.warning("wake-up subscription lost; resubscribing")
-            await asyncio.sleep(1.0)
-
-
-def _cancelled() -> bool:
-    """redis-py may turn a cancelled read into a connection error; a stop is still a stop."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
+        await services.processor.stop()

@@ -14,9 +14,6 @@ import aiohttp
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bizosaas.auth.constants import CookieNames
-from bizosaas.auth.context import build_verifier
-from bizosaas.core.api_keys import ApiKeyDirectory
 from bizosaas.core.errors import (
     AppError,
     NotFound,
@@ -32,17 +29,10 @@ from bizosaas.core.middleware import RequestContextMiddleware
 from bizosaas.core.net import client_ip
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings
-from bizosaas.core.tenants import TenantDirectory
-from bizosaas.gateway import health
 from bizosaas.gateway.config import GatewayConfig, Route, load_config, upstream_env_name
+from bizosaas.gateway.health import Health
 from bizosaas.gateway.paths import check_request_line
-from bizosaas.gateway.policies import (
-    Caller,
-    authenticate,
-    error_headers,
-    rate_limit,
-    tenant_context,
-)
+from bizosaas.gateway.policies import Visitor, authenticate, error_headers, rate_limit
 from bizosaas.gateway.proxy import (
     CLIENT_MAY_NOT_SEND,
     IDEMPOTENT,
@@ -54,6 +44,7 @@ from bizosaas.gateway.proxy import (
 )
 from bizosaas.gateway.ratelimit import RateLimiter
 from bizosaas.gateway.upstreams import Upstream, build_upstreams
+from bizosaas.identity.resolver import IdentityResolver
 from bizosaas.runner import tune_gc
 
 log = get_logger("bizosaas.gateway")
@@ -88,18 +79,16 @@ class Gateway:
         self.upstreams: dict[str, Upstream] = build_upstreams(
             config.upstreams, dict(apps or {}), config.circuit_failures, config.circuit_cooldown
         )
-        self.cookies = CookieNames(settings.secure_cookies)
         self.runtime: Runtime | None = None
         self.session: aiohttp.ClientSession | None = None
         self.secret = b""
         self.started = False
-        self.ready_cache: tuple[float, dict[str, Any]] | None = None
+        self.health = Health(self.upstreams)
 
     async def startup(self) -> None:
         self.runtime = runtime = Runtime.create(self.settings)
-        self.verifier = build_verifier(runtime)
-        self.tenants = TenantDirectory(runtime.redis, runtime.keys)
-        self.api_keys = ApiKeyDirectory(runtime.redis, runtime.keys)
+        self.resolver = await IdentityResolver.start(runtime)
+        self.tenants = self.resolver.tenants
         self.limiter = RateLimiter(runtime.redis, runtime.keys)
         self.secret = await load_proof_secret(runtime.secrets)
         self.session = aiohttp.ClientSession(
@@ -156,24 +145,17 @@ class Gateway:
         headers = dict(scope["headers"])
         peer = scope["client"][0] if scope.get("client") else None
         xff = headers.get(b"x-forwarded-for", b"").decode("latin-1") or None
-        caller = Caller(ip=client_ip(peer, xff, self.settings.trusted_proxies) or "unknown")
+        visitor = Visitor(ip=client_ip(peer, xff, self.settings.trusted_proxies) or "unknown")
         if route.authenticate:
-            await authenticate(
-                self.verifier,
-                self.api_keys,
-                headers,
-                self.cookies,
-                caller,
-                accept_api_keys=route.api_keys,
-            )
-            scope["state"]["tenant_id"] = str(caller.tenant_id or "") or None
-            if caller.principal is not None:
-                scope["state"]["user_id"] = str(caller.principal.user_id)
+            await authenticate(self.resolver, scope.get("method", "GET"), headers, visitor, route)
+            scope["state"]["tenant_id"] = str(visitor.tenant_id or "") or None
+            if visitor.principal is not None:
+                scope["state"]["user_id"] = str(visitor.principal.user_id)
         if route.tenant_context:
-            await tenant_context(self.tenants, caller.tenant_id)
+            await self.resolver.refuse_suspended(visitor.tenant_id)
         if route.rate_limited:
             await rate_limit(
-                self.limiter, self.tenants, route, caller, self.config.rate_limit_per_hour
+                self.limiter, self.tenants, route, visitor, self.config.rate_limit_per_hour
             )
         upstream = self.upstreams[route.upstream]
         if not upstream.configured:
@@ -181,12 +163,12 @@ class Gateway:
                 f"The upstream {route.upstream!r} is not configured on this gateway "
                 f"(set {upstream_env_name(route.upstream)})."
             )
-        outgoing = self._outgoing_headers(scope, caller, route)
-        extra = caller.rate.headers(caller.rate_period) if caller.rate else []
+        outgoing = self._outgoing_headers(scope, visitor, route)
+        extra = visitor.rate.headers(visitor.rate_period) if visitor.rate else []
         await self._forward(route, upstream, scope, receive, _with_headers(send, extra), outgoing)
 
     def _outgoing_headers(
-        self, scope: Scope, caller: Caller, route: Route
+        self, scope: Scope, visitor: Visitor, route: Route
     ) -> list[tuple[bytes, bytes]]:
         kept = [
             (k, v)
@@ -196,16 +178,16 @@ class Gateway:
         host = dict(scope["headers"]).get(b"host", b"")
         identity: dict[str, str] = {
             "x-request-id": request_id_var.get() or "",
-            "x-forwarded-for": caller.ip,
+            "x-forwarded-for": visitor.ip,
             "x-forwarded-proto": scope.get("scheme", "http"),
             "x-forwarded-host": host.decode("latin-1"),
         }
-        principal = caller.principal
-        if caller.api_key is not None and route.tenant_context:
+        principal = visitor.principal
+        if visitor.identity.api_key is not None and route.tenant_context:
             identity.update(
                 {
-                    "x-tenant-id": str(caller.api_key.tenant_id),
-                    "x-api-key-id": str(caller.api_key.key_id),
+                    "x-tenant-id": str(visitor.identity.api_key.tenant_id),
+                    "x-api-key-id": str(visitor.identity.api_key.key_id),
                 }
             )
         if principal is not None and route.tenant_context:
@@ -302,9 +284,11 @@ class Gateway:
             await response(scope, receive, send)
             return
         if scope["path"] == "/health":
-            body, status = await health.report(self), 200
+            body, status = await self.health.report(self.session, self.limiter.degraded), 200
+        elif not self.started:
+            body, status = {"status": "unavailable", "service": "brain-gateway", "checks": {}}, 503
         else:
-            body = await health.readiness(self)
+            body = await self.health.readiness(self.session, self.limiter.degraded)
             status = 200 if body["status"] != "unavailable" else 503
         await send_json(send, status, body)
 

@@ -17,14 +17,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bizosaas.auth.constants import CookieNames, Role
-from bizosaas.auth.context import build_verifier
-from bizosaas.auth.principal import Principal
-from bizosaas.auth.tokens import TokenVerifier
 from bizosaas.core.app import ReadinessCheck, create_service_app
-from bizosaas.core.errors import Unauthorized
+from bizosaas.core.errors import Forbidden, Unauthorized
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings
+from bizosaas.identity.principal import Principal
+from bizosaas.identity.resolver import IdentityResolver
+from bizosaas.identity.vocabulary import CookieNames, Role
 from bizosaas.web.security import CSS, SecurityHeadersMiddleware, content_security_policy
 from bizosaas.web.settings import WebLinks, WebSettings
 
@@ -58,7 +57,7 @@ class WebContext:
     settings: Settings
     links: WebLinks
     runtime: Runtime
-    verifier: TokenVerifier
+    identity: IdentityResolver
 
     @property
     def cookies(self) -> CookieNames:
@@ -66,13 +65,18 @@ class WebContext:
 
     async def principal_of(self, request: Request) -> Principal | None:
         """The verified caller, or ``None`` if anonymous or the session has ended."""
-        token = request.cookies.get(self.cookies.access)
-        if not token:
+        # Pages check their own forms' CSRF tokens; an API key is no way into a page.
+        presented = self.identity.presented(request.headers)
+        if presented.token is None:
             return None
         try:
-            principal = await self.verifier.verify(token)
-        except Unauthorized:
+            identity = await self.identity.resolve(
+                request.method, presented, accept_api_keys=False, check_csrf=False
+            )
+        except (Unauthorized, Forbidden):  # ended, or its tenant suspended: sign in again
             return None
+        principal = identity.principal
+        assert principal is not None
         request.state.user_id = str(principal.user_id)
         request.state.tenant_id = str(principal.tenant_id) if principal.tenant_id else None
         return principal
@@ -174,7 +178,7 @@ def create_web_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.create(settings, database_url=database_url)
-        web = WebContext(settings, links, runtime, build_verifier(runtime))
+        web = WebContext(settings, links, runtime, await IdentityResolver.start(runtime))
         app.state.runtime = runtime
         app.state.web = web
         try:

@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from bizosaas.auth.constants import Role
-from bizosaas.auth.principal import Principal
 from bizosaas.core.settings import Settings, get_settings
+from bizosaas.identity.principal import Principal
+from bizosaas.identity.vocabulary import Role
 from bizosaas.web.common import create_web_app, greeting_page, require_role
 from bizosaas.web.settings import WebSettings
 

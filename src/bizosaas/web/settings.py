@@ -15,8 +15,8 @@ from urllib.parse import urlencode, urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bizosaas.auth.constants import LANDING_PAGE, Role
 from bizosaas.core.settings import Settings
+from bizosaas.identity.vocabulary import LANDING_PAGE, Role
 
 
 class WebSettings(BaseSettings):

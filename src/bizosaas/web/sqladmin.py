@@ -23,14 +23,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
-from bizosaas.auth.constants import Role
 from bizosaas.core.settings import Settings, get_settings
+from bizosaas.identity.resolver import SAFE_METHODS
+from bizosaas.identity.vocabulary import Role
 from bizosaas.web.common import WebContext, create_web_app, render, web_of
 from bizosaas.web.settings import WebLinks, WebSettings, origin_of
 from bizosaas.web.sqladmin_views import VIEWS, AuditLogBackend
 
 BASE_URL = "/sqladmin"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class PlatformScopedSession(Session):

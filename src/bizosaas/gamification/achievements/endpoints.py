@@ -8,9 +8,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
-from bizosaas.auth.constants import Permission
+from bizosaas.core.members import MemberDirectory
 from bizosaas.gamification.achievements import service
 from bizosaas.gamification.achievements.repository import ACTIVE, ARCHIVED
 from bizosaas.gamification.achievements.schemas import (
@@ -24,11 +24,12 @@ from bizosaas.gamification.achievements.schemas import (
 )
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.dependencies import (
+    DirectoryDep,
     ManageAchievementsDep,
     MemberDep,
     SessionDep,
-    context_of,
 )
+from bizosaas.identity.vocabulary import Permission
 
 router = APIRouter(prefix="/api/v1/gamification/achievements", tags=["achievements"])
 INVALID: dict[int | str, dict[str, Any]] = {
@@ -127,13 +128,15 @@ async def restore_definition(
     return await service.set_status(db, caller.tenant_id, achievement_id, ACTIVE)
 
 
-async def _whose(request: Request, caller: Caller, user_id: uuid.UUID | None) -> uuid.UUID:
+async def _whose(
+    directory: MemberDirectory, caller: Caller, user_id: uuid.UUID | None
+) -> uuid.UUID:
     """The caller's own progress, or (tenant admins only) a member's of the same tenant."""
     me = caller.require_member()
     if user_id is None or user_id == me:
         return me
     caller.require_admin()
-    await context_of(request).directory.member_of(caller.tenant_id, user_id)
+    await directory.member_of(caller.tenant_id, user_id)
     return user_id
 
 
@@ -143,17 +146,17 @@ async def _whose(request: Request, caller: Caller, user_id: uuid.UUID | None) ->
     responses={404: {"description": "Another tenant, or no such member"}},
 )
 async def next_goals(
-    request: Request,
     tenant_id: uuid.UUID,
     caller: MemberDep,
     db: SessionDep,
+    directory: DirectoryDep,
     user_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=20)] = 3,
 ) -> NextGoals:
     """Active, open, not hidden, not fully unlocked; highest percent of the next threshold
     first. A tenant admin may pass `user_id` to see a member's."""
     caller.check_tenant(tenant_id)
-    whose = await _whose(request, caller, user_id)
+    whose = await _whose(directory, caller, user_id)
     return await service.next_goals(db, tenant_id, whose, limit)
 
 
@@ -163,10 +166,10 @@ async def next_goals(
     responses={404: {"description": "Another tenant, or no such member"}},
 )
 async def member_achievements(
-    request: Request,
     tenant_id: uuid.UUID,
     caller: MemberDep,
     db: SessionDep,
+    directory: DirectoryDep,
     user_id: uuid.UUID | None = None,
 ) -> MemberAchievements:
     """Each achievement with the current value, the next threshold and the percent towards
@@ -174,6 +177,6 @@ async def member_achievements(
     as secrets (no name, trigger or progress) unless the caller manages achievements. A
     tenant admin may pass `user_id` to see a member's."""
     caller.check_tenant(tenant_id)
-    whose = await _whose(request, caller, user_id)
+    whose = await _whose(directory, caller, user_id)
     reveal = Permission.MANAGE_ACHIEVEMENTS.value in caller.permissions
     return await service.member_achievements(db, tenant_id, whose, reveal=reveal)

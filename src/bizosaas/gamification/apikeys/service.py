@@ -13,9 +13,10 @@ from bizosaas.core.api_keys import (
     display_prefix,
     hash_api_key,
     new_api_key,
+    tenant_of,
 )
 from bizosaas.core.database import Database, Scope, after_commit, utcnow
-from bizosaas.core.errors import BadRequest, NotFound
+from bizosaas.core.errors import BadRequest, NotFound, Unauthorized
 from bizosaas.gamification.apikeys.models import ApiKey
 from bizosaas.gamification.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from bizosaas.gamification.caller import Caller
@@ -108,3 +109,31 @@ async def publish_all_keys(database: Database, directory: ApiKeyDirectory) -> in
 
 def info_of(row: ApiKey) -> ApiKeyInfo:
     return ApiKeyInfo(row.id, row.tenant_id, tuple(row.scopes))
+
+
+class ApiKeyLookup:
+    """A key the Redis directory did not know (it is only a cache): check PostgreSQL, and
+    vouch for it in Redis again if it is valid."""
+
+    def __init__(self, database: Database, directory: ApiKeyDirectory) -> None:
+        self.database = database
+        self.directory = directory
+
+    async def __call__(self, key: str) -> ApiKeyInfo:
+        tenant_id = tenant_of(key)
+        if tenant_id is None:
+            raise Unauthorized("The API key is not valid.")
+        key_hash = hash_api_key(key)
+        async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+            row = (
+                await db.execute(
+                    select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.key_hash == key_hash)
+                )
+            ).scalar_one_or_none()
+            if row is None or row.revoked_at is not None:
+                raise Unauthorized("The API key is not valid.")
+            if row.expires_at is not None and row.expires_at <= utcnow():
+                raise Unauthorized("The API key has expired.")
+            info, expires_at = info_of(row), row.expires_at
+        await self.directory.publish(key_hash, info, expires_at)
+        return info

@@ -5,11 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from bizosaas.core.database import after_commit
 from bizosaas.core.errors import NotFound
-from bizosaas.gamification.dependencies import AdminDep, CallerDep, SessionDep, context_of
+from bizosaas.gamification.dependencies import (
+    AdminDep,
+    CallerDep,
+    EventsDep,
+    ReplaysDep,
+    SessionDep,
+    WakeDep,
+)
 from bizosaas.gamification.events.schemas import (
     EVENT_TYPE_PATTERN,
     EventBatchIn,
@@ -35,7 +42,11 @@ router = APIRouter(prefix="/api/v1/gamification/events", tags=["events"])
     },
 )
 async def send_events(
-    request: Request, body: EventIn | EventBatchIn, caller: CallerDep, db: SessionDep
+    body: EventIn | EventBatchIn,
+    caller: CallerDep,
+    db: SessionDep,
+    service: EventsDep,
+    wake: WakeDep,
 ) -> IngestResult:
     """Store events for processing into achievement progress and leaderboard scores.
 
@@ -44,18 +55,17 @@ async def send_events(
     checked as a whole first; if any event is refused, none is stored. Processing
     follows within moments (see `GET /events?status=pending`).
     """
-    context = context_of(request)
     events = body.events if isinstance(body, EventBatchIn) else [body]
-    result = await context.event_service.ingest(db, caller, events)
+    result = await service.ingest(db, caller, events)
     if result.accepted:
-        after_commit(db, context.wake_processors)
+        after_commit(db, wake)
     return result
 
 
 @router.get("", summary="The tenant's event log (tenant admin)")
 async def list_events(
     caller: AdminDep,
-    request: Request,
+    service: EventsDep,
     db: SessionDep,
     user_id: uuid.UUID | None = None,
     type: Annotated[str | None, Query(pattern=EVENT_TYPE_PATTERN, max_length=64)] = None,
@@ -64,7 +74,7 @@ async def list_events(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EventPage:
     """Newest first; pass `next_cursor` back as `cursor` for the next page."""
-    return await context_of(request).event_service.list_events(
+    return await service.list_events(
         db,
         caller.tenant_id,
         user_id=user_id,
@@ -81,15 +91,15 @@ async def list_events(
     summary="Rebuild progress and leaderboards from the log (tenant admin)",
     responses={409: {"description": "A replay is already running"}},
 )
-async def start_replay(request: Request, body: ReplayRequest, caller: AdminDep) -> ReplayStatus:
+async def start_replay(body: ReplayRequest, caller: AdminDep, replays: ReplaysDep) -> ReplayStatus:
     """Applies changed rules to the past. With unchanged rules nothing changes; unlocks
     already awarded are kept and nobody is notified twice. Poll `GET /events/replays/current`."""
-    return await context_of(request).replays.start(caller.tenant_id, body.since)
+    return await replays.start(caller.tenant_id, body.since)
 
 
 @router.get("/replays/current", summary="The tenant's latest replay (tenant admin)")
-async def current_replay(request: Request, caller: AdminDep) -> ReplayStatus:
-    found = await context_of(request).replays.status(caller.tenant_id)
+async def current_replay(caller: AdminDep, replays: ReplaysDep) -> ReplayStatus:
+    found = await replays.status(caller.tenant_id)
     if found is None:
         raise NotFound("No replay has run for this tenant in the last day.")
     return found

@@ -9,18 +9,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import orjson
 
 from bizosaas.core.database import utcnow
 from bizosaas.core.errors import Conflict
 from bizosaas.core.logging import get_logger
+from bizosaas.core.runtime import Runtime
+from bizosaas.gamification.events.processor import EventProcessor
 from bizosaas.gamification.events.replay import replay_tenant
 from bizosaas.gamification.events.schemas import ReplayStatus
-
-if TYPE_CHECKING:
-    from bizosaas.gamification.context import GamificationContext
 
 log = get_logger("bizosaas.gamification.replays")
 STATUS_TTL_SECONDS = 24 * 3600
@@ -28,15 +26,16 @@ LOCK_TTL_SECONDS = 6 * 3600
 
 
 class ReplayRunner:
-    def __init__(self, context: GamificationContext) -> None:
-        self.context = context
+    def __init__(self, runtime: Runtime, processor: EventProcessor) -> None:
+        self.runtime = runtime
+        self.processor = processor
         self.tasks: set[asyncio.Task[None]] = set()
 
     def _key(self, tenant_id: uuid.UUID, part: str) -> str:
-        return self.context.runtime.keys("gamification", "replay", tenant_id, part)
+        return self.runtime.keys("gamification", "replay", tenant_id, part)
 
     async def start(self, tenant_id: uuid.UUID, since: datetime | None) -> ReplayStatus:
-        redis = self.context.runtime.redis
+        redis = self.runtime.redis
         if not await redis.set(self._key(tenant_id, "lock"), "1", nx=True, ex=LOCK_TTL_SECONDS):
             raise Conflict("A replay is already running for this tenant.")
         status = ReplayStatus(
@@ -49,11 +48,11 @@ class ReplayRunner:
         return status
 
     async def status(self, tenant_id: uuid.UUID) -> ReplayStatus | None:
-        raw = await self.context.runtime.redis.get(self._key(tenant_id, "status"))
+        raw = await self.runtime.redis.get(self._key(tenant_id, "status"))
         return ReplayStatus.model_validate_json(raw) if raw else None
 
     async def _save(self, tenant_id: uuid.UUID, status: ReplayStatus) -> None:
-        await self.context.runtime.redis.set(
+        await self.runtime.redis.set(
             self._key(tenant_id, "status"),
             orjson.dumps(status.model_dump(mode="json")),
             ex=STATUS_TTL_SECONDS,
@@ -68,8 +67,8 @@ class ReplayRunner:
 
         try:
             await replay_tenant(
-                self.context.runtime.database,
-                self.context.processor,
+                self.runtime.database,
+                self.processor,
                 tenant_id,
                 status.since,
                 progress,
@@ -82,4 +81,4 @@ class ReplayRunner:
             await asyncio.gather(*pending, return_exceptions=True)
             status.finished_at = utcnow()
             await self._save(tenant_id, status)
-            await self.context.runtime.redis.delete(self._key(tenant_id, "lock"))
+            await self.runtime.redis.delete(self._key(tenant_id, "lock"))

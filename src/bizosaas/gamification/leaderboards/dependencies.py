@@ -14,34 +14,20 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.auth.constants import Role
-from bizosaas.auth.principal import Principal
 from bizosaas.core.database import Scope
 from bizosaas.core.errors import Forbidden, Unauthorized
 from bizosaas.gamification.dependencies import (
     AdminDep,
+    DatabaseDep,
+    IdentityDep,
     MemberDep,
     SessionDep,
     bearer_scheme,
-    context_of,
 )
 from bizosaas.gamification.leaderboards import service
-from bizosaas.gamification.leaderboards.handler import handler_of
-from bizosaas.gamification.leaderboards.live import LiveRanks
 from bizosaas.gamification.leaderboards.models import Leaderboard
-from bizosaas.gamification.leaderboards.platform import PlatformBoards
-
-
-async def _live(request: Request) -> LiveRanks:
-    return handler_of(context_of(request)).live
-
-
-async def _platform(request: Request) -> PlatformBoards:
-    return handler_of(context_of(request)).platform
-
-
-LiveDep = Annotated[LiveRanks, Depends(_live)]
-PlatformDep = Annotated[PlatformBoards, Depends(_platform)]
+from bizosaas.identity.principal import Principal
+from bizosaas.identity.vocabulary import Role
 
 
 async def _member_board(board_id: uuid.UUID, caller: MemberDep, db: SessionDep) -> Leaderboard:
@@ -58,11 +44,17 @@ AdminBoardDep = Annotated[Leaderboard, Depends(_admin_board)]
 
 async def platform_admin(
     request: Request,
+    identity: IdentityDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
+    """A super admin's bearer token (super admins have no tenant, so no tenant caller)."""
     if credentials is None:
         raise Unauthorized()
-    principal = await context_of(request).verifier.verify(credentials.credentials)
+    found = await identity.resolve(
+        request.method, identity.presented(request.headers), accept_api_keys=False
+    )
+    principal = found.principal
+    assert principal is not None
     if principal.role is not Role.SUPER_ADMIN:
         raise Forbidden("Only a super admin may manage platform boards.")
     return principal
@@ -72,9 +64,9 @@ PlatformAdminDep = Annotated[Principal, Depends(platform_admin)]
 
 
 async def _platform_session(
-    request: Request, admin: PlatformAdminDep
+    database: DatabaseDep, admin: PlatformAdminDep
 ) -> AsyncIterator[AsyncSession]:
-    async with context_of(request).runtime.database.transaction(Scope.platform_wide()) as db:
+    async with database.transaction(Scope.platform_wide()) as db:
         yield db
 
 
@@ -82,10 +74,10 @@ PlatformSessionDep = Annotated[AsyncSession, Depends(_platform_session, scope="f
 
 
 async def _reader_platform_session(
-    request: Request, caller: MemberDep
+    database: DatabaseDep, caller: MemberDep
 ) -> AsyncIterator[AsyncSession]:
     """Members read platform boards across tenants; what they see is filtered in SQL."""
-    async with context_of(request).runtime.database.transaction(Scope.platform_wide()) as db:
+    async with database.transaction(Scope.platform_wide()) as db:
         yield db
 
 

@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from bizosaas.gamification.dependencies import AdminDep, MemberDep, SessionDep
+from bizosaas.gamification.dependencies import AdminDep, LiveDep, MemberDep, SessionDep
 from bizosaas.gamification.leaderboards import service
-from bizosaas.gamification.leaderboards.dependencies import AdminBoardDep, LiveDep, MemberBoardDep
+from bizosaas.gamification.leaderboards.dependencies import AdminBoardDep, MemberBoardDep
 from bizosaas.gamification.leaderboards.platform_endpoints import router as platform_router
 from bizosaas.gamification.leaderboards.schemas import (
     AroundPage,

@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +25,6 @@ from bizosaas.gamification.leaderboards.models import Leaderboard
 from bizosaas.gamification.leaderboards.platform import PlatformBoards
 from bizosaas.gamification.leaderboards.ranks import (
     Preview,
-    RankCache,
     Slot,
     Update,
     encode,
@@ -35,9 +33,6 @@ from bizosaas.gamification.leaderboards.ranks import (
 )
 from bizosaas.gamification.leaderboards.scoring import BoardRule, Standing, refusal, step
 from bizosaas.gamification.members.models import TenantSettings
-
-if TYPE_CHECKING:
-    from bizosaas.gamification.context import GamificationContext
 
 TOP = 10
 STATEFUL = ("max", "latest")
@@ -347,17 +342,3 @@ def _main_board(rules: Sequence[BoardRule], settings: TenantSettings | None) -> 
         if rule.metric == "points" and rule.schedule.period == "all_time":
             return rule
     return None
-
-
-def leaderboard_handler(context: GamificationContext) -> LeaderboardHandler:
-    """The handler, with the live ranks and platform boards every leaderboard route shares."""
-    runtime = context.runtime
-    live = LiveRanks(runtime.database, RankCache(runtime.redis, runtime.keys))
-    return LeaderboardHandler(live, PlatformBoards(runtime.database, lambda: live.clock()))
-
-
-def handler_of(context: GamificationContext) -> LeaderboardHandler:
-    for handler in context.handlers:
-        if isinstance(handler, LeaderboardHandler):
-            return handler
-    raise RuntimeError("the leaderboards handler is not registered (see handlers.py)")

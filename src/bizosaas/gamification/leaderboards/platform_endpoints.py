@@ -9,11 +9,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, status
 
 from bizosaas.gamification.db import PLATFORM_TENANT
-from bizosaas.gamification.dependencies import MemberDep, PublicSessionDep, SessionDep
+from bizosaas.gamification.dependencies import (
+    LiveDep,
+    MemberDep,
+    PlatformDep,
+    PublicSessionDep,
+    SessionDep,
+)
 from bizosaas.gamification.leaderboards import platform, service
 from bizosaas.gamification.leaderboards.dependencies import (
-    LiveDep,
-    PlatformDep,
     PlatformSessionDep,
     ReaderPlatformSessionDep,
 )

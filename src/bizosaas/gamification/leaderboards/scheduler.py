@@ -7,27 +7,17 @@ has just rolled over is left alone.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bizosaas.core.background import BackgroundLoop
 from bizosaas.core.database import Scope
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.leaderboards import repository as repo
-from bizosaas.gamification.leaderboards.handler import handler_of
 from bizosaas.gamification.leaderboards.live import LiveRanks
-
-if TYPE_CHECKING:
-    from bizosaas.gamification.context import GamificationContext
 
 log = get_logger("bizosaas.gamification.leaderboards")
 INTERVAL_SECONDS = 30.0
 
 
 class LeaderboardScheduler:
-    @classmethod
-    def of(cls, context: GamificationContext) -> LeaderboardScheduler:
-        return cls(handler_of(context).live)
-
     def __init__(self, live: LiveRanks, interval: float = INTERVAL_SECONDS) -> None:
         self.live = live
         self.interval = interval

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
-from bizosaas.gamification.dependencies import AdminDep, MemberDep, SessionDep, context_of
+from bizosaas.gamification.dependencies import (
+    AdminDep,
+    ClaimsDep,
+    DirectoryDep,
+    HandlersDep,
+    MemberDep,
+    SessionDep,
+)
 from bizosaas.gamification.members import service
 from bizosaas.gamification.members.schemas import (
     MemberOut,
@@ -37,16 +44,18 @@ async def update_my_privacy(body: PrivacyUpdate, caller: MemberDep, db: SessionD
     summary="Erase a member from gamification (tenant admin, or the member itself)",
 )
 async def erase_member(
-    request: Request, user_id: uuid.UUID, caller: MemberDep, db: SessionDep
+    user_id: uuid.UUID,
+    caller: MemberDep,
+    db: SessionDep,
+    handlers: HandlersDep,
+    directory: DirectoryDep,
+    claims: ClaimsDep,
 ) -> None:
     """Removes the member from every board and rank cache, with its progress, unlocks,
     notifications and events. Erasing someone with no activity is not an error."""
     if user_id != caller.user_id:
         caller.require_admin()
-    context = context_of(request)
-    await service.erase_member(
-        db, context.handlers, context.directory, context.claims, caller.tenant_id, user_id
-    )
+    await service.erase_member(db, handlers, directory, claims, caller.tenant_id, user_id)
 
 
 @router.get("/settings", summary="The tenant's gamification settings (tenant admin)")

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from bizosaas.core.database import utcnow
 from bizosaas.core.errors import BadRequest, NotFound
-from bizosaas.gamification.dependencies import MemberDep, SessionDep, context_of
+from bizosaas.gamification.dependencies import MemberDep, NotifierDep, SessionDep
 from bizosaas.gamification.notifications.models import Notification
 from bizosaas.gamification.notifications.schemas import NotificationOut, NotificationPage
 
@@ -111,13 +111,12 @@ async def mark_all_read(caller: MemberDep, db: SessionDep) -> dict[str, int]:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def stream(request: Request, caller: MemberDep) -> StreamingResponse:
+async def stream(request: Request, caller: MemberDep, notifier: NotifierDep) -> StreamingResponse:
     """One `notification` event per new notification, as JSON; a comment every 15 s keeps
     proxies from closing the connection. Works through any number of service copies."""
-    context = context_of(request)
-    channel = context.notifier.member_channel(caller.tenant_id, caller.require_member())
+    channel = notifier.member_channel(caller.tenant_id, caller.require_member())
     return StreamingResponse(
-        _events(request, context.runtime.redis, channel),
+        _events(request, notifier.redis, channel),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from bizosaas.auth.constants import Permission
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.dependencies import CallerDep
+from bizosaas.identity.vocabulary import Permission
 
 
 async def manager_caller(caller: CallerDep) -> Caller:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from bizosaas.gamification.dependencies import (
     MemberDep,
+    MembersDep,
     PublicSessionDep,
     SessionDep,
-    context_of,
 )
 from bizosaas.gamification.portfolios import service
 from bizosaas.gamification.portfolios.dependencies import ManagePortfoliosDep
@@ -48,14 +48,14 @@ async def list_portfolios(
     responses={**SLUG_TAKEN, 404: {"description": "No such member in this tenant"}},
 )
 async def create_portfolio(
-    request: Request,
+    members: MembersDep,
     body: PortfolioCreate,
     caller: ManagePortfoliosDep,
     db: SessionDep,
 ) -> PortfolioOut:
     """The slug is generated from the title (made unique) unless given. With `user_id`, the
     portfolio becomes that member's showcase (their token's `portfolio_id`)."""
-    return await service.create(db, context_of(request), caller, body)
+    return await service.create(db, members, caller, body)
 
 
 @router.get(f"{BASE}/{{portfolio_id}}", summary="One portfolio", responses=MISSING)
@@ -83,12 +83,12 @@ async def update_portfolio(
     responses={**MISSING, 409: {"description": "Not a draft: archive it instead"}},
 )
 async def delete_portfolio(
-    request: Request,
+    members: MembersDep,
     portfolio_id: uuid.UUID,
     caller: ManagePortfoliosDep,
     db: SessionDep,
 ) -> Response:
-    await service.delete(db, context_of(request), caller, portfolio_id)
+    await service.delete(db, members, caller, portfolio_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -132,7 +132,7 @@ async def archive(
     responses={404: {"description": "No such member in this tenant"}},
 )
 async def generate_portfolio(
-    request: Request,
+    members: MembersDep,
     body: GenerateRequest,
     caller: ManagePortfoliosDep,
     db: SessionDep,
@@ -144,7 +144,7 @@ async def generate_portfolio(
     referral conversions and achievements unlocked — the tenant's, or with `user_id` one
     member's (who then shows it as their portfolio). Always a new draft: review, edit,
     publish."""
-    return await service.generate(db, context_of(request), caller, body)
+    return await service.generate(db, members, caller, body)
 
 
 @router.get(

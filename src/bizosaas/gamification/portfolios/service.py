@@ -12,12 +12,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.auth.constants import Permission
 from bizosaas.core.database import after_commit, utcnow
 from bizosaas.core.errors import Conflict, NotFound
 from bizosaas.gamification.caller import Caller
-from bizosaas.gamification.context import GamificationContext
-from bizosaas.gamification.members.service import tenant_settings
+from bizosaas.gamification.members.service import MemberService, tenant_settings
 from bizosaas.gamification.portfolios import generator
 from bizosaas.gamification.portfolios import repository as repo
 from bizosaas.gamification.portfolios.models import PortfolioMetric, ShowcasePortfolio
@@ -30,6 +28,7 @@ from bizosaas.gamification.portfolios.schemas import (
     PublicPortfolio,
     Status,
 )
+from bizosaas.identity.vocabulary import Permission
 
 DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"
 
@@ -141,28 +140,28 @@ async def _save(db: AsyncSession, portfolio: ShowcasePortfolio) -> None:
 
 
 def _refresh_claims(
-    db: AsyncSession, context: GamificationContext, tenant_id: uuid.UUID, changed: list[uuid.UUID]
+    db: AsyncSession, members: MemberService, tenant_id: uuid.UUID, changed: list[uuid.UUID]
 ) -> None:
     if changed:
-        after_commit(db, lambda: context.members.publish_claims(tenant_id, changed))
+        after_commit(db, lambda: members.publish_claims(tenant_id, changed))
 
 
 async def _showcase_member(
-    db: AsyncSession, context: GamificationContext, portfolio: ShowcasePortfolio
+    db: AsyncSession, members: MemberService, portfolio: ShowcasePortfolio
 ) -> None:
     """The member's token claim points at their latest portfolio."""
     if portfolio.user_id is None:
         return
-    await context.members.ensure(db, portfolio.tenant_id, [portfolio.user_id])
+    await members.ensure(db, portfolio.tenant_id, [portfolio.user_id])
     await repo.set_member_portfolio(db, portfolio.tenant_id, portfolio.user_id, portfolio.id)
-    _refresh_claims(db, context, portfolio.tenant_id, [portfolio.user_id])
+    _refresh_claims(db, members, portfolio.tenant_id, [portfolio.user_id])
 
 
 async def create(
-    db: AsyncSession, context: GamificationContext, caller: Caller, body: PortfolioCreate
+    db: AsyncSession, members: MemberService, caller: Caller, body: PortfolioCreate
 ) -> PortfolioOut:
     if body.user_id is not None:
-        await context.directory.member_of(caller.tenant_id, body.user_id)
+        await members.directory.member_of(caller.tenant_id, body.user_id)
     if body.slug is not None:
         await _check_slug(db, caller.tenant_id, body.slug)
     slug = body.slug or await _unique_slug(db, caller.tenant_id, body.title)
@@ -170,7 +169,7 @@ async def create(
     portfolio = ShowcasePortfolio(tenant_id=caller.tenant_id, slug=slug, status=DRAFT, **fields)
     await _save(db, portfolio)
     await repo.replace_metrics(db, portfolio, [m.model_dump() for m in body.metrics])
-    await _showcase_member(db, context, portfolio)
+    await _showcase_member(db, members, portfolio)
     return await _read(db, portfolio)
 
 
@@ -191,7 +190,7 @@ async def update(
 
 
 async def delete(
-    db: AsyncSession, context: GamificationContext, caller: Caller, portfolio_id: uuid.UUID
+    db: AsyncSession, members: MemberService, caller: Caller, portfolio_id: uuid.UUID
 ) -> None:
     """Only drafts are deleted; what has been public is archived instead."""
     portfolio = await _visible(db, caller, portfolio_id)
@@ -203,7 +202,7 @@ async def delete(
     changed = await repo.clear_member_portfolio(db, caller.tenant_id, portfolio.id)
     await db.delete(portfolio)
     await db.flush()
-    _refresh_claims(db, context, caller.tenant_id, changed)
+    _refresh_claims(db, members, caller.tenant_id, changed)
 
 
 async def set_status(
@@ -248,14 +247,14 @@ def _presentable(name: str) -> str:
 
 
 async def generate(
-    db: AsyncSession, context: GamificationContext, caller: Caller, body: GenerateRequest
+    db: AsyncSession, members: MemberService, caller: Caller, body: GenerateRequest
 ) -> PortfolioOut:
     """A new draft from the tenant's (or one member's) last 90 days against the 90 before."""
     end = _period_end(utcnow())
     middle = end - timedelta(days=generator.PERIOD_DAYS)
     start = middle - timedelta(days=generator.PERIOD_DAYS)
     if body.user_id is not None:
-        info = await context.directory.member_of(caller.tenant_id, body.user_id)
+        info = await members.directory.member_of(caller.tenant_id, body.user_id)
         name = _presentable(await repo.member_name(db, caller.tenant_id, body.user_id))
         subject = name or _presentable(info.display_name) or "This member"
     else:
@@ -279,5 +278,5 @@ async def generate(
     )
     await _save(db, portfolio)
     await repo.replace_metrics(db, portfolio, draft.metrics)
-    await _showcase_member(db, context, portfolio)
+    await _showcase_member(db, members, portfolio)
     return await _read(db, portfolio)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from bizosaas.gamification.dependencies import (
     AdminDep,
     CallerDep,
     MemberDep,
+    ReferralsDep,
     SessionDep,
     ViewReferralsDep,
-    context_of,
 )
 from bizosaas.gamification.referrals import programs
 from bizosaas.gamification.referrals.schemas import (
@@ -35,14 +35,9 @@ from bizosaas.gamification.referrals.schemas import (
     SignupIn,
     VisitOut,
 )
-from bizosaas.gamification.referrals.service import ReferralService
 
 router = APIRouter(prefix="/api/v1/gamification/referrals", tags=["referrals"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such object here"}}
-
-
-def _service(request: Request) -> ReferralService:
-    return ReferralService(context_of(request))
 
 
 # -- programs (tenant admin) ------------------------------------------------------------
@@ -92,16 +87,18 @@ async def delete_program(program_id: uuid.UUID, caller: AdminDep, db: SessionDep
 
 @router.post("/generate", summary="My referral code and share link")
 async def generate_code(
-    request: Request, caller: MemberDep, db: SessionDep, body: GenerateCode | None = None
+    referrals: ReferralsDep, caller: MemberDep, db: SessionDep, body: GenerateCode | None = None
 ) -> CodeOut:
     """The same code every time for one program (the tenant's single active program unless
     `program_id` is sent); a deactivated code is replaced by a fresh one."""
-    return await _service(request).generate(db, caller, body.program_id if body else None)
+    return await referrals.generate(db, caller, body.program_id if body else None)
 
 
 @router.get("/codes/mine", summary="My referral codes (view_referrals)")
-async def my_codes(request: Request, caller: ViewReferralsDep, db: SessionDep) -> list[CodeOut]:
-    return await _service(request).my_codes(db, caller)
+async def my_codes(
+    referrals: ReferralsDep, caller: ViewReferralsDep, db: SessionDep
+) -> list[CodeOut]:
+    return await referrals.my_codes(db, caller)
 
 
 @router.post(
@@ -110,9 +107,9 @@ async def my_codes(request: Request, caller: ViewReferralsDep, db: SessionDep) -
     responses=NOT_FOUND,
 )
 async def deactivate_code(
-    request: Request, code_id: uuid.UUID, caller: CallerDep, db: SessionDep
+    referrals: ReferralsDep, code_id: uuid.UUID, caller: CallerDep, db: SessionDep
 ) -> CodeOut:
-    return await _service(request).deactivate(db, caller, code_id)
+    return await referrals.deactivate(db, caller, code_id)
 
 
 # -- the funnel (API key or tenant admin) -----------------------------------------------
@@ -125,9 +122,9 @@ async def deactivate_code(
     responses=NOT_FOUND,
 )
 async def record_click(
-    request: Request, body: ClickIn, caller: CallerDep, db: SessionDep
+    referrals: ReferralsDep, body: ClickIn, caller: CallerDep, db: SessionDep
 ) -> VisitOut:
-    return await _service(request).record_visit(db, caller, body)
+    return await referrals.record_visit(db, caller, body)
 
 
 @router.post(
@@ -137,9 +134,9 @@ async def record_click(
     responses=NOT_FOUND,
 )
 async def record_signup(
-    request: Request, body: SignupIn, caller: CallerDep, db: SessionDep
+    referrals: ReferralsDep, body: SignupIn, caller: CallerDep, db: SessionDep
 ) -> VisitOut:
-    return await _service(request).record_visit(db, caller, body)
+    return await referrals.record_visit(db, caller, body)
 
 
 @router.post(
@@ -153,12 +150,16 @@ async def record_signup(
     },
 )
 async def track_conversion(
-    request: Request, response: Response, body: ConversionIn, caller: CallerDep, db: SessionDep
+    referrals: ReferralsDep,
+    response: Response,
+    body: ConversionIn,
+    caller: CallerDep,
+    db: SessionDep,
 ) -> ConversionOut:
     """Once per (program, referee), however often or concurrently it is sent. The conversion
     is scored for fraud: low risk is approved and rewarded at once, high risk rejected, the
     rest waits for review. Every reason is listed with its weight."""
-    conversion = await _service(request).track_conversion(db, caller, body)
+    conversion = await referrals.track_conversion(db, caller, body)
     if not conversion.created:
         response.status_code = status.HTTP_200_OK
     return conversion
@@ -170,13 +171,13 @@ async def track_conversion(
     responses=NOT_FOUND,
 )
 async def refund_conversion(
-    request: Request,
+    referrals: ReferralsDep,
     conversion_id: uuid.UUID,
     caller: CallerDep,
     db: SessionDep,
     body: ReviewNote | None = None,
 ) -> ConversionOut:
-    return await _service(request).refund(db, caller, conversion_id, body.note if body else None)
+    return await referrals.refund(db, caller, conversion_id, body.note if body else None)
 
 
 # -- review (tenant admin) --------------------------------------------------------------
@@ -184,14 +185,14 @@ async def refund_conversion(
 
 @router.get("/review", summary="Conversions by status, newest first (tenant admin)")
 async def review_queue(
-    request: Request,
+    referrals: ReferralsDep,
     caller: AdminDep,
     db: SessionDep,
     status: Annotated[str | None, Query(pattern="^(approved|review|rejected|refunded)$")] = (
         "review"
     ),
 ) -> ConversionPage:
-    return ConversionPage(conversions=await _service(request).list_conversions(db, caller, status))
+    return ConversionPage(conversions=await referrals.list_conversions(db, caller, status))
 
 
 @router.post(
@@ -200,13 +201,13 @@ async def review_queue(
     responses={**NOT_FOUND, 409: {"description": "Already approved or refunded"}},
 )
 async def approve_conversion(
-    request: Request,
+    referrals: ReferralsDep,
     conversion_id: uuid.UUID,
     caller: AdminDep,
     db: SessionDep,
     body: ReviewNote | None = None,
 ) -> ConversionOut:
-    return await _service(request).approve(db, caller, conversion_id, body.note if body else None)
+    return await referrals.approve(db, caller, conversion_id, body.note if body else None)
 
 
 @router.post(
@@ -215,10 +216,10 @@ async def approve_conversion(
     responses={**NOT_FOUND, 409: {"description": "Already rejected or refunded"}},
 )
 async def reject_conversion(
-    request: Request,
+    referrals: ReferralsDep,
     conversion_id: uuid.UUID,
     caller: AdminDep,
     db: SessionDep,
     body: ReviewNote | None = None,
 ) -> ConversionOut:
-    return await _service(request).reject(db, caller, conversion_id, body.note if body else None)
+    return await referrals.reject(db, caller, conversion_id, body.note if body else None)

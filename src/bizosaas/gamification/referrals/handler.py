@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.core.errors import AppError
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.caller import Caller
-from bizosaas.gamification.context import GamificationContext
 from bizosaas.gamification.events.pipeline import Batch, Event
 from bizosaas.gamification.referrals.models import ReferralProgram, ReferralVisit
 from bizosaas.gamification.referrals.schemas import ConversionIn
@@ -59,8 +58,8 @@ def qualifying_type(program: ReferralProgram) -> str:
 class ReferralHandler:
     name = "referrals"
 
-    def __init__(self, context: GamificationContext) -> None:
-        self.context = context
+    def __init__(self, service: ReferralService) -> None:
+        self.service = service
 
     async def check(self, db: AsyncSession, tenant_id: uuid.UUID, events: Sequence[Event]) -> None:
         return None
@@ -99,7 +98,7 @@ class ReferralHandler:
         }
         if not open_referrals:
             return
-        service = ReferralService(self.context)
+        service = self.service
         caller = Caller(
             tenant_id=batch.tenant_id,
             user_id=None,

@@ -11,6 +11,7 @@ import re
 import secrets
 import unicodedata
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,10 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import after_commit, utcnow
 from bizosaas.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from bizosaas.core.members import MemberDirectory
 from bizosaas.gamification.caller import Caller
-from bizosaas.gamification.context import GamificationContext
 from bizosaas.gamification.events.pipeline import Event, NotificationDraft
 from bizosaas.gamification.events.service import store_events
+from bizosaas.gamification.members.service import MemberService
+from bizosaas.gamification.notifications.service import Notifier
 from bizosaas.gamification.referrals import fraud, repository
 from bizosaas.gamification.referrals.models import (
     ReferralCode,
@@ -69,11 +72,19 @@ def _is_server(caller: Caller) -> None:
 
 
 class ReferralService:
-    def __init__(self, context: GamificationContext) -> None:
-        self.context = context
-        self.directory = context.directory
-        self.notifier = context.notifier
-        self.public_url = context.runtime.settings.public_url.rstrip("/")
+    def __init__(
+        self,
+        directory: MemberDirectory,
+        notifier: Notifier,
+        members: MemberService,
+        wake: Callable[[], Awaitable[None]],
+        public_url: str,
+    ) -> None:
+        self.directory = directory
+        self.notifier = notifier
+        self.members = members
+        self.wake = wake
+        self.public_url = public_url.rstrip("/")
 
     # -- codes ----------------------------------------------------------------------------
 
@@ -125,11 +136,11 @@ class ReferralService:
         code = await repository.code_of(db, tenant_id, program.id, user_id)
         assert code is not None
         await db.refresh(code)
-        await self.context.members.ensure(db, tenant_id, [user_id])
+        await self.members.ensure(db, tenant_id, [user_id])
         await repository.set_member_code(db, tenant_id, user_id, code.code)
 
         async def publish() -> None:
-            await self.context.members.publish_claims(tenant_id, [user_id])
+            await self.members.publish_claims(tenant_id, [user_id])
 
         after_commit(db, publish)
         return self.code_out(code)
@@ -149,7 +160,7 @@ class ReferralService:
         tenant_id, owner = caller.tenant_id, code.user_id
 
         async def publish() -> None:
-            await self.context.members.publish_claims(tenant_id, [owner])
+            await self.members.publish_claims(tenant_id, [owner])
 
         after_commit(db, publish)
         return self.code_out(code)
@@ -432,7 +443,7 @@ class ReferralService:
         async def publish() -> None:
             if stored:
                 await self.notifier.publish(tenant_id, stored)
-            await self.context.wake_processors()
+            await self.wake()
 
         after_commit(db, publish)
 

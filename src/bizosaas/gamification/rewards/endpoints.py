@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from bizosaas.gamification.dependencies import AdminDep, SessionDep, ViewReferralsDep, context_of
-from bizosaas.gamification.referrals.service import ReferralService
+from bizosaas.gamification.dependencies import AdminDep, ReferralsDep, SessionDep, ViewReferralsDep
 from bizosaas.gamification.rewards import ledger
 from bizosaas.gamification.rewards.schemas import RewardsOut
 
@@ -23,6 +22,6 @@ async def my_rewards(caller: ViewReferralsDep, db: SessionDep) -> RewardsOut:
 
 @router.get("", summary="A member's reward balances and entries (tenant admin)")
 async def member_rewards(
-    request: Request, user_id: uuid.UUID, caller: AdminDep, db: SessionDep
+    user_id: uuid.UUID, caller: AdminDep, db: SessionDep, referrals: ReferralsDep
 ) -> RewardsOut:
-    return await ReferralService(context_of(request)).rewards_of(db, caller, user_id)
+    return await referrals.rewards_of(db, caller, user_id)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from bizosaas.auth.constants import Role
 from bizosaas.core.database import Scope
+from bizosaas.identity.vocabulary import Role
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,94 @@
+"""The composition root of the gamification service: every service built once per process.
+
+Nothing else constructs these. Endpoints receive them as typed dependencies
+(:mod:`bizosaas.gamification.dependencies`); the worker, the demo seed and the
+replay command take them from here. A new domain adds its service here and a
+dependency alias there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bizosaas.core.api_keys import ApiKeyDirectory, ApiKeyInfo
+from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
+from bizosaas.core.runtime import Runtime
+from bizosaas.gamification.achievements.handler import AchievementHandler
+from bizosaas.gamification.apikeys.service import ApiKeyLookup
+from bizosaas.gamification.events.pipeline import EventHandler
+from bizosaas.gamification.events.processor import EventProcessor
+from bizosaas.gamification.events.replays import ReplayRunner
+from bizosaas.gamification.events.service import EventService
+from bizosaas.gamification.events.wake import ProcessorWake
+from bizosaas.gamification.leaderboards.handler import LeaderboardHandler
+from bizosaas.gamification.leaderboards.live import LiveRanks
+from bizosaas.gamification.leaderboards.platform import PlatformBoards
+from bizosaas.gamification.leaderboards.ranks import RankCache
+from bizosaas.gamification.members.service import MemberService
+from bizosaas.gamification.notifications.service import Notifier
+from bizosaas.gamification.referrals.handler import ReferralHandler
+from bizosaas.gamification.referrals.service import ReferralService
+from bizosaas.identity.resolver import IdentityResolver
+
+
+@dataclass
+class GamificationServices:
+    runtime: Runtime
+    identity: IdentityResolver
+    api_keys: ApiKeyDirectory
+    directory: MemberDirectory
+    claims: ClaimsSnapshot
+    notifier: Notifier
+    members: MemberService
+    live: LiveRanks
+    platform: PlatformBoards
+    handlers: list[EventHandler]
+    events: EventService
+    processor: EventProcessor
+    wake: ProcessorWake
+    replays: ReplayRunner
+    referrals: ReferralService
+
+    @classmethod
+    async def build(cls, runtime: Runtime) -> GamificationServices:
+        database = runtime.database
+        api_keys = ApiKeyDirectory(runtime.redis, runtime.keys)
+        lookup = ApiKeyLookup(database, api_keys)
+
+        async def fallback(key: str) -> ApiKeyInfo:
+            return await lookup(key)
+
+        identity = await IdentityResolver.start(runtime, api_key_fallback=fallback)
+        directory = MemberDirectory(runtime.redis, runtime.keys)
+        claims = ClaimsSnapshot(runtime.redis, runtime.keys)
+        notifier = Notifier(runtime.redis, runtime.keys)
+        members = MemberService(database, directory, claims)
+        live = LiveRanks(database, RankCache(runtime.redis, runtime.keys))
+        platform = PlatformBoards(database, lambda: live.clock())
+        wake = ProcessorWake(runtime)
+        referrals = ReferralService(directory, notifier, members, wake, runtime.settings.public_url)
+        # Achievements first: points they award feed the points boards. Referrals last:
+        # a conversion appends a referral.converted event, which the next batch scores.
+        handlers: list[EventHandler] = [
+            AchievementHandler(),
+            LeaderboardHandler(live, platform),
+            ReferralHandler(referrals),
+        ]
+        processor = EventProcessor(database, handlers, members, notifier)
+        return cls(
+            runtime=runtime,
+            identity=identity,
+            api_keys=api_keys,
+            directory=directory,
+            claims=claims,
+            notifier=notifier,
+            members=members,
+            live=live,
+            platform=platform,
+            handlers=handlers,
+            events=EventService(directory, handlers),
+            processor=processor,
+            wake=wake,
+            replays=ReplayRunner(runtime, processor),
+            referrals=referrals,
+        )
