@@ -183,3 +183,27 @@ async def test_signing_in_is_an_event_from_the_platform_itself(org: Org) -> None
     assert len(events) == 2
     assert {e["source"] for e in events} == {"platform"}
     assert all(e["event_id"].startswith("login:") for e in events)
+
+
+async def test_the_log_pages_newest_first_without_gaps_or_repeats(org: Org) -> None:
+    member = await org.member()
+    key = await org.api_key()
+    sent = [event(member, "order.completed", total=i) for i in range(7)]
+    await org.send(sent, key)
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        params = {"type": "order.completed", "limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = (
+            await org.client.get(
+                "/api/v1/gamification/events", params=params, headers=org.admin.headers
+            )
+        ).json()
+        seen += [e["event_id"] for e in page["events"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 3
+    assert seen == [e["event_id"] for e in reversed(sent)]  # stored in order, listed newest first

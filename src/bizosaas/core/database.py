@@ -39,6 +39,7 @@ from bizosaas.core.logging import get_logger
 log = get_logger("bizosaas.database")
 AfterCommit = Callable[[], Awaitable[None]]
 _AFTER_COMMIT = "bizosaas.after_commit"
+_SCOPE = "bizosaas.scope"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -120,6 +121,7 @@ class Database:
         actions: list[AfterCommit] = []
         async with self.sessionmaker() as session:
             session.info[_AFTER_COMMIT] = actions
+            session.info[_SCOPE] = scope
             async with session.begin():
                 if scope is not None:
                     await apply_scope(session, scope)
@@ -132,6 +134,19 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def use_custom_plans(session: AsyncSession) -> None:
+    """Plan every statement of this transaction for its own parameters."""
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+def tenant_of(session: AsyncSession) -> uuid.UUID:
+    """The tenant a session's unit of work was opened for (repositories serve only it)."""
+    scope: Scope | None = session.info.get(_SCOPE)
+    if scope is None or scope.tenant_id is None:
+        raise RuntimeError("this needs a session from Database.transaction(Scope.tenant(...))")
+    return scope.tenant_id
 
 
 def after_commit(session: AsyncSession, action: AfterCommit) -> None:

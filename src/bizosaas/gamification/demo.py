@@ -15,7 +15,7 @@ from datetime import timedelta
 from bizosaas.core.database import Scope, utcnow
 from bizosaas.core.errors import Conflict
 from bizosaas.gamification.events.pipeline import Event
-from bizosaas.gamification.events.service import store_events
+from bizosaas.gamification.events.repository import EventRepository
 from bizosaas.gamification.leaderboards.schemas import LeaderboardCreate
 from bizosaas.gamification.leaderboards.service import create_board
 from bizosaas.gamification.members.service import tenant_settings
@@ -75,7 +75,7 @@ async def seed_demo_gamification(
                     settings.boards_members_only = False  # so the public board is public
             events = [e for m in members for e in _week_of(m)]
             stored += len(
-                await store_events(db, tenant_id, events, source="platform", source_id=None)
+                await EventRepository(db).store(events, source="platform", source_id=None)
             )
     return stored
 

@@ -11,8 +11,8 @@ the typed aliases below.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -36,6 +36,7 @@ from bizosaas.gamification.services import GamificationServices
 from bizosaas.identity.resolver import IdentityResolver
 from bizosaas.identity.vocabulary import Permission
 
+T = TypeVar("T")
 bearer_scheme = HTTPBearer(auto_error=False, description="A member's access token")
 api_key_scheme = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="A tenant API key (server-side sources)"
@@ -50,76 +51,27 @@ def services_of(request: Request) -> GamificationServices:
 # -- the services, as typed dependencies (built once, in services.py) --------------------
 
 
-async def _identity(request: Request) -> IdentityResolver:
-    return services_of(request).identity
+def _provide(pick: Callable[[GamificationServices], T]) -> Callable[[Request], Awaitable[T]]:
+    async def provider(request: Request) -> T:
+        return pick(services_of(request))
+
+    return provider
 
 
-async def _database(request: Request) -> Database:
-    return services_of(request).runtime.database
-
-
-async def _events(request: Request) -> EventService:
-    return services_of(request).events
-
-
-async def _replays(request: Request) -> ReplayRunner:
-    return services_of(request).replays
-
-
-async def _wake(request: Request) -> ProcessorWake:
-    return services_of(request).wake
-
-
-async def _handlers(request: Request) -> list[EventHandler]:
-    return services_of(request).handlers
-
-
-async def _directory(request: Request) -> MemberDirectory:
-    return services_of(request).directory
-
-
-async def _claims(request: Request) -> ClaimsSnapshot:
-    return services_of(request).claims
-
-
-async def _notifier(request: Request) -> Notifier:
-    return services_of(request).notifier
-
-
-async def _members(request: Request) -> MemberService:
-    return services_of(request).members
-
-
-async def _api_keys(request: Request) -> ApiKeyDirectory:
-    return services_of(request).api_keys
-
-
-async def _referrals(request: Request) -> ReferralService:
-    return services_of(request).referrals
-
-
-async def _live(request: Request) -> LiveRanks:
-    return services_of(request).live
-
-
-async def _platform(request: Request) -> PlatformBoards:
-    return services_of(request).platform
-
-
-IdentityDep = Annotated[IdentityResolver, Depends(_identity)]
-DatabaseDep = Annotated[Database, Depends(_database)]
-EventsDep = Annotated[EventService, Depends(_events)]
-ReplaysDep = Annotated[ReplayRunner, Depends(_replays)]
-WakeDep = Annotated[ProcessorWake, Depends(_wake)]
-HandlersDep = Annotated[list[EventHandler], Depends(_handlers)]
-DirectoryDep = Annotated[MemberDirectory, Depends(_directory)]
-ClaimsDep = Annotated[ClaimsSnapshot, Depends(_claims)]
-NotifierDep = Annotated[Notifier, Depends(_notifier)]
-MembersDep = Annotated[MemberService, Depends(_members)]
-ApiKeysDep = Annotated[ApiKeyDirectory, Depends(_api_keys)]
-ReferralsDep = Annotated[ReferralService, Depends(_referrals)]
-LiveDep = Annotated[LiveRanks, Depends(_live)]
-PlatformDep = Annotated[PlatformBoards, Depends(_platform)]
+IdentityDep = Annotated[IdentityResolver, Depends(_provide(lambda s: s.identity))]
+DatabaseDep = Annotated[Database, Depends(_provide(lambda s: s.runtime.database))]
+EventsDep = Annotated[EventService, Depends(_provide(lambda s: s.events))]
+ReplaysDep = Annotated[ReplayRunner, Depends(_provide(lambda s: s.replays))]
+WakeDep = Annotated[ProcessorWake, Depends(_provide(lambda s: s.wake))]
+HandlersDep = Annotated[list[EventHandler], Depends(_provide(lambda s: s.handlers))]
+DirectoryDep = Annotated[MemberDirectory, Depends(_provide(lambda s: s.directory))]
+ClaimsDep = Annotated[ClaimsSnapshot, Depends(_provide(lambda s: s.claims))]
+NotifierDep = Annotated[Notifier, Depends(_provide(lambda s: s.notifier))]
+MembersDep = Annotated[MemberService, Depends(_provide(lambda s: s.members))]
+ApiKeysDep = Annotated[ApiKeyDirectory, Depends(_provide(lambda s: s.api_keys))]
+ReferralsDep = Annotated[ReferralService, Depends(_provide(lambda s: s.referrals))]
+LiveDep = Annotated[LiveRanks, Depends(_provide(lambda s: s.live))]
+PlatformDep = Annotated[PlatformBoards, Depends(_provide(lambda s: s.platform))]
 
 
 # -- who is calling ------------------------------------------------------------------------

@@ -151,8 +151,6 @@ class Gateway:
             scope["state"]["tenant_id"] = str(visitor.tenant_id or "") or None
             if visitor.principal is not None:
                 scope["state"]["user_id"] = str(visitor.principal.user_id)
-        if route.tenant_context:
-            await self.resolver.refuse_suspended(visitor.tenant_id)
         if route.rate_limited:
             await rate_limit(
                 self.limiter, self.tenants, route, visitor, self.config.rate_limit_per_hour

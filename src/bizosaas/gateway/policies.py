@@ -1,6 +1,6 @@
 """The PRD's per-route middleware: authenticate, tenantContext, rateLimit.
 
-authenticate and tenantContext are the shared identity resolver's two steps
+authenticate and tenantContext are the shared identity resolver
 (:mod:`bizosaas.identity.resolver`); rateLimit is the gateway's own.
 """
 
@@ -50,8 +50,12 @@ async def authenticate(
     presented = resolver.presented(
         {name.decode("latin-1"): value.decode("latin-1") for name, value in headers.items()}
     )
-    visitor.identity = await resolver.identify(
-        method, presented, accept_api_keys=route.api_keys, check_csrf=False
+    visitor.identity = await resolver.resolve(
+        method,
+        presented,
+        accept_api_keys=route.api_keys,
+        check_csrf=False,
+        check_tenant=route.tenant_context,
     )
 
 

@@ -118,26 +118,14 @@ class IdentityResolver:
         *,
         accept_api_keys: bool = True,
         check_csrf: bool = True,
+        check_tenant: bool = True,
     ) -> Identity:
-        """The verified caller of a tenant that is not suspended, or :class:`Unauthorized`
-        / :class:`Forbidden`."""
-        identity = await self.identify(
-            method, presented, accept_api_keys=accept_api_keys, check_csrf=check_csrf
-        )
-        await self.refuse_suspended(identity.tenant_id)
-        return identity
+        """The verified caller, or :class:`Unauthorized` / :class:`Forbidden`.
 
-    async def identify(
-        self,
-        method: str,
-        presented: Presented,
-        *,
-        accept_api_keys: bool = True,
-        check_csrf: bool = True,
-    ) -> Identity:
-        """The verified caller, whatever its tenant's status (the gateway checks that per
-        route). ``check_csrf=False`` only where the request is not served here but passed
-        on to a service that checks it (the gateway)."""
+        Only the gateway turns checks off, per route: ``check_csrf`` because the service
+        it forwards to checks CSRF, ``check_tenant`` where its route has no
+        ``tenantContext`` step.
+        """
         if presented.token is not None:
             principal = await self.verifier.verify(presented.token)
             if (
@@ -147,10 +135,14 @@ class IdentityResolver:
                 and not csrf_token_matches(self.csrf_secret, principal.session_id, presented.csrf)
             ):
                 raise Forbidden("Missing or invalid CSRF token.")
-            return Identity(principal=principal)
-        if presented.api_key and accept_api_keys:
-            return await self._api_key(presented.api_key)
-        raise Unauthorized()
+            identity = Identity(principal=principal)
+        elif presented.api_key and accept_api_keys:
+            identity = await self._api_key(presented.api_key)
+        else:
+            raise Unauthorized()
+        if check_tenant:
+            await self.refuse_suspended(identity.tenant_id)
+        return identity
 
     async def refuse_suspended(self, tenant_id: uuid.UUID | None) -> None:
         """A suspended tenant's sessions end on suspension; this closes any gap."""

@@ -13,24 +13,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
 from bizosaas.core.database import TimestampMixin, utcnow
+from bizosaas.core.repository import TenantOwned
 from bizosaas.gamification.db import GamificationBase
 
 
-class AchievementCategory(TimestampMixin, GamificationBase):
+class AchievementCategory(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "achievement_categories"
     __table_args__ = (
         Index("uq_achievement_categories_tenant_id_key", "tenant_id", "key", unique=True),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
-class Achievement(TimestampMixin, GamificationBase):
+class Achievement(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "achievements"
     __table_args__ = (
         Index("uq_achievements_tenant_id_key", "tenant_id", "key", unique=True),
@@ -38,7 +38,6 @@ class Achievement(TimestampMixin, GamificationBase):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     category_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("achievement_categories.id", ondelete="SET NULL")
     )
@@ -82,7 +81,7 @@ class AchievementProgress(GamificationBase):
     )
 
 
-class TenantAchievement(GamificationBase):
+class TenantAchievement(TenantOwned, GamificationBase):
     """An unlock: one row per member, achievement and level, ever."""
 
     __tablename__ = "tenant_achievements"
@@ -100,7 +99,6 @@ class TenantAchievement(GamificationBase):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     achievement_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("achievements.id", ondelete="CASCADE"), nullable=False
     )

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
 from bizosaas.core.database import TimestampMixin
+from bizosaas.core.repository import TenantOwned
 from bizosaas.gamification.db import GamificationBase
 
 
-class ApiKey(TimestampMixin, GamificationBase):
+class ApiKey(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "api_keys"
     __table_args__ = (
         Index("ix_api_keys_tenant_id_created_at", "tenant_id", "created_at"),
@@ -22,7 +23,6 @@ class ApiKey(TimestampMixin, GamificationBase):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     prefix: Mapped[str] = mapped_column(String(24), nullable=False)  # shown in lists
     key_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # sha256 of the key

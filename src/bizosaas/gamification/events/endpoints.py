@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from bizosaas.core.database import after_commit
 from bizosaas.core.errors import NotFound
+from bizosaas.core.repository import CURSOR_MAX_LENGTH
 from bizosaas.gamification.dependencies import (
     AdminDep,
     CallerDep,
@@ -70,17 +71,16 @@ async def list_events(
     user_id: uuid.UUID | None = None,
     type: Annotated[str | None, Query(pattern=EVENT_TYPE_PATTERN, max_length=64)] = None,
     status: Annotated[str | None, Query(pattern="^(pending|processed|failed)$")] = None,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,19}$")] = None,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EventPage:
     """Newest first; pass `next_cursor` back as `cursor` for the next page."""
     return await service.list_events(
         db,
-        caller.tenant_id,
         user_id=user_id,
         event_type=type,
         status=status,
-        cursor=int(cursor) if cursor else None,
+        cursor=cursor,
         limit=limit,
     )
 

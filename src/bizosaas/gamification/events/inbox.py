@@ -24,7 +24,7 @@ from bizosaas.core.logging import get_logger
 from bizosaas.core.platform_events import PlatformEvent, decode
 from bizosaas.core.redis import Keys
 from bizosaas.gamification.events.pipeline import Event
-from bizosaas.gamification.events.service import store_events
+from bizosaas.gamification.events.repository import EventRepository
 
 log = get_logger("bizosaas.gamification.inbox")
 GROUP = "gamification-service"
@@ -107,9 +107,7 @@ class PlatformInbox:
             by_tenant[event.tenant_id].append(event)
         for tenant_id, events in by_tenant.items():
             async with self.database.transaction(Scope.tenant(tenant_id)) as db:
-                await store_events(
-                    db,
-                    tenant_id,
+                await EventRepository(db).store(
                     [
                         Event(e.event_id, e.type, e.user_id, e.properties, e.occurred_at)
                         for e in events

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
 from bizosaas.core.database import utcnow
+from bizosaas.core.repository import TenantOwned
 from bizosaas.gamification.db import GamificationBase
 
 
@@ -21,7 +22,7 @@ class EventStatus:
     FAILED = "failed"  # kept for a replay after the cause is fixed; never silently dropped
 
 
-class GamificationEvent(GamificationBase):
+class GamificationEvent(TenantOwned, GamificationBase):
     __tablename__ = "gamification_events"
     __table_args__ = (
         Index("uq_gamification_events_tenant_id_event_id", "tenant_id", "event_id", unique=True),
@@ -46,7 +47,6 @@ class GamificationEvent(GamificationBase):
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     event_id: Mapped[str] = mapped_column(String(128), nullable=False)
     type: Mapped[str] = mapped_column(String(64), nullable=False)
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)

@@ -13,18 +13,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.background import BackgroundLoop
-from bizosaas.core.database import Database, Scope, after_commit, utcnow
+from bizosaas.core.database import Database, Scope, after_commit, use_custom_plans, utcnow
 from bizosaas.core.errors import is_outage
 from bizosaas.core.logging import get_logger
-from bizosaas.gamification.events.models import EventStatus, GamificationEvent
-from bizosaas.gamification.events.pipeline import Batch, Event, EventHandler
+from bizosaas.gamification.events.models import EventStatus
+from bizosaas.gamification.events.pipeline import Batch, EventHandler
+from bizosaas.gamification.events.repository import (
+    EventRepository,
+    count_pending,
+    event_of,
+    tenants_with_pending,
+)
 from bizosaas.gamification.locks import try_lock_tenant
 from bizosaas.gamification.members.service import MemberService
 from bizosaas.gamification.notifications.service import Notifier
@@ -76,18 +80,7 @@ class EventProcessor:
     async def process_pending(self) -> int:
         """Process what is pending now, tenant by tenant; returns how many events were done."""
         async with self.database.transaction(Scope.platform_wide()) as db:
-            tenants = (
-                (
-                    await db.execute(
-                        select(GamificationEvent.tenant_id)
-                        .where(GamificationEvent.status == EventStatus.PENDING)
-                        .group_by(GamificationEvent.tenant_id)
-                        .limit(200)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            tenants = await tenants_with_pending(db)
         total = 0
         for tenant_id in tenants:
             total += await self.process_tenant(tenant_id)
@@ -109,27 +102,14 @@ class EventProcessor:
         async with self.database.transaction(Scope.tenant(tenant_id)) as db:
             if not await try_lock_tenant(db, tenant_id):
                 return 0  # another copy is on this tenant
-            query = (
-                select(*EVENT_COLUMNS, GamificationEvent.received_at)
-                .where(
-                    GamificationEvent.tenant_id == tenant_id,
-                    GamificationEvent.status == EventStatus.PENDING,
-                )
-                .order_by(GamificationEvent.seq)
-                .limit(limit)
-            )
-            if only_seq is not None:
-                query = query.where(GamificationEvent.seq == only_seq)
-            rows = (await db.execute(query)).all()
+            queue = EventRepository(db)
+            rows = await queue.pending(limit, only_seq)
             if not rows:
                 return 0
             batch = Batch(tenant_id, [event_of(row) for row in rows])
             await self.apply(db, batch)
             now = utcnow()
-            await db.execute(
-                _MARK_PROCESSED,
-                {"tenant_id": tenant_id, "now": now, "seqs": [row.seq for row in rows]},
-            )
+            await queue.mark_processed([row.seq for row in rows], now)
             for row in rows:
                 LAG.observe(max(0.0, (now - row.received_at).total_seconds()))
         PROCESSED.labels("processed").inc(len(rows))
@@ -139,7 +119,7 @@ class EventProcessor:
         """Run every handler over the batch and stage its results (inside the caller's txn)."""
         # Batches are bulk statements over arrays whose sizes vary: a generic plan, which
         # PostgreSQL switches to after five runs, was measured 20x slower than a custom one.
-        await db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        await use_custom_plans(db)
         joined = await self.members.ensure(db, batch.tenant_id, {e.user_id for e in batch.events})
         batch.touched_members.update(joined)  # their first claim snapshot
         for handler in self.handlers:
@@ -152,21 +132,7 @@ class EventProcessor:
 
     async def _process_one_by_one(self, tenant_id: uuid.UUID, limit: int) -> int:
         async with self.database.transaction(Scope.tenant(tenant_id)) as db:
-            seqs = (
-                (
-                    await db.execute(
-                        select(GamificationEvent.seq)
-                        .where(
-                            GamificationEvent.tenant_id == tenant_id,
-                            GamificationEvent.status == EventStatus.PENDING,
-                        )
-                        .order_by(GamificationEvent.seq)
-                        .limit(limit)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            seqs = await EventRepository(db).pending_seqs(limit)
         done = 0
         for seq in seqs:
             try:
@@ -182,7 +148,7 @@ class EventProcessor:
     async def _record_failure(self, tenant_id: uuid.UUID, seq: int, exc: Exception) -> None:
         log.exception("event failed", tenant_id=str(tenant_id), seq=seq)
         async with self.database.transaction(Scope.tenant(tenant_id)) as db:
-            event = await db.get(GamificationEvent, seq)
+            event = await EventRepository(db).by_seq(seq)
             if event is None:
                 return
             event.attempts += 1
@@ -194,31 +160,4 @@ class EventProcessor:
     async def pending_count(self, tenant_id: uuid.UUID | None = None) -> int:
         scope = Scope.tenant(tenant_id) if tenant_id else Scope.platform_wide()
         async with self.database.transaction(scope) as db:
-            query = select(func.count()).where(GamificationEvent.status == EventStatus.PENDING)
-            return int((await db.execute(query)).scalar_one())
-
-
-EVENT_COLUMNS = (
-    GamificationEvent.seq,
-    GamificationEvent.event_id,
-    GamificationEvent.type,
-    GamificationEvent.user_id,
-    GamificationEvent.properties,
-    GamificationEvent.occurred_at,
-)
-_MARK_PROCESSED = text(
-    "UPDATE gamification_events SET status = 'processed', processed_at = :now "
-    "WHERE tenant_id = :tenant_id AND seq = ANY(CAST(:seqs AS bigint[]))"
-)
-
-
-def event_of(row: Any) -> Event:
-    """An event for the handlers, from a row of :data:`EVENT_COLUMNS` (or a model)."""
-    return Event(
-        event_id=row.event_id,
-        type=row.type,
-        user_id=row.user_id,
-        properties=row.properties,
-        occurred_at=row.occurred_at,
-        seq=row.seq,
-    )
+            return await count_pending(db)

@@ -24,7 +24,8 @@ from sqlalchemy import func, select, update
 from bizosaas.core.database import Database, Scope, utcnow
 from bizosaas.gamification.events.models import EventStatus, GamificationEvent
 from bizosaas.gamification.events.pipeline import Batch
-from bizosaas.gamification.events.processor import EventProcessor, event_of
+from bizosaas.gamification.events.processor import EventProcessor
+from bizosaas.gamification.events.repository import event_of
 from bizosaas.gamification.locks import lock_tenant
 from bizosaas.gamification.members.models import Member
 

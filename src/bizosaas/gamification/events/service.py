@@ -6,16 +6,14 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
-import orjson
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import utcnow
 from bizosaas.core.errors import BadRequest, Forbidden, NotFound
 from bizosaas.core.members import MemberDirectory
 from bizosaas.gamification.caller import Caller
-from bizosaas.gamification.events.models import GamificationEvent
 from bizosaas.gamification.events.pipeline import Event, EventHandler
+from bizosaas.gamification.events.repository import EventRepository
 from bizosaas.gamification.events.schemas import (
     EventIn,
     EventOut,
@@ -39,9 +37,7 @@ class EventService:
         events = await self._resolve(db, caller, incoming)
         for handler in self.handlers:
             await handler.check(db, caller.tenant_id, events)
-        inserted = await store_events(
-            db,
-            caller.tenant_id,
+        inserted = await EventRepository(db).store(
             events,
             source="api_key" if caller.is_api_key else "member",
             source_id=caller.api_key_id or caller.user_id,
@@ -110,74 +106,16 @@ class EventService:
     async def list_events(
         self,
         db: AsyncSession,
-        tenant_id: uuid.UUID,
         *,
         user_id: uuid.UUID | None,
         event_type: str | None,
         status: str | None,
-        cursor: int | None,
+        cursor: str | None,
         limit: int,
     ) -> EventPage:
-        query = select(GamificationEvent).where(GamificationEvent.tenant_id == tenant_id)
-        if user_id is not None:
-            query = query.where(GamificationEvent.user_id == user_id)
-        if event_type is not None:
-            query = query.where(GamificationEvent.type == event_type)
-        if status is not None:
-            query = query.where(GamificationEvent.status == status)
-        if cursor is not None:
-            query = query.where(GamificationEvent.seq < cursor)
-        rows = (
-            (await db.execute(query.order_by(GamificationEvent.seq.desc()).limit(limit + 1)))
-            .scalars()
-            .all()
+        page = await EventRepository(db).page(
+            user_id=user_id, event_type=event_type, status=status, cursor=cursor, limit=limit
         )
-        page = rows[:limit]
         return EventPage(
-            events=[EventOut.model_validate(r) for r in page],
-            next_cursor=str(page[-1].seq) if len(rows) > limit else None,
+            events=[EventOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
         )
-
-
-# One fixed statement whatever the batch size: asyncpg prepares it once per connection,
-# and the rows travel as arrays rather than as thousands of bind parameters.
-_STORE = text(
-    """
-    INSERT INTO gamification_events
-        (tenant_id, event_id, type, user_id, properties, occurred_at, received_at,
-         source, source_id, status, attempts)
-    SELECT :tenant_id, e.event_id, e.type, e.user_id, e.properties::jsonb, e.occurred_at,
-           :received_at, :source, :source_id, 'pending', 0
-    FROM unnest(CAST(:event_ids AS text[]), CAST(:types AS text[]), CAST(:user_ids AS uuid[]),
-                CAST(:properties AS text[]), CAST(:occurred AS timestamptz[]))
-         AS e(event_id, type, user_id, properties, occurred_at)
-    ON CONFLICT (tenant_id, event_id) DO NOTHING
-    RETURNING event_id
-    """
-)
-
-
-async def store_events(
-    db: AsyncSession,
-    tenant_id: uuid.UUID,
-    events: Sequence[Event],
-    *,
-    source: str,
-    source_id: uuid.UUID | None,
-) -> set[str]:
-    """Append events to the log; returns the ids that were new (the rest were duplicates)."""
-    result = await db.execute(
-        _STORE,
-        {
-            "tenant_id": tenant_id,
-            "received_at": utcnow(),
-            "source": source,
-            "source_id": source_id,
-            "event_ids": [e.event_id for e in events],
-            "types": [e.type for e in events],
-            "user_ids": [e.user_id for e in events],
-            "properties": [orjson.dumps(e.properties).decode() for e in events],
-            "occurred": [e.occurred_at for e in events],
-        },
-    )
-    return set(result.scalars())

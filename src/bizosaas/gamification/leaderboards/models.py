@@ -23,10 +23,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
 from bizosaas.core.database import TimestampMixin, utcnow
+from bizosaas.core.repository import TenantOwned
 from bizosaas.gamification.db import GamificationBase
 
 
-class Leaderboard(TimestampMixin, GamificationBase):
+class Leaderboard(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "leaderboards"
     __table_args__ = (
         Index("uq_leaderboards_tenant_id_key", "tenant_id", "key", unique=True),
@@ -34,7 +35,6 @@ class Leaderboard(TimestampMixin, GamificationBase):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     description: Mapped[str] = mapped_column(String(500), nullable=False, default="")
@@ -117,7 +117,7 @@ class LeaderboardPeriod(GamificationBase):
     )
 
 
-class LeaderboardRejection(GamificationBase):
+class LeaderboardRejection(TenantOwned, GamificationBase):
     """A score change refused by a board's validation, kept for the tenant admin."""
 
     __tablename__ = "leaderboard_rejections"
@@ -132,7 +132,6 @@ class LeaderboardRejection(GamificationBase):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     leaderboard_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("leaderboards.id", ondelete="CASCADE"), nullable=False
     )

@@ -14,13 +14,15 @@ from datetime import datetime
 
 import orjson
 from redis.asyncio import Redis
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import after_commit, utcnow
+from bizosaas.core.errors import NotFound
 from bizosaas.core.redis import Keys
 from bizosaas.gamification.events.pipeline import Batch, NotificationDraft
 from bizosaas.gamification.notifications.models import Notification
+from bizosaas.gamification.notifications.repository import NotificationRepository
+from bizosaas.gamification.notifications.schemas import NotificationOut, NotificationPage
 
 
 class Notifier:
@@ -60,21 +62,7 @@ class Notifier:
             }
             for d in drafts
         ]
-        result = await db.execute(
-            _STORE,
-            {
-                "tenant_id": tenant_id,
-                "now": now,
-                "ids": [r["id"] for r in rows],
-                "users": [r["user_id"] for r in rows],
-                "kinds": [d.kind for d in drafts],
-                "titles": [d.title for d in drafts],
-                "bodies": [d.body for d in drafts],
-                "data": [orjson.dumps(d.data).decode() for d in drafts],
-                "keys": [d.dedupe_key for d in drafts],
-            },
-        )
-        inserted = set(result.scalars())
+        inserted = await NotificationRepository(db).insert_new(rows, now)
         return [row for row in rows if row["id"] in inserted]
 
     async def publish(self, tenant_id: uuid.UUID, rows: Sequence[dict[str, object]]) -> None:
@@ -90,22 +78,6 @@ class Notifier:
             await pipe.execute()
 
 
-# A fixed statement over arrays: prepared once, whatever the number of notifications.
-_STORE = text(
-    """
-    INSERT INTO notifications (id, tenant_id, user_id, kind, title, body, data, dedupe_key,
-                               created_at)
-    SELECT n.id, :tenant_id, n.user_id, n.kind, n.title, n.body, CAST(n.data AS jsonb), n.key,
-           :now
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[]), CAST(:kinds AS text[]),
-                CAST(:titles AS text[]), CAST(:bodies AS text[]), CAST(:data AS text[]),
-                CAST(:keys AS text[])) AS n(id, user_id, kind, title, body, data, key)
-    ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
-    RETURNING id
-    """
-)
-
-
 def message_of(row: dict[str, object] | Notification) -> dict[str, object]:
     get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
     created = get("created_at")
@@ -119,3 +91,31 @@ def message_of(row: dict[str, object] | Notification) -> dict[str, object]:
         "created_at": created.isoformat() if isinstance(created, datetime) else None,
         "read_at": None,
     }
+
+
+async def list_mine(
+    db: AsyncSession, user_id: uuid.UUID, unread: bool, cursor: str | None, limit: int
+) -> NotificationPage:
+    notifications = NotificationRepository(db)
+    page = await notifications.page_of(user_id, unread=unread, cursor=cursor, limit=limit)
+    return NotificationPage(
+        notifications=[NotificationOut.model_validate(n) for n in page.items],
+        unread=await notifications.unread_count(user_id),
+        next_cursor=page.next_cursor,
+    )
+
+
+async def mark_read(
+    db: AsyncSession, user_id: uuid.UUID, notification_id: uuid.UUID
+) -> NotificationOut:
+    notification = await NotificationRepository(db).one_of(user_id, notification_id)
+    if notification is None:
+        raise NotFound("No such notification.")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        await db.flush()
+    return NotificationOut.model_validate(notification)
+
+
+async def mark_all_read(db: AsyncSession, user_id: uuid.UUID) -> int:
+    return await NotificationRepository(db).mark_all_read(user_id, utcnow())

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
 from bizosaas.core.database import TimestampMixin
+from bizosaas.core.repository import TenantOwned
 from bizosaas.gamification.db import GamificationBase
 
 
-class ShowcasePortfolio(TimestampMixin, GamificationBase):
+class ShowcasePortfolio(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "showcase_portfolios"
     __table_args__ = (
         Index("uq_showcase_portfolios_tenant_id_slug", "tenant_id", "slug", unique=True),
@@ -23,7 +24,6 @@ class ShowcasePortfolio(TimestampMixin, GamificationBase):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -38,14 +38,13 @@ class ShowcasePortfolio(TimestampMixin, GamificationBase):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class PortfolioMetric(GamificationBase):
+class PortfolioMetric(TenantOwned, GamificationBase):
     __tablename__ = "portfolio_metrics"
     __table_args__ = (
         Index("ix_portfolio_metrics_tenant_id_portfolio_id", "tenant_id", "portfolio_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     portfolio_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True),
         ForeignKey("showcase_portfolios.id", ondelete="CASCADE"),

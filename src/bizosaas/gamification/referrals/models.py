@@ -22,15 +22,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime, Text
 
 from bizosaas.core.database import TimestampMixin, utcnow
+from bizosaas.core.repository import TenantOwned
 from bizosaas.gamification.db import GamificationBase
 
 
-class ReferralProgram(TimestampMixin, GamificationBase):
+class ReferralProgram(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "referral_programs"
     __table_args__ = (Index("ix_referral_programs_tenant_id_status", "tenant_id", "status"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     platform: Mapped[str] = mapped_column(String(32), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
@@ -46,7 +46,7 @@ class ReferralProgram(TimestampMixin, GamificationBase):
     ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ReferralCode(TimestampMixin, GamificationBase):
+class ReferralCode(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "referral_codes"
     __table_args__ = (
         Index("uq_referral_codes_tenant_id_code", "tenant_id", "code", unique=True),
@@ -60,7 +60,6 @@ class ReferralCode(TimestampMixin, GamificationBase):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     program_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("referral_programs.id", ondelete="CASCADE"), nullable=False
     )
@@ -70,7 +69,7 @@ class ReferralCode(TimestampMixin, GamificationBase):
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ReferralVisit(GamificationBase):
+class ReferralVisit(TenantOwned, GamificationBase):
     """The funnel before a conversion: a click on a share link, a signup with a code."""
 
     __tablename__ = "referral_visits"
@@ -87,7 +86,6 @@ class ReferralVisit(GamificationBase):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     code_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("referral_codes.id", ondelete="CASCADE"), nullable=False
     )
@@ -100,7 +98,7 @@ class ReferralVisit(GamificationBase):
     )
 
 
-class ReferralConversion(TimestampMixin, GamificationBase):
+class ReferralConversion(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "referral_conversions"
     __table_args__ = (
         Index(
@@ -115,7 +113,6 @@ class ReferralConversion(TimestampMixin, GamificationBase):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     program_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("referral_programs.id", ondelete="CASCADE"), nullable=False
     )

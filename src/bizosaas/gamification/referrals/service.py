@@ -23,7 +23,7 @@ from bizosaas.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from bizosaas.core.members import MemberDirectory
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.pipeline import Event, NotificationDraft
-from bizosaas.gamification.events.service import store_events
+from bizosaas.gamification.events.repository import EventRepository
 from bizosaas.gamification.members.service import MemberService
 from bizosaas.gamification.notifications.service import Notifier
 from bizosaas.gamification.referrals import fraud, repository
@@ -387,9 +387,7 @@ class ReferralService:
         await db.flush()
         # The transactional outbox: the referrer's event is stored with the approval, so
         # achievements and referral leaderboards follow exactly once.
-        await store_events(
-            db,
-            tenant_id,
+        await EventRepository(db).store(
             [
                 Event(
                     event_id=f"referral:{conversion.id}",

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
 from bizosaas.core.database import utcnow
+from bizosaas.core.repository import TenantOwned
 from bizosaas.gamification.db import GamificationBase
 
 
-class RewardEntry(GamificationBase):
+class RewardEntry(TenantOwned, GamificationBase):
     __tablename__ = "reward_ledger"
     __table_args__ = (
         Index("uq_reward_ledger_tenant_id_grant_key", "tenant_id", "grant_key", unique=True),
@@ -25,7 +26,6 @@ class RewardEntry(GamificationBase):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False)

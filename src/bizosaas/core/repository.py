@@ -1,0 +1,129 @@
+"""The repository kit: tenant-bound repositories, one keyset pagination, one cursor format.
+
+A repository is built from a session alone: it serves the tenant its unit of work
+was opened for (:func:`~bizosaas.core.database.tenant_of`), and every query starts
+from :meth:`TenantRepository.statement`, which applies the tenant filter: the
+application's wall, with row-level security as the second. A repository method
+cannot forget the tenant, and is never handed one.
+
+Pages are keyset pages: ``WHERE (k1, k2) < (:k1, :k2) ORDER BY k1 DESC, k2 DESC``
+over an index, never ``OFFSET``. The cursor a client gets back is opaque (URL-safe
+base64 of a JSON array of the last row's keys); one this API did not give out
+answers 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+import orjson
+from sqlalchemy import Select, bindparam, select, tuple_
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+
+from bizosaas.core.database import tenant_of
+from bizosaas.core.errors import BadRequest
+
+T = TypeVar("T")
+Model = TypeVar("Model", bound="TenantOwned")
+CURSOR_MAX_LENGTH = 256
+BAD_CURSOR = "The cursor is not one this API gave out."
+
+
+class TenantOwned:
+    """Mixin of a tenant-owned table: ``tenant_id`` (first in its indexes, under RLS)."""
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+
+
+class TenantRepository(Generic[Model]):
+    """The rows of one model that belong to the tenant of the session's unit of work."""
+
+    model: ClassVar[type[Any]]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.tenant_id = tenant_of(session)
+
+    def statement(self) -> Select[tuple[Model]]:
+        """Every query of this repository starts here."""
+        return select(self.model).where(self.model.tenant_id == self.tenant_id)
+
+    async def get(self, *conditions: ColumnElement[bool], lock: bool = False) -> Model | None:
+        query = self.statement().where(*conditions)
+        if lock:
+            query = query.with_for_update()
+        found: Model | None = (await self.session.execute(query)).scalar_one_or_none()
+        return found
+
+    async def all(self, query: Select[tuple[Model]]) -> Sequence[Model]:
+        return (await self.session.execute(query)).scalars().all()
+
+
+# -- keyset pages ---------------------------------------------------------------------------
+
+CursorValue = int | str | uuid.UUID | datetime
+
+
+def encode_cursor(values: Sequence[CursorValue]) -> str:
+    raw = orjson.dumps([v.isoformat() if isinstance(v, datetime) else str(v) for v in values])
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(
+    cursor: str, types: Sequence[Callable[[str], CursorValue]]
+) -> tuple[CursorValue, ...]:
+    """The keys a cursor holds, each parsed by its type (``int``, ``uuid.UUID``,
+    ``datetime.fromisoformat``…); 400 for anything else."""
+    try:
+        if len(cursor) > CURSOR_MAX_LENGTH:
+            raise ValueError
+        values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != len(types):
+            raise ValueError
+        return tuple(parse(str(value)) for parse, value in zip(types, values, strict=True))
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
+        raise BadRequest(BAD_CURSOR) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+async def keyset_page(
+    session: AsyncSession,
+    query: Select[Any],
+    keys: Sequence[Any],
+    cursor: str | None,
+    limit: int,
+    *,
+    types: Sequence[Callable[[str], CursorValue]],
+    descending: bool = True,
+    scalars: bool = True,
+) -> Page[Any]:
+    """One page of ``query`` in the order of ``keys`` (unique together), after ``cursor``."""
+    if cursor is not None:
+        after = decode_cursor(cursor, types)
+        row = tuple_(*keys)
+        last = tuple_(*(bindparam(None, v, type_=k.type) for k, v in zip(keys, after, strict=True)))
+        query = query.where(row < last if descending else row > last)
+    order = [k.desc() for k in keys] if descending else list(keys)
+    result = await session.execute(query.order_by(*order).limit(limit + 1))
+    rows: list[Any] = list(result.scalars().all() if scalars else result.all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, key.key) for key in keys])
+    return Page(rows, next_cursor)
