@@ -7,7 +7,6 @@ request's one unit of work (and its RLS scope) stays intact.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import Request
@@ -137,7 +136,3 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
 
 def _ip(request: Request | None) -> str | None:
     return request.client.host if request is not None and request.client else None
-
-
-async def user_manager_for(db: Any, auth: AuthContext) -> AsyncIterator[UserManager]:
-    yield UserManager(FlushingUserDatabase(db, User), auth)

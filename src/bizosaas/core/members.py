@@ -90,9 +90,11 @@ class ClaimsSnapshot:
 
     async def write_many(self, snapshots: dict[uuid.UUID, dict[str, Any]]) -> None:
         if snapshots:
-            await self.redis.mset(
-                {self._key(user_id): orjson.dumps(claims) for user_id, claims in snapshots.items()}
-            )
+            # One SET each (pipelined), not MSET: the keys live in many cluster slots.
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for user_id, claims in snapshots.items():
+                    pipe.set(self._key(user_id), orjson.dumps(claims))
+                await pipe.execute()
 
     async def delete(self, user_id: uuid.UUID) -> None:
         await self.redis.delete(self._key(user_id))

@@ -30,3 +30,9 @@ class Keys:
 
     def __call__(self, *parts: object) -> str:
         return ":".join([self.prefix, *(str(p) for p in parts)])
+
+    def group(self, *parts: object) -> str:
+        """The base of keys that one command or script touches together: a hash tag puts
+        them in one Redis Cluster slot (``<prefix>:{lb:<board>:<period>}``, then
+        ``:z``, ``:h``…), so the platform runs unchanged on Valkey or Redis Cluster."""
+        return f"{self.prefix}:{{{':'.join(str(p) for p in parts)}}}"

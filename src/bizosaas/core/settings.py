@@ -116,10 +116,6 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
 
     @property
-    def is_development(self) -> bool:
-        return self.environment != "production"
-
-    @property
     def owner_database_url(self) -> str:
         return self.migration_database_url or self.database_url
 

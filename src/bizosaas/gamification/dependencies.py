@@ -31,7 +31,9 @@ from bizosaas.gamification.leaderboards.live import LiveRanks
 from bizosaas.gamification.leaderboards.platform import PlatformBoards
 from bizosaas.gamification.members.service import MemberService
 from bizosaas.gamification.notifications.service import Notifier
-from bizosaas.gamification.referrals.service import ReferralService
+from bizosaas.gamification.referrals.codes import ReferralCodes
+from bizosaas.gamification.referrals.conversions import ReferralConversions
+from bizosaas.gamification.referrals.review import ReferralReview
 from bizosaas.gamification.services import GamificationServices
 from bizosaas.identity.resolver import IdentityResolver
 from bizosaas.identity.vocabulary import Permission
@@ -69,7 +71,9 @@ ClaimsDep = Annotated[ClaimsSnapshot, Depends(_provide(lambda s: s.claims))]
 NotifierDep = Annotated[Notifier, Depends(_provide(lambda s: s.notifier))]
 MembersDep = Annotated[MemberService, Depends(_provide(lambda s: s.members))]
 ApiKeysDep = Annotated[ApiKeyDirectory, Depends(_provide(lambda s: s.api_keys))]
-ReferralsDep = Annotated[ReferralService, Depends(_provide(lambda s: s.referrals))]
+ReferralCodesDep = Annotated[ReferralCodes, Depends(_provide(lambda s: s.referral_codes))]
+ConversionsDep = Annotated[ReferralConversions, Depends(_provide(lambda s: s.conversions))]
+ReviewDep = Annotated[ReferralReview, Depends(_provide(lambda s: s.review))]
 LiveDep = Annotated[LiveRanks, Depends(_provide(lambda s: s.live))]
 PlatformDep = Annotated[PlatformBoards, Depends(_provide(lambda s: s.platform))]
 

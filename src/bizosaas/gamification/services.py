@@ -26,8 +26,10 @@ from bizosaas.gamification.leaderboards.platform import PlatformBoards
 from bizosaas.gamification.leaderboards.ranks import RankCache
 from bizosaas.gamification.members.service import MemberService
 from bizosaas.gamification.notifications.service import Notifier
+from bizosaas.gamification.referrals.codes import ReferralCodes
+from bizosaas.gamification.referrals.conversions import ReferralConversions
 from bizosaas.gamification.referrals.handler import ReferralHandler
-from bizosaas.gamification.referrals.service import ReferralService
+from bizosaas.gamification.referrals.review import ReferralReview
 from bizosaas.identity.resolver import IdentityResolver
 
 
@@ -47,7 +49,9 @@ class GamificationServices:
     processor: EventProcessor
     wake: ProcessorWake
     replays: ReplayRunner
-    referrals: ReferralService
+    referral_codes: ReferralCodes
+    conversions: ReferralConversions
+    review: ReferralReview
 
     @classmethod
     async def build(cls, runtime: Runtime) -> GamificationServices:
@@ -66,13 +70,14 @@ class GamificationServices:
         live = LiveRanks(database, RankCache(runtime.redis, runtime.keys))
         platform = PlatformBoards(database, lambda: live.clock())
         wake = ProcessorWake(runtime)
-        referrals = ReferralService(directory, notifier, members, wake, runtime.settings.public_url)
+        codes = ReferralCodes(directory, members, runtime.settings.public_url)
+        conversions = ReferralConversions(directory, notifier, wake)
         # Achievements first: points they award feed the points boards. Referrals last:
         # a conversion appends a referral.converted event, which the next batch scores.
         handlers: list[EventHandler] = [
             AchievementHandler(),
             LeaderboardHandler(live, platform),
-            ReferralHandler(referrals),
+            ReferralHandler(conversions),
         ]
         processor = EventProcessor(database, handlers, members, notifier)
         return cls(
@@ -90,5 +95,7 @@ class GamificationServices:
             processor=processor,
             wake=wake,
             replays=ReplayRunner(runtime, processor),
-            referrals=referrals,
+            referral_codes=codes,
+            conversions=conversions,
+            review=ReferralReview(conversions),
         )

@@ -75,11 +75,6 @@ class EmbeddedTemporal:
         return f"{LOOPBACK}:{self.port}"
 
     @property
-    def ui_url(self) -> str | None:
-        """Web UI address, or None when running headless."""
-        return None if self.headless else f"http://{LOOPBACK}:{self.ui_port}"
-
-    @property
     def pid(self) -> int | None:
         """Server pid when it is running."""
         proc = live_process(self.pid_file, "temporal")

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 
 from bizosaas.core.members import MemberDirectory
-from bizosaas.gamification.achievements import service
+from bizosaas.gamification.achievements import member_views, service
 from bizosaas.gamification.achievements.repository import ACTIVE, ARCHIVED
 from bizosaas.gamification.achievements.schemas import (
     AchievementCreate,
@@ -157,7 +157,7 @@ async def next_goals(
     first. A tenant admin may pass `user_id` to see a member's."""
     caller.check_tenant(tenant_id)
     whose = await _whose(directory, caller, user_id)
-    return await service.next_goals(db, tenant_id, whose, limit)
+    return await member_views.next_goals(db, tenant_id, whose, limit)
 
 
 @router.get(
@@ -179,4 +179,4 @@ async def member_achievements(
     caller.check_tenant(tenant_id)
     whose = await _whose(directory, caller, user_id)
     reveal = Permission.MANAGE_ACHIEVEMENTS.value in caller.permissions
-    return await service.member_achievements(db, tenant_id, whose, reveal=reveal)
+    return await member_views.member_achievements(db, tenant_id, whose, reveal=reveal)

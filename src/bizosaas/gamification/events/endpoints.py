@@ -36,10 +36,12 @@ router = APIRouter(prefix="/api/v1/gamification/events", tags=["events"])
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send one event or a batch of up to 1,000",
     responses={
-        400: {"description": "A bad batch (nothing stored)"},
+        400: {
+            "description": "A bad batch, or a score change over a board's limit (nothing stored)"
+        },
         403: {"description": "A member sending another member's or a server-only event"},
         404: {"description": "An event about someone who is not a member of this tenant"},
-        422: {"description": "Malformed events, or a score change over a board's limit"},
+        422: {"description": "Malformed events"},
     },
 )
 async def send_events(

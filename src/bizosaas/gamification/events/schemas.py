@@ -8,8 +8,6 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from bizosaas.core.errors import AppError
-
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 MAX_BATCH = 1000
 MAX_PROPERTIES = 50
@@ -95,10 +93,6 @@ class EventOut(BaseModel):
 class EventPage(BaseModel):
     events: list[EventOut]
     next_cursor: str | None
-
-
-class EventRejected(AppError):
-    status_code = 422
 
 
 class ReplayRequest(BaseModel):

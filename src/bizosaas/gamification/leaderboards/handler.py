@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import Scope, after_commit
-from bizosaas.core.errors import AppError
+from bizosaas.core.errors import BadRequest
 from bizosaas.gamification.events.pipeline import Batch, Event, NotificationDraft
 from bizosaas.gamification.leaderboards import repository as repo
 from bizosaas.gamification.leaderboards.live import LiveRanks, is_due, schedule_of
@@ -38,10 +38,9 @@ TOP = 10
 STATEFUL = ("max", "latest")
 
 
-class ScoreChangeTooLarge(AppError):
-    """An event that would move a score by more than its board allows (nothing stored)."""
-
-    status_code = 422
+class ScoreChangeTooLarge(BadRequest):
+    """An event that would move a score by more than its board allows (nothing stored): a
+    business rule, so 400 (422 is for payloads that do not fit the schema)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Live ranks in Redis: one sorted set per board and period, rebuilt from PostgreSQL at will.
 
 Encoding (exact tie-break, one code path for both sort orders). For each board and
-period, under ``<prefix>:lb:<board>:<period start, epoch seconds>``:
+period, under ``<prefix>:{lb:<board>:<period start, epoch seconds>}`` (one hash tag, so
+a script over them runs on Redis Cluster too):
 
 * ``:z`` — a sorted set read with ZREVRANGE/ZREVRANK only. Its score is the board's
   score, negated on ascending boards, so "better" is always higher. Its member is
@@ -245,7 +246,7 @@ class RankCache:
         self._around = redis.register_script(_AROUND)
 
     def slot(self, board_id: uuid.UUID, period_start: datetime) -> Slot:
-        base = self.keys("lb", board_id, int(period_start.timestamp()))
+        base = self.keys.group("lb", board_id, int(period_start.timestamp()))
         return Slot(f"{base}:ready", f"{base}:z", f"{base}:h")
 
     # -- writes --------------------------------------------------------------------------
@@ -254,15 +255,17 @@ class RankCache:
         """Apply new standings (absolute, versioned); returns the slots that were not ready."""
         if not batches:
             return []
-        keys: list[str] = []
-        args: list[Any] = [len(batches)]
-        for slot, updates in batches:
-            keys.extend(slot.all)
-            args.append(len(updates))
-            for u in updates:
-                args.extend((str(u.member_id), repr(u.zscore), u.member, u.version))
-        flags = await self._write(keys=keys, args=args)
-        return [slot for (slot, _), flag in zip(batches, flags, strict=True) if not int(flag)]
+        # One script per slot (its keys share a hash tag), all in one round trip.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for slot, updates in batches:
+                args: list[Any] = [1, len(updates)]
+                for u in updates:
+                    args.extend((str(u.member_id), repr(u.zscore), u.member, u.version))
+                await self._write(keys=list(slot.all), args=args, client=pipe)
+            replies = await pipe.execute()
+        return [
+            slot for (slot, _), reply in zip(batches, replies, strict=True) if not int(reply[0])
+        ]
 
     async def preview(
         self,
@@ -271,26 +274,30 @@ class RankCache:
         """Ranks before and after the given updates (None where the slot is not ready)."""
         if not batches:
             return []
-        keys: list[str] = []
-        args: list[Any] = [len(batches)]
-        for slot, updates, asked in batches:
-            keys.extend(slot.all)
-            args.append(len(updates))
-            for u in updates:
-                args.extend((str(u.member_id), repr(u.zscore), u.member))
-            args.append(len(asked))
-            args.extend(str(m) for m in asked)
-        replies = await self._preview(keys=keys, args=args)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for slot, updates, asked in batches:
+                args: list[Any] = [1, len(updates)]
+                for u in updates:
+                    args.extend((str(u.member_id), repr(u.zscore), u.member))
+                args.append(len(asked))
+                args.extend(str(m) for m in asked)
+                await self._preview(keys=list(slot.all), args=args, client=pipe)
+            replies = [reply[0] for reply in await pipe.execute()]
         return [Preview(list(r[1]), list(r[2]), list(r[3])) if int(r[0]) else None for r in replies]
 
     async def remove(self, slots: Sequence[Slot], member_id: uuid.UUID) -> None:
         if slots:
-            keys = [k for s in slots for k in (s.z, s.h)]
-            await self._remove(keys=keys, args=[str(member_id)])
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for s in slots:
+                    await self._remove(keys=[s.z, s.h], args=[str(member_id)], client=pipe)
+                await pipe.execute()
 
     async def drop(self, slots: Sequence[Slot]) -> None:
         if slots:
-            await self.redis.delete(*(k for s in slots for k in s.all))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for s in slots:
+                    pipe.delete(*s.all)
+                await pipe.execute()
 
     async def is_ready(self, slot: Slot) -> bool:
         return bool(await self.redis.exists(slot.ready))

@@ -353,12 +353,6 @@ async def save_member_ranks(
     return set(result.scalars())
 
 
-async def get_setting(
-    db: AsyncSession, tenant_id: uuid.UUID, board_id: uuid.UUID, user_id: uuid.UUID
-) -> LeaderboardMemberSetting | None:
-    return await db.get(LeaderboardMemberSetting, (tenant_id, board_id, user_id))
-
-
 async def put_setting(
     db: AsyncSession,
     tenant_id: uuid.UUID,

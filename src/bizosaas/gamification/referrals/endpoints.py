@@ -15,8 +15,10 @@ from fastapi import APIRouter, Query, Response, status
 from bizosaas.gamification.dependencies import (
     AdminDep,
     CallerDep,
+    ConversionsDep,
     MemberDep,
-    ReferralsDep,
+    ReferralCodesDep,
+    ReviewDep,
     SessionDep,
     ViewReferralsDep,
 )
@@ -87,18 +89,18 @@ async def delete_program(program_id: uuid.UUID, caller: AdminDep, db: SessionDep
 
 @router.post("/generate", summary="My referral code and share link")
 async def generate_code(
-    referrals: ReferralsDep, caller: MemberDep, db: SessionDep, body: GenerateCode | None = None
+    codes: ReferralCodesDep, caller: MemberDep, db: SessionDep, body: GenerateCode | None = None
 ) -> CodeOut:
     """The same code every time for one program (the tenant's single active program unless
     `program_id` is sent); a deactivated code is replaced by a fresh one."""
-    return await referrals.generate(db, caller, body.program_id if body else None)
+    return await codes.generate(db, caller, body.program_id if body else None)
 
 
 @router.get("/codes/mine", summary="My referral codes (view_referrals)")
 async def my_codes(
-    referrals: ReferralsDep, caller: ViewReferralsDep, db: SessionDep
+    codes: ReferralCodesDep, caller: ViewReferralsDep, db: SessionDep
 ) -> list[CodeOut]:
-    return await referrals.my_codes(db, caller)
+    return await codes.my_codes(db, caller)
 
 
 @router.post(
@@ -107,9 +109,9 @@ async def my_codes(
     responses=NOT_FOUND,
 )
 async def deactivate_code(
-    referrals: ReferralsDep, code_id: uuid.UUID, caller: CallerDep, db: SessionDep
+    codes: ReferralCodesDep, code_id: uuid.UUID, caller: CallerDep, db: SessionDep
 ) -> CodeOut:
-    return await referrals.deactivate(db, caller, code_id)
+    return await codes.deactivate(db, caller, code_id)
 
 
 # -- the funnel (API key or tenant admin) -----------------------------------------------
@@ -122,9 +124,9 @@ async def deactivate_code(
     responses=NOT_FOUND,
 )
 async def record_click(
-    referrals: ReferralsDep, body: ClickIn, caller: CallerDep, db: SessionDep
+    conversions: ConversionsDep, body: ClickIn, caller: CallerDep, db: SessionDep
 ) -> VisitOut:
-    return await referrals.record_visit(db, caller, body)
+    return await conversions.record_visit(db, caller, body)
 
 
 @router.post(
@@ -134,9 +136,9 @@ async def record_click(
     responses=NOT_FOUND,
 )
 async def record_signup(
-    referrals: ReferralsDep, body: SignupIn, caller: CallerDep, db: SessionDep
+    conversions: ConversionsDep, body: SignupIn, caller: CallerDep, db: SessionDep
 ) -> VisitOut:
-    return await referrals.record_visit(db, caller, body)
+    return await conversions.record_visit(db, caller, body)
 
 
 @router.post(
@@ -150,7 +152,7 @@ async def record_signup(
     },
 )
 async def track_conversion(
-    referrals: ReferralsDep,
+    conversions: ConversionsDep,
     response: Response,
     body: ConversionIn,
     caller: CallerDep,
@@ -159,7 +161,7 @@ async def track_conversion(
     """Once per (program, referee), however often or concurrently it is sent. The conversion
     is scored for fraud: low risk is approved and rewarded at once, high risk rejected, the
     rest waits for review. Every reason is listed with its weight."""
-    conversion = await referrals.track_conversion(db, caller, body)
+    conversion = await conversions.track_conversion(db, caller, body)
     if not conversion.created:
         response.status_code = status.HTTP_200_OK
     return conversion
@@ -171,13 +173,13 @@ async def track_conversion(
     responses=NOT_FOUND,
 )
 async def refund_conversion(
-    referrals: ReferralsDep,
+    review: ReviewDep,
     conversion_id: uuid.UUID,
     caller: CallerDep,
     db: SessionDep,
     body: ReviewNote | None = None,
 ) -> ConversionOut:
-    return await referrals.refund(db, caller, conversion_id, body.note if body else None)
+    return await review.refund(db, caller, conversion_id, body.note if body else None)
 
 
 # -- review (tenant admin) --------------------------------------------------------------
@@ -185,14 +187,14 @@ async def refund_conversion(
 
 @router.get("/review", summary="Conversions by status, newest first (tenant admin)")
 async def review_queue(
-    referrals: ReferralsDep,
+    review: ReviewDep,
     caller: AdminDep,
     db: SessionDep,
     status: Annotated[str | None, Query(pattern="^(approved|review|rejected|refunded)$")] = (
         "review"
     ),
 ) -> ConversionPage:
-    return ConversionPage(conversions=await referrals.list_conversions(db, caller, status))
+    return ConversionPage(conversions=await review.list_conversions(db, caller, status))
 
 
 @router.post(
@@ -201,13 +203,13 @@ async def review_queue(
     responses={**NOT_FOUND, 409: {"description": "Already approved or refunded"}},
 )
 async def approve_conversion(
-    referrals: ReferralsDep,
+    review: ReviewDep,
     conversion_id: uuid.UUID,
     caller: AdminDep,
     db: SessionDep,
     body: ReviewNote | None = None,
 ) -> ConversionOut:
-    return await referrals.approve(db, caller, conversion_id, body.note if body else None)
+    return await review.approve(db, caller, conversion_id, body.note if body else None)
 
 
 @router.post(
@@ -216,10 +218,10 @@ async def approve_conversion(
     responses={**NOT_FOUND, 409: {"description": "Already rejected or refunded"}},
 )
 async def reject_conversion(
-    referrals: ReferralsDep,
+    review: ReviewDep,
     conversion_id: uuid.UUID,
     caller: AdminDep,
     db: SessionDep,
     body: ReviewNote | None = None,
 ) -> ConversionOut:
-    return await referrals.reject(db, caller, conversion_id, body.note if body else None)
+    return await review.reject(db, caller, conversion_id, body.note if body else None)

@@ -22,9 +22,9 @@ from bizosaas.core.errors import AppError
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.pipeline import Batch, Event
+from bizosaas.gamification.referrals.conversions import ReferralConversions
 from bizosaas.gamification.referrals.models import ReferralProgram, ReferralVisit
 from bizosaas.gamification.referrals.schemas import ConversionIn
-from bizosaas.gamification.referrals.service import ReferralService
 
 log = get_logger("bizosaas.gamification.referrals")
 QUALIFYING_TYPES = {
@@ -58,7 +58,7 @@ def qualifying_type(program: ReferralProgram) -> str:
 class ReferralHandler:
     name = "referrals"
 
-    def __init__(self, service: ReferralService) -> None:
+    def __init__(self, service: ReferralConversions) -> None:
         self.service = service
 
     async def check(self, db: AsyncSession, tenant_id: uuid.UUID, events: Sequence[Event]) -> None:
@@ -117,7 +117,7 @@ class ReferralHandler:
         self,
         db: AsyncSession,
         batch: Batch,
-        service: ReferralService,
+        service: ReferralConversions,
         caller: Caller,
         program: ReferralProgram,
         event: Event,

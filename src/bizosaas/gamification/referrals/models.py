@@ -122,7 +122,8 @@ class ReferralConversion(TenantOwned, TimestampMixin, GamificationBase):
     referrer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     referee_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     referee_email: Mapped[str | None] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    # approved, review, rejected or refunded: always set from the fraud assessment
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
     risk_score: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     risk_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     ip: Mapped[str | None] = mapped_column(INET)

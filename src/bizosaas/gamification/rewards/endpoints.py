@@ -6,7 +6,12 @@ import uuid
 
 from fastapi import APIRouter
 
-from bizosaas.gamification.dependencies import AdminDep, ReferralsDep, SessionDep, ViewReferralsDep
+from bizosaas.gamification.dependencies import (
+    AdminDep,
+    ConversionsDep,
+    SessionDep,
+    ViewReferralsDep,
+)
 from bizosaas.gamification.rewards import ledger
 from bizosaas.gamification.rewards.schemas import RewardsOut
 
@@ -22,6 +27,6 @@ async def my_rewards(caller: ViewReferralsDep, db: SessionDep) -> RewardsOut:
 
 @router.get("", summary="A member's reward balances and entries (tenant admin)")
 async def member_rewards(
-    user_id: uuid.UUID, caller: AdminDep, db: SessionDep, referrals: ReferralsDep
+    user_id: uuid.UUID, caller: AdminDep, db: SessionDep, conversions: ConversionsDep
 ) -> RewardsOut:
-    return await referrals.rewards_of(db, caller, user_id)
+    return await conversions.rewards_of(db, caller, user_id)

@@ -8,7 +8,6 @@ that cancels its grant (which is marked ``reversed``). A grant is ``pending`` un
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -111,39 +110,6 @@ async def claw_back(
             update(RewardEntry).where(RewardEntry.id == entry.id).values(status="reversed")
         )
     return reversals
-
-
-async def entries_of(
-    db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, limit: int = 200
-) -> Sequence[RewardEntry]:
-    return (
-        (
-            await db.execute(
-                select(RewardEntry)
-                .where(RewardEntry.tenant_id == tenant_id, RewardEntry.user_id == user_id)
-                .order_by(RewardEntry.created_at.desc(), RewardEntry.id)
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
-
-
-async def entries_from(
-    db: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID
-) -> Sequence[RewardEntry]:
-    return (
-        (
-            await db.execute(
-                select(RewardEntry)
-                .where(RewardEntry.tenant_id == tenant_id, RewardEntry.source_id == source_id)
-                .order_by(RewardEntry.created_at, RewardEntry.grant_key)
-            )
-        )
-        .scalars()
-        .all()
-    )
 
 
 def state_of(entry: RewardEntry, now: datetime) -> str:

@@ -1,15 +1,15 @@
-"""Referral codes, the funnel, conversions with fraud scoring, review, rewards and clawbacks.
+"""The referral funnel and conversions: visits, attribution, fraud scoring, rewards.
 
-Services flush and never commit; what must happen after the commit (publishing
-notifications and token claims, waking the event processor) is handed to the unit
-of work with :func:`~bizosaas.core.database.after_commit`.
+A conversion is recorded once per (program, referee), scored for fraud, and either
+approved at once (rewards within caps, tier rewards, a ``referral.converted`` event
+for the referrer, notifications), rejected, or left for review (:mod:`.review`).
+Services flush and never commit; what follows the commit (publishing notifications,
+waking the event processor) is handed to the unit of work with
+:func:`~bizosaas.core.database.after_commit`.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
-import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -19,12 +19,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import after_commit, utcnow
-from bizosaas.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from bizosaas.core.errors import BadRequest, Forbidden, NotFound
 from bizosaas.core.members import MemberDirectory
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.pipeline import Event, NotificationDraft
 from bizosaas.gamification.events.repository import EventRepository
-from bizosaas.gamification.members.service import MemberService
 from bizosaas.gamification.notifications.service import Notifier
 from bizosaas.gamification.referrals import fraud, repository
 from bizosaas.gamification.referrals.models import (
@@ -36,7 +35,6 @@ from bizosaas.gamification.referrals.models import (
 from bizosaas.gamification.referrals.programs import check_open, find_program
 from bizosaas.gamification.referrals.schemas import (
     ClickIn,
-    CodeOut,
     ConversionIn,
     ConversionOut,
     SignupIn,
@@ -46,128 +44,25 @@ from bizosaas.gamification.rewards import ledger
 from bizosaas.gamification.rewards.models import RewardEntry
 from bizosaas.gamification.rewards.schemas import RewardsOut
 
-# No 0/O, 1/I/L: a code read aloud or copied by hand survives.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_SUFFIX = 4
-CODE_PREFIX_MAX = 8
-CODE_ATTEMPTS = 12
 MAX_FUTURE_SKEW = timedelta(minutes=5)
 REFERRAL_EVENT = "referral.converted"
 
 
-def code_prefix(name: str) -> str:
-    """The first word of a name in plain capitals (accents dropped), or REF."""
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    words = re.findall(r"[A-Za-z0-9]+", plain)
-    return words[0][:CODE_PREFIX_MAX].upper() if words else "REF"
-
-
-def new_code(prefix: str) -> str:
-    return f"{prefix}-{''.join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_SUFFIX))}"
-
-
-def _is_server(caller: Caller) -> None:
+def is_server(caller: Caller) -> None:
     if not (caller.is_api_key or caller.is_tenant_admin):
         raise Forbidden("This needs a tenant API key or a tenant admin.")
 
 
-class ReferralService:
+class ReferralConversions:
     def __init__(
         self,
         directory: MemberDirectory,
         notifier: Notifier,
-        members: MemberService,
         wake: Callable[[], Awaitable[None]],
-        public_url: str,
     ) -> None:
         self.directory = directory
         self.notifier = notifier
-        self.members = members
         self.wake = wake
-        self.public_url = public_url.rstrip("/")
-
-    # -- codes ----------------------------------------------------------------------------
-
-    def code_out(self, code: ReferralCode) -> CodeOut:
-        result = CodeOut.model_validate(code)
-        result.share_url = f"{self.public_url}/r/{code.code}"
-        return result
-
-    async def _default_program(self, db: AsyncSession, tenant_id: uuid.UUID) -> ReferralProgram:
-        active = await repository.list_programs(db, tenant_id, "active")
-        if len(active) != 1:
-            raise BadRequest(
-                "The tenant has no active referral program."
-                if not active
-                else "The tenant has several active referral programs; send program_id."
-            )
-        return active[0]
-
-    async def generate(
-        self, db: AsyncSession, caller: Caller, program_id: uuid.UUID | None
-    ) -> CodeOut:
-        """The member's code for the program: the same one every time, made on first ask."""
-        user_id = caller.require_member()
-        tenant_id = caller.tenant_id
-        if program_id is None:
-            program = await self._default_program(db, tenant_id)
-        else:
-            program = await find_program(db, tenant_id, program_id)
-        existing = await repository.code_of(db, tenant_id, program.id, user_id)
-        if existing is not None and existing.active:
-            return self.code_out(existing)
-        check_open(program, utcnow())
-        info = await self.directory.get(user_id)
-        prefix = code_prefix(info.display_name if info else "")
-        now = utcnow()
-        for _ in range(CODE_ATTEMPTS):
-            text = new_code(prefix)
-            if existing is not None:
-                done = await repository.replace_code(db, tenant_id, existing.id, text, now)
-            else:
-                done = await repository.insert_code(db, tenant_id, program.id, user_id, text, now)
-            if done:
-                break
-            raced = await repository.code_of(db, tenant_id, program.id, user_id)
-            if existing is None and raced is not None:  # the member's other request won
-                return self.code_out(raced)
-        else:
-            raise Conflict("Could not find a free referral code; try again.")
-        code = await repository.code_of(db, tenant_id, program.id, user_id)
-        assert code is not None
-        await db.refresh(code)
-        await self.members.ensure(db, tenant_id, [user_id])
-        await repository.set_member_code(db, tenant_id, user_id, code.code)
-
-        async def publish() -> None:
-            await self.members.publish_claims(tenant_id, [user_id])
-
-        after_commit(db, publish)
-        return self.code_out(code)
-
-    async def deactivate(self, db: AsyncSession, caller: Caller, code_id: uuid.UUID) -> CodeOut:
-        code = await repository.code_by_id(db, caller.tenant_id, code_id)
-        if code is None:
-            raise NotFound("No such referral code.")
-        if code.user_id != caller.user_id and not caller.is_tenant_admin:
-            raise Forbidden("Only the code's owner or a tenant admin may deactivate it.")
-        if not code.active:
-            return self.code_out(code)
-        code.active = False
-        code.deactivated_at = code.updated_at = utcnow()
-        await db.flush()
-        await repository.set_member_code(db, caller.tenant_id, code.user_id, None)
-        tenant_id, owner = caller.tenant_id, code.user_id
-
-        async def publish() -> None:
-            await self.members.publish_claims(tenant_id, [owner])
-
-        after_commit(db, publish)
-        return self.code_out(code)
-
-    async def my_codes(self, db: AsyncSession, caller: Caller) -> list[CodeOut]:
-        codes = await repository.codes_of_user(db, caller.tenant_id, caller.require_member())
-        return [self.code_out(c) for c in codes]
 
     # -- the funnel -----------------------------------------------------------------------
 
@@ -183,7 +78,7 @@ class ReferralService:
     async def record_visit(
         self, db: AsyncSession, caller: Caller, body: ClickIn | SignupIn
     ) -> VisitOut:
-        _is_server(caller)
+        is_server(caller)
         code = await self._active_code(db, caller.tenant_id, body.code)
         referee_id = body.referee_id if isinstance(body, SignupIn) else None
         if referee_id is not None:
@@ -208,7 +103,7 @@ class ReferralService:
         self, db: AsyncSession, caller: Caller, body: ConversionIn
     ) -> ConversionOut:
         """Record a conversion once per (program, referee); score it; reward it if clean."""
-        _is_server(caller)
+        is_server(caller)
         tenant_id = caller.tenant_id
         code: ReferralCode | None = None
         if body.code is not None:
@@ -286,7 +181,7 @@ class ReferralService:
         conversion = await repository.get_conversion(db, tenant_id, conversion_id)
         assert conversion is not None
         if status == "approved":
-            await self._approve(db, conversion, program)
+            await self.approve(db, conversion, program)
         result = ConversionOut.model_validate(conversion)
         result.created = True
         return result
@@ -328,7 +223,7 @@ class ReferralService:
             )
         )
 
-    async def _approve(
+    async def approve(
         self,
         db: AsyncSession,
         conversion: ReferralConversion,
@@ -470,70 +365,6 @@ class ReferralService:
                     "detail": f"The referrer reached {count} referrals in {days} days; no reward.",
                 }
         return None
-
-    # -- review ---------------------------------------------------------------------------
-
-    async def _conversion(
-        self, db: AsyncSession, tenant_id: uuid.UUID, conversion_id: uuid.UUID
-    ) -> ReferralConversion:
-        conversion = await repository.get_conversion(db, tenant_id, conversion_id, lock=True)
-        if conversion is None:
-            raise NotFound("No such conversion.")
-        return conversion
-
-    def _reviewed(self, conversion: ReferralConversion, caller: Caller, note: str | None) -> None:
-        conversion.reviewed_by = caller.user_id
-        conversion.reviewed_at = conversion.updated_at = utcnow()
-        if note is not None:
-            conversion.review_note = note
-
-    async def list_conversions(
-        self, db: AsyncSession, caller: Caller, status: str | None
-    ) -> list[ConversionOut]:
-        rows = await repository.list_conversions(db, caller.tenant_id, status=status)
-        return [ConversionOut.model_validate(r) for r in rows]
-
-    async def approve(
-        self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
-    ) -> ConversionOut:
-        conversion = await self._conversion(db, caller.tenant_id, conversion_id)
-        if conversion.status in ("approved", "refunded"):
-            raise Conflict(f"The conversion is already {conversion.status}.")
-        program = await find_program(db, caller.tenant_id, conversion.program_id)
-        self._reviewed(conversion, caller, note)
-        await self._approve(db, conversion, program)
-        return ConversionOut.model_validate(conversion)
-
-    async def reject(
-        self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
-    ) -> ConversionOut:
-        """Reject; if it was approved, its rewards are clawed back."""
-        conversion = await self._conversion(db, caller.tenant_id, conversion_id)
-        if conversion.status in ("rejected", "refunded"):
-            raise Conflict(f"The conversion is already {conversion.status}.")
-        if conversion.status == "approved":
-            await ledger.claw_back(db, caller.tenant_id, conversion.id, "Conversion rejected.")
-        conversion.status = "rejected"
-        self._reviewed(conversion, caller, note)
-        await db.flush()
-        return ConversionOut.model_validate(conversion)
-
-    async def refund(
-        self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
-    ) -> ConversionOut:
-        """The referee's purchase was refunded: the conversion's rewards are clawed back."""
-        _is_server(caller)
-        conversion = await self._conversion(db, caller.tenant_id, conversion_id)
-        if conversion.status == "refunded":
-            return ConversionOut.model_validate(conversion)
-        if conversion.status == "approved":
-            await ledger.claw_back(db, caller.tenant_id, conversion.id, "Purchase refunded.")
-        conversion.status = "refunded"
-        conversion.updated_at = utcnow()
-        if note is not None:
-            conversion.review_note = note
-        await db.flush()
-        return ConversionOut.model_validate(conversion)
 
     # -- rewards --------------------------------------------------------------------------
 

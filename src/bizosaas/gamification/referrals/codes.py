@@ -1,0 +1,129 @@
+"""Members' referral codes: one per member and program, made on first ask, with a share link.
+
+Services flush and never commit; token claims are refreshed once the unit of work
+has committed (:func:`~bizosaas.core.database.after_commit`).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.core.database import after_commit, utcnow
+from bizosaas.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from bizosaas.core.members import MemberDirectory
+from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.members.service import MemberService
+from bizosaas.gamification.referrals import repository
+from bizosaas.gamification.referrals.models import ReferralCode, ReferralProgram
+from bizosaas.gamification.referrals.programs import check_open, find_program
+from bizosaas.gamification.referrals.schemas import CodeOut
+
+# No 0/O, 1/I/L: a code read aloud or copied by hand survives.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_SUFFIX = 4
+CODE_PREFIX_MAX = 8
+CODE_ATTEMPTS = 12
+
+
+def code_prefix(name: str) -> str:
+    """The first word of a name in plain capitals (accents dropped), or REF."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.findall(r"[A-Za-z0-9]+", plain)
+    return words[0][:CODE_PREFIX_MAX].upper() if words else "REF"
+
+
+def new_code(prefix: str) -> str:
+    return f"{prefix}-{''.join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_SUFFIX))}"
+
+
+class ReferralCodes:
+    def __init__(self, directory: MemberDirectory, members: MemberService, public_url: str) -> None:
+        self.directory = directory
+        self.members = members
+        self.public_url = public_url.rstrip("/")
+
+    def code_out(self, code: ReferralCode) -> CodeOut:
+        result = CodeOut.model_validate(code)
+        result.share_url = f"{self.public_url}/r/{code.code}"
+        return result
+
+    async def _default_program(self, db: AsyncSession, tenant_id: uuid.UUID) -> ReferralProgram:
+        active = await repository.list_programs(db, tenant_id, "active")
+        if len(active) != 1:
+            raise BadRequest(
+                "The tenant has no active referral program."
+                if not active
+                else "The tenant has several active referral programs; send program_id."
+            )
+        return active[0]
+
+    async def generate(
+        self, db: AsyncSession, caller: Caller, program_id: uuid.UUID | None
+    ) -> CodeOut:
+        """The member's code for the program: the same one every time, made on first ask."""
+        user_id = caller.require_member()
+        tenant_id = caller.tenant_id
+        if program_id is None:
+            program = await self._default_program(db, tenant_id)
+        else:
+            program = await find_program(db, tenant_id, program_id)
+        existing = await repository.code_of(db, tenant_id, program.id, user_id)
+        if existing is not None and existing.active:
+            return self.code_out(existing)
+        check_open(program, utcnow())
+        info = await self.directory.get(user_id)
+        prefix = code_prefix(info.display_name if info else "")
+        now = utcnow()
+        for _ in range(CODE_ATTEMPTS):
+            text = new_code(prefix)
+            if existing is not None:
+                done = await repository.replace_code(db, tenant_id, existing.id, text, now)
+            else:
+                done = await repository.insert_code(db, tenant_id, program.id, user_id, text, now)
+            if done:
+                break
+            raced = await repository.code_of(db, tenant_id, program.id, user_id)
+            if existing is None and raced is not None:  # the member's other request won
+                return self.code_out(raced)
+        else:
+            raise Conflict("Could not find a free referral code; try again.")
+        code = await repository.code_of(db, tenant_id, program.id, user_id)
+        assert code is not None
+        await db.refresh(code)
+        await self.members.ensure(db, tenant_id, [user_id])
+        await repository.set_member_code(db, tenant_id, user_id, code.code)
+
+        async def publish() -> None:
+            await self.members.publish_claims(tenant_id, [user_id])
+
+        after_commit(db, publish)
+        return self.code_out(code)
+
+    async def deactivate(self, db: AsyncSession, caller: Caller, code_id: uuid.UUID) -> CodeOut:
+        code = await repository.code_by_id(db, caller.tenant_id, code_id)
+        if code is None:
+            raise NotFound("No such referral code.")
+        if code.user_id != caller.user_id and not caller.is_tenant_admin:
+            raise Forbidden("Only the code's owner or a tenant admin may deactivate it.")
+        if not code.active:
+            return self.code_out(code)
+        code.active = False
+        code.deactivated_at = code.updated_at = utcnow()
+        await db.flush()
+        await repository.set_member_code(db, caller.tenant_id, code.user_id, None)
+        tenant_id, owner = caller.tenant_id, code.user_id
+
+        async def publish() -> None:
+            await self.members.publish_claims(tenant_id, [owner])
+
+        after_commit(db, publish)
+        return self.code_out(code)
+
+    async def my_codes(self, db: AsyncSession, caller: Caller) -> list[CodeOut]:
+        codes = await repository.codes_of_user(db, caller.tenant_id, caller.require_member())
+        return [self.code_out(c) for c in codes]
