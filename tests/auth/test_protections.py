@@ -33,7 +33,7 @@ async def test_failures_lead_to_a_growing_lockout_that_lifts(auth_app: FastAPI):
         assert locked.json()["error"] == "AccountLocked"
         assert int(locked.headers["retry-after"]) >= 1
         # The lock is temporary: once it expires the right password works again.
-        for key in await redis.keys(keys("login", "lock-pair", "*")):
+        for key in await redis.keys(keys.group("login", "*").removesuffix("}") + "*:lock-pair:*"):
             await redis.pexpire(key, 1)
 
         await asyncio.sleep(0.05)

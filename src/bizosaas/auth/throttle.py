@@ -33,16 +33,22 @@ class LoginThrottle:
         self.settings = settings
 
     def _account(self, email: str) -> str:
-        return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+        """The base of one account's keys (one hash tag: its counters change together)."""
+        return self.keys.group(
+            "login", hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+        )
+
+    def _ip(self, ip: str) -> str:
+        return self.keys("login", "fail-ip", ip)
 
     async def check(self, email: str, ip: str) -> None:
         account = self._account(email)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(self.keys("login", "fail-ip", ip))
-            pipe.ttl(self.keys("login", "fail-ip", ip))
-            pipe.ttl(self.keys("login", "lock-pair", account, ip))
-            pipe.ttl(self.keys("login", "lock-account", account))
-            pipe.sismember(self.keys("login", "known-ips", account), ip)
+            pipe.get(self._ip(ip))
+            pipe.ttl(self._ip(ip))
+            pipe.ttl(f"{account}:lock-pair:{ip}")
+            pipe.ttl(f"{account}:lock-account")
+            pipe.sismember(f"{account}:known-ips", ip)
             ip_failures, ip_ttl, pair_ttl, account_ttl, known = await pipe.execute()
         if ip_failures is not None and int(ip_failures) >= self.settings.login_ip_limit:
             raise TooManyRequests(
@@ -62,33 +68,31 @@ class LoginThrottle:
         """Count a failure; returns the lockout in seconds when one starts."""
         account = self._account(email)
         window = self.settings.login_window_seconds
-        pair_key = self.keys("login", "fail-pair", account, ip)
-        account_key = self.keys("login", "fail-account", account)
-        ip_key = self.keys("login", "fail-ip", ip)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for key in (pair_key, account_key, ip_key):
+        async with self.redis.pipeline(transaction=True) as pipe:  # one slot: the account's
+            for key in (f"{account}:fail-pair:{ip}", f"{account}:fail-account"):
                 pipe.incr(key)
                 pipe.expire(key, window, nx=True)
-            pair, _, account_failures, _, _, _ = await pipe.execute()
+            pair, _, account_failures, _ = await pipe.execute()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(self._ip(ip))
+            pipe.expire(self._ip(ip), window, nx=True)
+            await pipe.execute()
         lockout = None
         over = int(pair) - self.settings.login_free_attempts
         if over > 0:
             lockout = min(2**over, self.settings.login_max_lockout_seconds)
-            await self.redis.set(self.keys("login", "lock-pair", account, ip), 1, ex=lockout)
+            await self.redis.set(f"{account}:lock-pair:{ip}", 1, ex=lockout)
         if int(account_failures) >= self.settings.login_account_limit:
             account_lock = self.settings.login_max_lockout_seconds
-            await self.redis.set(self.keys("login", "lock-account", account), 1, ex=account_lock)
+            await self.redis.set(f"{account}:lock-account", 1, ex=account_lock)
             lockout = max(lockout or 0, account_lock)
         return lockout
 
     async def record_success(self, email: str, ip: str) -> None:
         account = self._account(email)
-        known = self.keys("login", "known-ips", account)
+        known = f"{account}:known-ips"
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(
-                self.keys("login", "fail-pair", account, ip),
-                self.keys("login", "lock-pair", account, ip),
-            )
+            pipe.delete(f"{account}:fail-pair:{ip}", f"{account}:lock-pair:{ip}")
             pipe.sadd(known, ip)
             pipe.expire(known, KNOWN_IP_DAYS * 86400)
             await pipe.execute()

@@ -16,6 +16,12 @@ from redis.asyncio import Redis
 from bizosaas.core.redis import Keys
 
 LAST_SEEN_RESOLUTION = 60  # seconds: don't write on every request
+# HSET only if the session still exists, so an update never resurrects an ended one.
+_UPDATE_IF_LIVE = (
+    "if redis.call('EXISTS', KEYS[1]) == 1 then "
+    "redis.call('HSET', KEYS[1], 'role', ARGV[1], 'permissions', ARGV[2], "
+    "'allowed_platforms', ARGV[3]) end"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +83,16 @@ class LiveSessionStore:
     async def put(self, session: LiveSession) -> None:
         key = self._session_key(session.session_id)
         user_key = self._user_key(session.user_id)
+        # Two keys in two cluster slots, so no MULTI across them: the user's index first, so a
+        # session is never live without being listed (a listed id without a session is harmless).
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping=dict(session.to_hash()))  # type: ignore[arg-type]
-            pipe.expireat(key, int(session.expires_at))
             pipe.sadd(user_key, str(session.session_id))
             pipe.expireat(user_key, int(session.expires_at), gt=True)
             pipe.expireat(user_key, int(session.expires_at), nx=True)
+            await pipe.execute()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping=dict(session.to_hash()))  # type: ignore[arg-type]
+            pipe.expireat(key, int(session.expires_at))
             await pipe.execute()
 
     async def get(self, session_id: uuid.UUID) -> LiveSession | None:
@@ -108,8 +118,10 @@ class LiveSessionStore:
     async def delete(self, session_ids: list[uuid.UUID], user_id: uuid.UUID | None = None) -> None:
         if not session_ids:
             return
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(*(self._session_key(s) for s in session_ids))
+        # The sessions end first (one DEL each: they live in many cluster slots), then the index.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for session_id in session_ids:
+                pipe.delete(self._session_key(session_id))
             if user_id is not None:
                 pipe.srem(self._user_key(user_id), *(str(s) for s in session_ids))
             await pipe.execute()
@@ -128,17 +140,12 @@ class LiveSessionStore:
         allowed_platforms: tuple[str, ...],
     ) -> None:
         """Apply a role or permission change to every open session of the user, now."""
-        script = (
-            "for i, key in ipairs(KEYS) do "
-            "if redis.call('EXISTS', key) == 1 then "
-            "redis.call('HSET', key, 'role', ARGV[1], 'permissions', ARGV[2], "
-            "'allowed_platforms', ARGV[3]) end end"
-        )
         keys = [self._session_key(s) for s in await self.user_session_ids(user_id)]
-        if keys:
-            await self.redis.eval(  # type: ignore[misc]
-                script, len(keys), *keys, role, ",".join(permissions), ",".join(allowed_platforms)
-            )
+        args = (role, ",".join(permissions), ",".join(allowed_platforms))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:  # one script per session: they live in many cluster slots
+                pipe.eval(_UPDATE_IF_LIVE, 1, key, *args)
+            await pipe.execute()
 
     async def user_last_seen(self, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, float]:
         async with self.redis.pipeline(transaction=False) as pipe:
