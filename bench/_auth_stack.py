@@ -18,7 +18,7 @@ from typing import Any
 
 from bizosaas.auth.bootstrap import ensure_user
 from bizosaas.auth.models import Tenant, User
-from bizosaas.core.database import Database, Scope
+from bizosaas.core.database import Database, RowScope
 from bizosaas.core.gateway_proof import load_proof_secret
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.secrets import SecretStore
@@ -157,7 +157,7 @@ async def create_users(settings: Settings, count: int) -> list[str]:
     database = Database(settings.database_url, pool_size=1)
     emails = [f"bench-{i:04d}@example.com" for i in range(count)]
     try:
-        async with database.transaction(Scope.platform_wide()) as db:
+        async with database.transaction(RowScope.platform_wide()) as db:
             tenant = Tenant(id=uuid.uuid4(), slug=f"bench-{uuid.uuid4().hex[:8]}", name="Bench")
             db.add(tenant)
             await db.flush()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bench._auth_stack import progress
 from bizosaas.auth.models import Tenant, User
 from bizosaas.core.api_keys import ApiKeyInfo, display_prefix, hash_api_key, new_api_key
-from bizosaas.core.database import Database, Scope
+from bizosaas.core.database import Database, RowScope
 from bizosaas.core.members import MemberDirectory, MemberInfo
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings
@@ -29,7 +29,7 @@ async def create_bench_tenant(settings: Settings, members: int) -> BenchTenant:
     user_ids = [uuid.uuid4() for _ in range(members)]
     auth_db = Database(settings.owner_database_url, pool_size=1)
     try:
-        async with auth_db.transaction(Scope.platform_wide()) as db:
+        async with auth_db.transaction(RowScope.platform_wide()) as db:
             db.add(Tenant(id=tenant_id, slug=f"bench-{tenant_id.hex[:8]}", name="Bench"))
             await db.flush()
             db.add_all(
@@ -56,7 +56,7 @@ async def create_bench_tenant(settings: Settings, members: int) -> BenchTenant:
         await MemberDirectory(runtime.redis, runtime.keys).publish(
             *(MemberInfo(u, tenant_id, f"Member {i}") for i, u in enumerate(user_ids))
         )
-        async with runtime.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with runtime.database.transaction(RowScope.tenant(tenant_id)) as db:
             row = ApiKey(
                 id=uuid.uuid4(),
                 tenant_id=tenant_id,

@@ -43,7 +43,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 
 from sqlalchemy import text
 
-from bizosaas.core.database import Database, Scope
+from bizosaas.core.database import Database, RowScope
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.core.redis import Keys, create_redis
 from bizosaas.core.settings import Settings
@@ -171,7 +171,7 @@ async def define_points_board(settings: Settings, tenant_id: uuid.UUID) -> Leade
 
 async def _board(svc: Service, tenant_id: uuid.UUID, rules: dict[str, Any]) -> Leaderboard:
     body = LeaderboardCreate.model_validate({"name": rules["key"], "metric": "event"} | rules)
-    async with svc.database.transaction(Scope.tenant(tenant_id)) as db:
+    async with svc.database.transaction(RowScope.tenant(tenant_id)) as db:
         return await service.create_board(db, svc.live, tenant_id, body)
 
 
@@ -229,7 +229,7 @@ async def _load_entries(
     base = datetime.now(UTC) - timedelta(days=30)
     for start in range(0, len(ids), LOAD_CHUNK):
         chunk = ids[start : start + LOAD_CHUNK]
-        async with svc.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with svc.database.transaction(RowScope.tenant(tenant_id)) as db:
             await db.execute(
                 _LOAD,
                 {
@@ -243,7 +243,7 @@ async def _load_entries(
                     ],
                 },
             )
-    async with svc.database.transaction(Scope.tenant(tenant_id)) as db:
+    async with svc.database.transaction(RowScope.tenant(tenant_id)) as db:
         await db.execute(text("ANALYZE leaderboard_entries"))
 
 
@@ -266,7 +266,7 @@ async def _reads(
 
     def request(call: Callable[[Any, Leaderboard, int], Awaitable[Any]], alone: bool) -> Any:
         async def measured(i: int) -> float | None:
-            async with svc.database.transaction(Scope.tenant(tenant_id)) as db:
+            async with svc.database.transaction(RowScope.tenant(tenant_id)) as db:
                 b = await repo.get_board(db, board.id)
                 assert b is not None
                 started = time.perf_counter()
@@ -353,7 +353,7 @@ async def _pending_events(svc: Service, tenant_id: uuid.UUID, events: int, membe
     now = datetime.now(UTC)
     for start in range(0, events, LOAD_CHUNK):
         span = range(start, min(events, start + LOAD_CHUNK))
-        async with svc.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with svc.database.transaction(RowScope.tenant(tenant_id)) as db:
             await db.execute(
                 _EVENTS,
                 {

@@ -66,8 +66,9 @@ from bench._auth_stack import (
     progress,
     running_servers,
 )
+from bizosaas.auth.clients import ClientInfo
 from bizosaas.auth.context import AuthContext
-from bizosaas.auth.service import ClientInfo, SessionService, password_helper
+from bizosaas.auth.service import SessionService, password_helper
 from bizosaas.core.database import Database
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings

@@ -45,7 +45,7 @@ from bench._auth_load import percentile
 from bench._auth_procs import AuthService, profiling
 from bench._auth_stack import Servers, bench_settings, progress, running_servers
 from bench._gamification_setup import BenchTenant, create_bench_tenant, define_programs
-from bizosaas.core.database import Database, Scope
+from bizosaas.core.database import Database, RowScope
 from bizosaas.core.settings import Settings
 
 THROUGHPUT_TARGET = 2000.0  # events/s
@@ -113,7 +113,7 @@ async def _wait_processed(settings: Settings, tenant: BenchTenant, within: float
     deadline = time.monotonic() + within
     try:
         while time.monotonic() < deadline:
-            async with database.transaction(Scope.tenant(tenant.tenant_id)) as db:
+            async with database.transaction(RowScope.tenant(tenant.tenant_id)) as db:
                 pending = (
                     await db.execute(
                         text("SELECT count(*) FROM gamification_events WHERE status = 'pending'")
@@ -130,7 +130,7 @@ async def _wait_processed(settings: Settings, tenant: BenchTenant, within: float
 async def _lag_figures(settings: Settings, tenant: BenchTenant) -> dict[str, float]:
     database = Database(settings.gamification_database_url, pool_size=1)
     try:
-        async with database.transaction(Scope.tenant(tenant.tenant_id)) as db:
+        async with database.transaction(RowScope.tenant(tenant.tenant_id)) as db:
             row = (
                 await db.execute(
                     text(
@@ -291,7 +291,7 @@ async def _reset_log_clock(settings: Settings, tenant: BenchTenant) -> None:
     """Forget the warm-up's events from the figures (they stay processed; only counted apart)."""
     database = Database(settings.gamification_owner_database_url, pool_size=1)
     try:
-        async with database.transaction(Scope.platform_wide()) as db:
+        async with database.transaction(RowScope.platform_wide()) as db:
             await db.execute(
                 text("DELETE FROM gamification_events WHERE tenant_id = :t"),
                 {"t": tenant.tenant_id},

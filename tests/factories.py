@@ -13,7 +13,7 @@ from starlette.types import ASGIApp
 from bizosaas.auth.bootstrap import ensure_user
 from bizosaas.auth.context import member_info
 from bizosaas.auth.models import Tenant, User
-from bizosaas.core.database import Database, Scope
+from bizosaas.core.database import Database, RowScope
 from bizosaas.identity.vocabulary import Role
 
 PASSWORD = "Quiet-Meadow-Lantern-93"
@@ -50,7 +50,7 @@ def direct_client(app: ASGIApp, ip: str | None = None) -> httpx.AsyncClient:
 
 async def create_tenant(app: FastAPI, **overrides: Any) -> Tenant:
     slug = overrides.pop("slug", f"t-{uuid.uuid4().hex[:12]}")
-    async with runtime_db(app).transaction(Scope.platform_wide()) as db:
+    async with runtime_db(app).transaction(RowScope.platform_wide()) as db:
         tenant = Tenant(
             id=uuid.uuid4(), slug=slug, name=overrides.pop("name", slug.title()), **overrides
         )
@@ -66,7 +66,7 @@ async def create_user(
     **overrides: Any,
 ) -> User:
     email = overrides.pop("email", f"u{uuid.uuid4().hex[:10]}@example.com")
-    async with runtime_db(app).transaction(Scope.platform_wide()) as db:
+    async with runtime_db(app).transaction(RowScope.platform_wide()) as db:
         user, _ = await ensure_user(db, email, password, role, tenant, full_name="Test Person")
         for key, value in overrides.items():
             setattr(user, key, value)

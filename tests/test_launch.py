@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bizosaas.auth.bootstrap import DEMO_LOGINS
 from bizosaas.auth.models import Tenant
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.core.settings import Settings
 from bizosaas.gamification.events.models import GamificationEvent
 from bizosaas.launch import _print_welcome, seed
@@ -18,7 +18,7 @@ from tests.factories import create_user, runtime_db
 
 
 async def _events_of(gamification_app: FastAPI, tenant_id: uuid.UUID) -> dict[uuid.UUID, int]:
-    async with runtime_db(gamification_app).transaction(Scope.tenant(tenant_id)) as db:
+    async with runtime_db(gamification_app).transaction(RowScope.tenant(tenant_id)) as db:
         rows = await db.execute(
             select(GamificationEvent.user_id, func.count())
             .where(GamificationEvent.tenant_id == tenant_id)
@@ -31,7 +31,7 @@ async def test_a_restart_seeds_the_demo_members_once_and_nobody_else(
     settings: Settings, auth_app: FastAPI, gamification_app: FastAPI
 ) -> None:
     await seed(settings)
-    async with runtime_db(auth_app).transaction(Scope.platform_wide()) as db:
+    async with runtime_db(auth_app).transaction(RowScope.platform_wide()) as db:
         acme = (await db.execute(select(Tenant).where(Tenant.slug == "acme-corp"))).scalar_one()
     first = await _events_of(gamification_app, acme.id)
     assert len(first) == sum(1 for login in DEMO_LOGINS if login.tenant == "acme-corp")

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bizosaas.auth.context import tenant_info
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.gamification.events.models import EventStatus, GamificationEvent
 from bizosaas.identity.vocabulary import Role
 from bizosaas.migrations.runner import provision_and_migrate
@@ -180,7 +180,7 @@ async def test_events_survive_a_redis_and_a_postgresql_outage(
         await sending
 
         await settle(gamification, tenant.id, timeout=60)
-        async with runtime_db(gamification).transaction(Scope.tenant(tenant.id)) as db:
+        async with runtime_db(gamification).transaction(RowScope.tenant(tenant.id)) as db:
             counts = dict(
                 (
                     await db.execute(

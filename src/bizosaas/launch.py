@@ -19,7 +19,7 @@ from starlette.types import ASGIApp
 from bizosaas.auth.bootstrap import DEMO_LOGINS, DEMO_TENANTS, ensure_user, seed_demo
 from bizosaas.auth.keys import KeyRing, KeyStore
 from bizosaas.auth.models import Tenant, User
-from bizosaas.core.database import Database, Scope
+from bizosaas.core.database import Database, RowScope
 from bizosaas.core.errors import AppError
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.secrets import SecretStore
@@ -32,13 +32,13 @@ from bizosaas.services import SERVICES
 from bizosaas.stack import LocalStack
 
 if TYPE_CHECKING:
-    from bizosaas.gamification.events.replay import ReplayReport
+    from bizosaas.gamification.events.rebuild import ReplayReport
 
 
 async def seed(settings: Settings) -> None:
     database = Database(settings.owner_database_url, pool_size=1)
     try:
-        async with database.transaction(Scope.platform_wide()) as db:
+        async with database.transaction(RowScope.platform_wide()) as db:
             await seed_demo(db)
             rows = (
                 await db.execute(
@@ -78,7 +78,7 @@ async def _seed_gamification(settings: Settings, rows: Sequence[Row[Any]]) -> No
 async def create_super_admin(settings: Settings, email: str, password: str) -> bool:
     database = Database(settings.owner_database_url, pool_size=1)
     try:
-        async with database.transaction(Scope.platform_wide()) as db:
+        async with database.transaction(RowScope.platform_wide()) as db:
             _, created = await ensure_user(db, email, password, Role.SUPER_ADMIN, None)
     except AppError as exc:
         raise SystemExit(exc.detail) from exc
@@ -196,7 +196,7 @@ async def resolve_tenant(settings: Settings, tenant: str) -> uuid.UUID:
         pass
     database = Database(settings.database_url, pool_size=1)
     try:
-        async with database.transaction(Scope.platform_wide()) as db:
+        async with database.transaction(RowScope.platform_wide()) as db:
             found = (
                 await db.execute(select(Tenant.id).where(Tenant.slug == tenant))
             ).scalar_one_or_none()
@@ -213,7 +213,7 @@ async def replay_gamification(
     since: datetime | None,
     progress: Callable[[int, int], None],
 ) -> ReplayReport:
-    from bizosaas.gamification.events.replay import replay_tenant
+    from bizosaas.gamification.events.rebuild import replay_tenant
     from bizosaas.gamification.services import GamificationServices
 
     tenant_id = await resolve_tenant(settings, tenant)

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from bizosaas.auth.keys import KeyStore
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.identity.vocabulary import Role
 from tests.factories import bearer, client_for, create_tenant, create_user, login
 
@@ -26,7 +26,7 @@ async def test_raw_sql_in_one_tenants_scope_sees_nothing_of_another(auth_app: Fa
                 json={"email": f"inv-{tenant.slug}@example.com"},
             )
     database = auth_app.state.runtime.database
-    async with database.transaction(Scope.tenant(acme.id)) as db:
+    async with database.transaction(RowScope.tenant(acme.id)) as db:
         for table in TENANT_TABLES:
             column = "id" if table == "tenants" else "tenant_id"
             seen = (

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.gamification.achievements.models import TenantAchievement
 from bizosaas.gamification.events.pipeline import Batch, Event
 from bizosaas.gamification.notifications.models import Notification
@@ -409,7 +409,7 @@ async def test_concurrent_batches_crossing_one_threshold_unlock_and_notify_once(
     processor, database = app_state.services.processor, app_state.runtime.database
 
     async def apply(batch: Batch) -> Batch:
-        async with database.transaction(Scope.tenant(org.id)) as db:
+        async with database.transaction(RowScope.tenant(org.id)) as db:
             await processor.apply(db, batch)
         return batch
 
@@ -421,7 +421,7 @@ async def test_concurrent_batches_crossing_one_threshold_unlock_and_notify_once(
     done = await asyncio.gather(*(apply(b) for b in batches))
     drafts = [n for b in done for n in b.notifications if n.data["key"] == "first_campaign"]
     assert len(drafts) == 1
-    async with database.transaction(Scope.tenant(org.id)) as db:
+    async with database.transaction(RowScope.tenant(org.id)) as db:
         first_id = uuid.UUID((await view(org, member))["first_campaign"]["id"])
         rows = (
             await db.execute(

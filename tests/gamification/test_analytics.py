@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.gamification.achievements.models import TenantAchievement
 from bizosaas.gamification.referrals.models import (
     ReferralCode,
@@ -47,7 +47,7 @@ async def referral_rows(org: Org, referrer: uuid.UUID) -> None:
     approved with its reward clawed back, flagged in review, flagged and rejected; and one
     approved 40 days ago."""
     now = datetime.now(UTC)
-    async with runtime_db(org.app).transaction(Scope.tenant(org.id)) as db:
+    async with runtime_db(org.app).transaction(RowScope.tenant(org.id)) as db:
         program = ReferralProgram(tenant_id=org.id, name="P", platform="bizoholic", status="active")
         db.add(program)
         await db.flush()
@@ -109,7 +109,7 @@ async def referral_rows(org: Org, referrer: uuid.UUID) -> None:
 
 
 async def unlockers(org: Org, since: datetime) -> set[uuid.UUID]:
-    async with runtime_db(org.app).transaction(Scope.tenant(org.id)) as db:
+    async with runtime_db(org.app).transaction(RowScope.tenant(org.id)) as db:
         rows = await db.execute(
             select(TenantAchievement.user_id).where(TenantAchievement.unlocked_at >= since)
         )

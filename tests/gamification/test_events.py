@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from tests.gamification.factories import Org, event
 
 
@@ -146,7 +146,7 @@ async def test_row_level_security_hides_every_table_of_other_tenants(
     database = org.app.state.runtime.database
     tables = sorted(GamificationBase.metadata.tables)
     assert len(tables) >= 21
-    async with database.transaction(Scope.tenant(org.id)) as db:
+    async with database.transaction(RowScope.tenant(org.id)) as db:
         for table in tables:
             count = (
                 await db.execute(
@@ -156,9 +156,9 @@ async def test_row_level_security_hides_every_table_of_other_tenants(
             ).scalar_one()
             assert count == 0, table
     count = text("SELECT count(*) FROM gamification_events WHERE tenant_id = :t")
-    async with database.transaction(Scope.tenant(other_org.id)) as db:
+    async with database.transaction(RowScope.tenant(other_org.id)) as db:
         own = (await db.execute(count, {"t": other_org.id})).scalar_one()
-    async with database.transaction(Scope.platform_wide()) as db:
+    async with database.transaction(RowScope.platform_wide()) as db:
         everything = (await db.execute(count, {"t": other_org.id})).scalar_one()
     assert own == everything > 0  # the same query does see the tenant's own rows
 

@@ -16,9 +16,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from bizosaas.core.database import Scope, utcnow
+from bizosaas.core.database import RowScope, utcnow
 from bizosaas.gamification.events.pipeline import Batch, PointsAwarded
-from bizosaas.gamification.events.replay import replay_tenant
+from bizosaas.gamification.events.rebuild import replay_tenant
 from bizosaas.gamification.leaderboards.live import LiveRanks
 from bizosaas.gamification.leaderboards.scheduler import LeaderboardScheduler
 from bizosaas.gamification.locks import lock_tenant
@@ -99,7 +99,7 @@ def names(page: dict[str, Any]) -> list[str]:
 async def pg_order(org: Org, board_id: str) -> list[str]:
     """The ranking straight from PostgreSQL, ties broken as documented."""
     database = org.app.state.runtime.database
-    async with database.transaction(Scope.tenant(org.id)) as db:
+    async with database.transaction(RowScope.tenant(org.id)) as db:
         rows = await db.execute(
             text(
                 "SELECT e.member_id FROM leaderboard_entries e JOIN leaderboards b "
@@ -553,7 +553,7 @@ async def test_points_boards_sum_points_awarded_while_processing(org: Org) -> No
     batch.award_points(PointsAwarded(a.id, 50, moment, "unlock:first:1"))
     batch.award_points(PointsAwarded(b.id, 80, moment, "unlock:first:1"))
     batch.award_points(PointsAwarded(a.id, 40, moment, "unlock:second:1"))
-    async with database.transaction(Scope.tenant(org.id)) as db:
+    async with database.transaction(RowScope.tenant(org.id)) as db:
         await lock_tenant(db, org.id)
         await processor.apply(db, batch)
     page = await get(org, a, f"{board['id']}/entries")

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import orjson
 
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.gamification.events.pipeline import NotificationDraft
 from tests.conftest import RunningPlatform
 from tests.gamification.factories import Member, Org
@@ -25,7 +25,7 @@ async def _notify(org: Org, member: Member, title: str, key: str | None = None) 
         {"level": 1},
         dedupe_key=key or uuid.uuid4().hex,
     )
-    async with org.app.state.runtime.database.transaction(Scope.tenant(org.id)) as db:
+    async with org.app.state.runtime.database.transaction(RowScope.tenant(org.id)) as db:
         stored = await notifier.store(db, org.id, [draft])
     if stored:
         await notifier.publish(org.id, stored)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from starlette.types import ASGIApp
 
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.gamification.achievements.models import TenantAchievement
 from bizosaas.gamification.members.models import Member
 from bizosaas.gamification.referrals.models import (
@@ -291,7 +291,7 @@ async def test_members_read_published_ones_and_cannot_write(org: Org, other_org:
 
 
 async def _approved_conversion(org: Org, referrer: uuid.UUID, when: datetime) -> None:
-    async with runtime_db(org.app).transaction(Scope.tenant(org.id)) as db:
+    async with runtime_db(org.app).transaction(RowScope.tenant(org.id)) as db:
         program = ReferralProgram(tenant_id=org.id, name="P", platform="bizoholic", status="active")
         db.add(program)
         await db.flush()
@@ -314,7 +314,7 @@ async def _approved_conversion(org: Org, referrer: uuid.UUID, when: datetime) ->
 
 
 async def _unlocks(org: Org, user_id: uuid.UUID | None, since: datetime) -> int:
-    async with runtime_db(org.app).transaction(Scope.tenant(org.id)) as db:
+    async with runtime_db(org.app).transaction(RowScope.tenant(org.id)) as db:
         query = select(func.count()).where(
             TenantAchievement.tenant_id == org.id, TenantAchievement.unlocked_at >= since
         )
@@ -405,7 +405,7 @@ async def test_generate_for_a_member_counts_theirs_and_becomes_their_portfolio(
     assert metrics(created)["Campaigns launched"] == (0.0, 0.0)
     assert "went from zero to 10.00 revenue" in created["title"]
 
-    async with runtime_db(org.app).transaction(Scope.tenant(org.id)) as db:
+    async with runtime_db(org.app).transaction(RowScope.tenant(org.id)) as db:
         row = await db.get(Member, (org.id, seller.id))
         assert row is not None and str(row.portfolio_id) == created["id"]
     claims = await org.app.state.services.claims.read(seller.id)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, update
 
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.gamification.referrals.models import ReferralConversion, ReferralVisit
 from bizosaas.gamification.rewards.models import RewardEntry
 from tests.gamification.factories import Member, Org
@@ -92,7 +92,7 @@ def balance(body: dict[str, Any], unit: str = "points") -> dict[str, Decimal]:
 
 
 async def ledger(org: Org, **where: Any) -> list[RewardEntry]:
-    async with org.app.state.services.runtime.database.transaction(Scope.tenant(org.id)) as db:
+    async with org.app.state.services.runtime.database.transaction(RowScope.tenant(org.id)) as db:
         query = select(RewardEntry).where(RewardEntry.tenant_id == org.id)
         for name, value in where.items():
             query = query.where(getattr(RewardEntry, name) == value)
@@ -100,7 +100,7 @@ async def ledger(org: Org, **where: Any) -> list[RewardEntry]:
 
 
 async def count_conversions(org: Org) -> int:
-    async with org.app.state.services.runtime.database.transaction(Scope.tenant(org.id)) as db:
+    async with org.app.state.services.runtime.database.transaction(RowScope.tenant(org.id)) as db:
         return int(
             (
                 await db.execute(select(func.count()).where(ReferralConversion.tenant_id == org.id))
@@ -341,7 +341,7 @@ async def test_attribution_window(org: Org) -> None:
     code = (await code_of(org, alice))["code"]
     key = await org.api_key()
     visit = (await signup(org, key, code, late)).json()
-    async with org.app.state.services.runtime.database.transaction(Scope.tenant(org.id)) as db:
+    async with org.app.state.services.runtime.database.transaction(RowScope.tenant(org.id)) as db:
         await db.execute(
             update(ReferralVisit)
             .where(ReferralVisit.id == visit["id"])

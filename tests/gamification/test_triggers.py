@@ -11,8 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from bizosaas.gamification.achievements import catalog
+from bizosaas.gamification.achievements.member_repository import ProgressRow
 from bizosaas.gamification.achievements.progress import Definition, levels_of, standing
-from bizosaas.gamification.achievements.repository import ProgressRow
 from bizosaas.gamification.achievements.schemas import AchievementCreate, LevelIn, TriggerIn
 from bizosaas.gamification.achievements.triggers import Filter, Trigger
 from bizosaas.gamification.events.pipeline import Event

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from bizosaas.auth.models import AuditEvent, User
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.identity.vocabulary import Role
 from tests.factories import create_tenant, create_user, runtime_db
 from tests.web.conftest import browser_for, session_cookies
@@ -82,7 +82,7 @@ async def test_an_edit_is_saved_across_tenants_and_audited(
         saved = await client.post(url, data=form, headers={"origin": "http://localhost"})
     assert cross_site.status_code == 403
     assert saved.status_code == 302, saved.text
-    async with runtime_db(auth_app).transaction(Scope.platform_wide()) as db:
+    async with runtime_db(auth_app).transaction(RowScope.platform_wide()) as db:
         user = await db.get(User, member.id)
         events = (
             await db.scalars(select(AuditEvent).where(AuditEvent.subject_id == member.id))

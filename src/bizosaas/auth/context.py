@@ -12,7 +12,7 @@ from bizosaas.auth.mail import Mailer
 from bizosaas.auth.models import Tenant, User
 from bizosaas.auth.throttle import LoginThrottle
 from bizosaas.core.api_keys import ApiKeyDirectory
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory, MemberInfo
 from bizosaas.core.platform_events import PlatformEvents
 from bizosaas.core.runtime import Runtime
@@ -78,7 +78,7 @@ def tenant_info(tenant: Tenant) -> TenantInfo:
 async def publish_all_tenants(auth: AuthContext) -> int:
     """Rebuild the tenant directory in Redis from PostgreSQL (it is only a cache)."""
     count = 0
-    async with auth.runtime.database.transaction(Scope.platform_wide()) as db:
+    async with auth.runtime.database.transaction(RowScope.platform_wide()) as db:
         for tenant in (await db.execute(select(Tenant))).scalars():
             await auth.tenants.publish(tenant_info(tenant))
             count += 1
@@ -92,7 +92,7 @@ def member_info(user: User) -> MemberInfo:
 async def publish_all_members(auth: AuthContext, chunk: int = 1000) -> int:
     """Rebuild the member directory in Redis from PostgreSQL (other services read it)."""
     count = 0
-    async with auth.runtime.database.transaction(Scope.platform_wide()) as db:
+    async with auth.runtime.database.transaction(RowScope.platform_wide()) as db:
         result = await db.stream_scalars(
             select(User).where(User.tenant_id.is_not(None)).execution_options(yield_per=chunk)
         )

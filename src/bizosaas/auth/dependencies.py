@@ -14,9 +14,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bizosaas.auth.clients import ClientInfo
 from bizosaas.auth.context import AuthContext
-from bizosaas.auth.service import ClientInfo
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.core.net import client_ip
 from bizosaas.identity.principal import Principal
 
@@ -66,12 +66,12 @@ CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 async def _scoped_session(
     request: Request, principal: CurrentPrincipal
 ) -> AsyncIterator[AsyncSession]:
-    async with get_auth(request).runtime.database.transaction(principal.scope) as session:
+    async with get_auth(request).runtime.database.transaction(principal.row_scope) as session:
         yield session
 
 
 async def _platform_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_auth(request).runtime.database.transaction(Scope.platform_wide()) as session:
+    async with get_auth(request).runtime.database.transaction(RowScope.platform_wide()) as session:
         yield session
 
 

@@ -42,7 +42,7 @@ from bizosaas.auth.schemas import (
 )
 from bizosaas.auth.service import SessionService, me_of
 from bizosaas.auth.users import FlushingUserDatabase, UserManager
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.core.errors import BadRequest, Forbidden, Unauthorized
 from bizosaas.identity.verification import jwks_document
 from bizosaas.identity.vocabulary import CookieNames, Role
@@ -322,7 +322,7 @@ async def audit_log(
 async def get_user_manager(request: Request) -> AsyncIterator[UserManager]:
     # fastapi-users declares this dependency itself, with request scope.
     auth = get_auth(request)
-    async with auth.runtime.database.transaction(Scope.platform_wide()) as db:
+    async with auth.runtime.database.transaction(RowScope.platform_wide()) as db:
         yield UserManager(FlushingUserDatabase(db, User), auth)
 
 

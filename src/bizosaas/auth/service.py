@@ -13,18 +13,18 @@ import hashlib
 import secrets
 import uuid
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fastapi_users.password import PasswordHelper
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.auth import repository
+from bizosaas.auth.clients import ClientInfo
 from bizosaas.auth.context import AuthContext
 from bizosaas.auth.models import Tenant, User, UserSession
 from bizosaas.auth.schemas import Me, SessionOut, TenantSummary, TokenPair
 from bizosaas.auth.tokens import issue_access_token
-from bizosaas.core.database import Scope, utcnow
+from bizosaas.core.database import RowScope, utcnow
 from bizosaas.core.errors import AppError, Forbidden, InvalidCredentials, NotFound, Unauthorized
 from bizosaas.core.logging import get_logger
 from bizosaas.core.metrics import AUTH_EVENTS
@@ -39,52 +39,6 @@ _DUMMY_HASH = password_helper.hash(secrets.token_urlsafe(24))
 INVALID_CREDENTIALS = "Incorrect email or password."
 
 log = get_logger("bizosaas.auth")
-
-
-@dataclass(frozen=True, slots=True)
-class ClientInfo:
-    ip: str | None
-    user_agent: str
-
-    @property
-    def device(self) -> str:
-        return describe_device(self.user_agent)
-
-
-def describe_device(user_agent: str) -> str:
-    """A short, human label ("Chrome on Android") for the sessions list."""
-    ua = user_agent.lower()
-    browser = next(
-        (
-            name
-            for key, name in (
-                ("edg/", "Edge"),
-                ("firefox/", "Firefox"),
-                ("chrome/", "Chrome"),
-                ("safari/", "Safari"),
-                ("curl/", "curl"),
-                ("python", "Python"),
-            )
-            if key in ua
-        ),
-        "Unknown browser",
-    )
-    system = next(
-        (
-            name
-            for key, name in (
-                ("android", "Android"),
-                ("iphone", "iOS"),
-                ("ipad", "iPadOS"),
-                ("windows", "Windows"),
-                ("mac os", "macOS"),
-                ("linux", "Linux"),
-            )
-            if key in ua
-        ),
-        "",
-    )
-    return f"{browser} on {system}" if system else browser
 
 
 def _hash_secret(secret: str) -> str:
@@ -141,7 +95,7 @@ class SessionService:
         self.settings = auth.runtime.settings
 
     def _separate_transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
-        return self.auth.runtime.database.transaction(Scope.platform_wide())
+        return self.auth.runtime.database.transaction(RowScope.platform_wide())
 
     async def login(
         self, email: str, password: str, platform: Platform | None, client: ClientInfo

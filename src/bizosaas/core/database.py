@@ -64,22 +64,22 @@ class TimestampMixin:
 
 
 @dataclass(frozen=True, slots=True)
-class Scope:
+class RowScope:
     """Whose rows a transaction may touch."""
 
     tenant_id: uuid.UUID | None = None
     platform: bool = False
 
     @classmethod
-    def tenant(cls, tenant_id: uuid.UUID) -> Scope:
+    def tenant(cls, tenant_id: uuid.UUID) -> RowScope:
         return cls(tenant_id=tenant_id)
 
     @classmethod
-    def platform_wide(cls) -> Scope:
+    def platform_wide(cls) -> RowScope:
         return cls(platform=True)
 
 
-async def apply_scope(session: AsyncSession, scope: Scope) -> None:
+async def apply_scope(session: AsyncSession, scope: RowScope) -> None:
     await session.execute(
         text(
             "SELECT set_config('app.tenant_id', :tenant, true), set_config('app.scope', :s, true)"
@@ -115,7 +115,7 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
-    async def transaction(self, scope: Scope | None = None) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, scope: RowScope | None = None) -> AsyncIterator[AsyncSession]:
         """One unit of work: commits on success, rolls back on any error, then runs the
         :func:`after_commit` actions of a committed transaction."""
         actions: list[AfterCommit] = []
@@ -143,9 +143,9 @@ async def use_custom_plans(session: AsyncSession) -> None:
 
 def tenant_of(session: AsyncSession) -> uuid.UUID:
     """The tenant a session's unit of work was opened for (repositories serve only it)."""
-    scope: Scope | None = session.info.get(_SCOPE)
+    scope: RowScope | None = session.info.get(_SCOPE)
     if scope is None or scope.tenant_id is None:
-        raise RuntimeError("this needs a session from Database.transaction(Scope.tenant(...))")
+        raise RuntimeError("this needs a session from Database.transaction(RowScope.tenant(...))")
     return scope.tenant_id
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.core.errors import Forbidden, NotFound
 from bizosaas.identity.vocabulary import Permission, Role
 
@@ -30,8 +30,8 @@ class Caller:
         return self.role is Role.TENANT_ADMIN
 
     @property
-    def scope(self) -> Scope:
-        return Scope.tenant(self.tenant_id)
+    def row_scope(self) -> RowScope:
+        return RowScope.tenant(self.tenant_id)
 
     def require(self, permission: Permission) -> None:
         if self.is_api_key or permission.value not in self.permissions:

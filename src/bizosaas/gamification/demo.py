@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bizosaas.core.database import Scope, utcnow
+from bizosaas.core.database import RowScope, utcnow
 from bizosaas.core.errors import Conflict
 from bizosaas.gamification.events.pipeline import Event
 from bizosaas.gamification.events.repository import EventRepository
@@ -55,7 +55,7 @@ async def seed_demo_gamification(
     live = services.live
     stored = 0
     for tenant_id, (name, members) in tenants.items():
-        async with services.runtime.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with services.runtime.database.transaction(RowScope.tenant(tenant_id)) as db:
             settings = await tenant_settings(db, tenant_id)
             settings.display_name = name
             for rules in BOARDS:

@@ -19,7 +19,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.api_keys import ApiKeyDirectory
-from bizosaas.core.database import Database, Scope
+from bizosaas.core.database import Database, RowScope
 from bizosaas.core.errors import Forbidden, NotFound
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.gamification.caller import Caller
@@ -135,7 +135,7 @@ AdminDep = Annotated[Caller, Depends(admin_caller)]
 
 
 async def _session(database: DatabaseDep, caller: CallerDep) -> AsyncIterator[AsyncSession]:
-    async with database.transaction(caller.scope) as session:
+    async with database.transaction(caller.row_scope) as session:
         yield session
 
 
@@ -152,7 +152,7 @@ async def _public_session(
         await identity.refuse_suspended(tenant_id)
     except Forbidden:
         raise NotFound("Nothing is published here.") from None
-    async with database.transaction(Scope.tenant(tenant_id)) as db:
+    async with database.transaction(RowScope.tenant(tenant_id)) as db:
         yield db
 
 

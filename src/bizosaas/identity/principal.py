@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.identity.vocabulary import Role
 
 
@@ -28,11 +28,11 @@ class Principal:
         return self.role is Role.SUPER_ADMIN
 
     @property
-    def scope(self) -> Scope:
+    def row_scope(self) -> RowScope:
         """The RLS scope of this caller's transactions."""
         if self.tenant_id is None:
-            return Scope.platform_wide()
-        return Scope.tenant(self.tenant_id)
+            return RowScope.platform_wide()
+        return RowScope.tenant(self.tenant_id)
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions

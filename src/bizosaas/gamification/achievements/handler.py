@@ -28,12 +28,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import after_commit
+from bizosaas.gamification.achievements import member_repository as members_repo
 from bizosaas.gamification.achievements import repository
+from bizosaas.gamification.achievements.member_repository import ProgressRow, Unlock
 from bizosaas.gamification.achievements.progress import (
     Definition,
     prerequisites_first,
 )
-from bizosaas.gamification.achievements.repository import ProgressRow, Unlock
 from bizosaas.gamification.achievements.service import ensure_catalog
 from bizosaas.gamification.achievements.triggers import ZERO
 from bizosaas.gamification.events.pipeline import (
@@ -81,12 +82,12 @@ class AchievementHandler:
         if not matched:
             return
         users = {event.user_id for event, _ in matched}
-        progress = await repository.load_progress(
+        progress = await members_repo.load_progress(
             db, tenant_id, {(d.id, event.user_id) for event, d in matched}
         )
         gating = {d.prerequisite_id for _, d in matched if d.prerequisite_id is not None}
         opened: dict[Pair, datetime] = (
-            await repository.first_unlocks(db, tenant_id, gating, users) if gating else {}
+            await members_repo.first_unlocks(db, tenant_id, gating, users) if gating else {}
         )
         changed: dict[Pair, ProgressRow] = {}
         crossings: list[Crossing] = []
@@ -104,13 +105,13 @@ class AchievementHandler:
                 crossings.append(Crossing(definition, event, level))
                 if level == 0 and (pair not in opened or event.occurred_at < opened[pair]):
                     opened[pair] = event.occurred_at
-        await repository.save_progress(db, tenant_id, list(changed.values()))
+        await members_repo.save_progress(db, tenant_id, list(changed.values()))
         await self._unlock(db, batch, crossings)
 
     async def _unlock(self, db: AsyncSession, batch: Batch, crossings: list[Crossing]) -> None:
         if not crossings:
             return
-        new = await repository.record_unlocks(
+        new = await members_repo.record_unlocks(
             db, batch.tenant_id, [_unlock_of(c) for c in crossings]
         )
         for crossing in crossings:
@@ -129,20 +130,20 @@ class AchievementHandler:
             if inserted:
                 batch.touched_members.add(event.user_id)
                 batch.notify(_notification(crossing))
-        await repository.recount_achievements(db, batch.tenant_id, {u for _, u, _ in new})
+        await members_repo.recount_achievements(db, batch.tenant_id, {u for _, u, _ in new})
 
     async def reset(self, db: AsyncSession, tenant_id: uuid.UUID, since: datetime | None) -> None:
         """All progress goes, whatever ``since`` (it is cumulative over the whole log);
         unlocks stay, and members' achievement counts are recounted from them."""
-        await repository.forget_progress(db, tenant_id)
-        await repository.recount_achievements(db, tenant_id)
+        await members_repo.forget_progress(db, tenant_id)
+        await members_repo.recount_achievements(db, tenant_id)
 
     async def after_reset(self, tenant_id: uuid.UUID) -> None:
         """Nothing is cached outside PostgreSQL."""
 
     async def erase(self, db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
-        await repository.forget_progress(db, tenant_id, user_id)
-        await repository.forget_unlocks(db, tenant_id, user_id)
+        await members_repo.forget_progress(db, tenant_id, user_id)
+        await members_repo.forget_unlocks(db, tenant_id, user_id)
 
     async def _ensure_catalog(self, db: AsyncSession, batch: Batch) -> None:
         tenant_id = batch.tenant_id

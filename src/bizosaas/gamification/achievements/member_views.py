@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import utcnow
+from bizosaas.gamification.achievements import member_repository as members_repo
 from bizosaas.gamification.achievements import repository
 from bizosaas.gamification.achievements.models import (
     Achievement,
@@ -36,7 +37,7 @@ class _MemberState:
         self,
         rows: list[Achievement],
         categories: list[AchievementCategory],
-        progress: dict[uuid.UUID, repository.ProgressRow],
+        progress: dict[uuid.UUID, members_repo.ProgressRow],
         unlocks: list[TenantAchievement],
     ) -> None:
         self.rows = rows
@@ -71,8 +72,8 @@ async def _member_state(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UU
     return _MemberState(
         await repository.definitions(db, tenant_id),
         await repository.categories(db, tenant_id),
-        await repository.member_progress(db, tenant_id, user_id),
-        await repository.member_unlocks(db, tenant_id, user_id),
+        await members_repo.member_progress(db, tenant_id, user_id),
+        await members_repo.member_unlocks(db, tenant_id, user_id),
     )
 
 

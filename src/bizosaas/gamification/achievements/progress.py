@@ -16,8 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from bizosaas.gamification.achievements.member_repository import ProgressRow
 from bizosaas.gamification.achievements.models import Achievement
-from bizosaas.gamification.achievements.repository import ProgressRow
 from bizosaas.gamification.achievements.triggers import ZERO, Trigger
 from bizosaas.gamification.events.pipeline import Event
 

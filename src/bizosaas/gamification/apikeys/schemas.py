@@ -8,15 +8,15 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-Scope = Literal["events:write"]
-DEFAULT_SCOPES: tuple[Scope, ...] = ("events:write",)
+ApiKeyScope = Literal["events:write"]
+DEFAULT_SCOPES: tuple[ApiKeyScope, ...] = ("events:write",)
 
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    scopes: list[Scope] = Field(default_factory=lambda: list(DEFAULT_SCOPES), min_length=1)
+    scopes: list[ApiKeyScope] = Field(default_factory=lambda: list(DEFAULT_SCOPES), min_length=1)
     expires_at: AwareDatetime | None = None
 
 

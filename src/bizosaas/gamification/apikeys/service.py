@@ -15,7 +15,7 @@ from bizosaas.core.api_keys import (
     new_api_key,
     tenant_of,
 )
-from bizosaas.core.database import Database, Scope, after_commit, utcnow
+from bizosaas.core.database import Database, RowScope, after_commit, utcnow
 from bizosaas.core.errors import BadRequest, NotFound, Unauthorized
 from bizosaas.gamification.apikeys.models import ApiKey
 from bizosaas.gamification.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
@@ -89,7 +89,7 @@ async def revoke_key(
 async def publish_all_keys(database: Database, directory: ApiKeyDirectory) -> int:
     """Rebuild the key directory in Redis from PostgreSQL (the gateway reads it)."""
     now = utcnow()
-    async with database.transaction(Scope.platform_wide()) as db:
+    async with database.transaction(RowScope.platform_wide()) as db:
         rows = (
             (
                 await db.execute(
@@ -124,7 +124,7 @@ class ApiKeyLookup:
         if tenant_id is None:
             raise Unauthorized("The API key is not valid.")
         key_hash = hash_api_key(key)
-        async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
             row = (
                 await db.execute(
                     select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.key_hash == key_hash)

@@ -19,7 +19,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from bizosaas.core.database import Database, Scope
+from bizosaas.core.database import Database, RowScope
 from bizosaas.core.logging import get_logger
 from bizosaas.core.platform_events import PlatformEvent, decode
 from bizosaas.core.redis import Keys
@@ -106,7 +106,7 @@ class PlatformInbox:
                 continue
             by_tenant[event.tenant_id].append(event)
         for tenant_id, events in by_tenant.items():
-            async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+            async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
                 await EventRepository(db).store(
                     [
                         Event(e.event_id, e.type, e.user_id, e.properties, e.occurred_at)

@@ -18,7 +18,7 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.background import BackgroundLoop
-from bizosaas.core.database import Database, Scope, after_commit, use_custom_plans, utcnow
+from bizosaas.core.database import Database, RowScope, after_commit, use_custom_plans, utcnow
 from bizosaas.core.errors import is_outage
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.events.models import EventStatus
@@ -79,7 +79,7 @@ class EventProcessor:
 
     async def process_pending(self) -> int:
         """Process what is pending now, tenant by tenant; returns how many events were done."""
-        async with self.database.transaction(Scope.platform_wide()) as db:
+        async with self.database.transaction(RowScope.platform_wide()) as db:
             tenants = await tenants_with_pending(db)
         total = 0
         for tenant_id in tenants:
@@ -99,7 +99,7 @@ class EventProcessor:
     async def _process_batch(
         self, tenant_id: uuid.UUID, limit: int, only_seq: int | None = None
     ) -> int:
-        async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
             if not await try_lock_tenant(db, tenant_id):
                 return 0  # another copy is on this tenant
             queue = EventRepository(db)
@@ -131,7 +131,7 @@ class EventProcessor:
         )
 
     async def _process_one_by_one(self, tenant_id: uuid.UUID, limit: int) -> int:
-        async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
             seqs = await EventRepository(db).pending_seqs(limit)
         done = 0
         for seq in seqs:
@@ -147,7 +147,7 @@ class EventProcessor:
 
     async def _record_failure(self, tenant_id: uuid.UUID, seq: int, exc: Exception) -> None:
         log.exception("event failed", tenant_id=str(tenant_id), seq=seq)
-        async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
             event = await EventRepository(db).by_seq(seq)
             if event is None:
                 return
@@ -158,6 +158,6 @@ class EventProcessor:
                 PROCESSED.labels("failed").inc()
 
     async def pending_count(self, tenant_id: uuid.UUID | None = None) -> int:
-        scope = Scope.tenant(tenant_id) if tenant_id else Scope.platform_wide()
+        scope = RowScope.tenant(tenant_id) if tenant_id else RowScope.platform_wide()
         async with self.database.transaction(scope) as db:
             return await count_pending(db)

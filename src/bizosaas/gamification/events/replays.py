@@ -17,7 +17,7 @@ from bizosaas.core.errors import Conflict
 from bizosaas.core.logging import get_logger
 from bizosaas.core.runtime import Runtime
 from bizosaas.gamification.events.processor import EventProcessor
-from bizosaas.gamification.events.replay import replay_tenant
+from bizosaas.gamification.events.rebuild import replay_tenant
 from bizosaas.gamification.events.schemas import ReplayStatus
 
 log = get_logger("bizosaas.gamification.replays")

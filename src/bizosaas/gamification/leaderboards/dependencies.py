@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.core.errors import Forbidden, Unauthorized
 from bizosaas.gamification.dependencies import (
     AdminDep,
@@ -66,7 +66,7 @@ PlatformAdminDep = Annotated[Principal, Depends(platform_admin)]
 async def _platform_session(
     database: DatabaseDep, admin: PlatformAdminDep
 ) -> AsyncIterator[AsyncSession]:
-    async with database.transaction(Scope.platform_wide()) as db:
+    async with database.transaction(RowScope.platform_wide()) as db:
         yield db
 
 
@@ -77,7 +77,7 @@ async def _reader_platform_session(
     database: DatabaseDep, caller: MemberDep
 ) -> AsyncIterator[AsyncSession]:
     """Members read platform boards across tenants; what they see is filtered in SQL."""
-    async with database.transaction(Scope.platform_wide()) as db:
+    async with database.transaction(RowScope.platform_wide()) as db:
         yield db
 
 

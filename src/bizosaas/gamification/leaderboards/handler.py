@@ -16,9 +16,10 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import Scope, after_commit
+from bizosaas.core.database import RowScope, after_commit
 from bizosaas.core.errors import BadRequest
 from bizosaas.gamification.events.pipeline import Batch, Event, NotificationDraft
+from bizosaas.gamification.leaderboards import history_repository as history
 from bizosaas.gamification.leaderboards import repository as repo
 from bizosaas.gamification.leaderboards.live import LiveRanks, is_due, schedule_of
 from bizosaas.gamification.leaderboards.models import Leaderboard
@@ -297,23 +298,23 @@ class LeaderboardHandler:
         """Forget standings, archives and rejections of the periods a replay recomputes: all of
         them, or those from the period containing ``since`` on (per board)."""
         if since is None:
-            await repo.forget_from(db, tenant_id, None)
+            await history.forget_from(db, tenant_id, None)
             return
         boards = await repo.list_boards(db, tenant_id, ("active", "archived"))
         boundaries = {b.id: schedule_of(b).start_of(since) for b in boards}
         for rule in await self.platform.rules():
             boundaries[rule.id] = rule.schedule.start_of(since)
-        await repo.forget_from(db, tenant_id, boundaries)
+        await history.forget_from(db, tenant_id, boundaries)
 
     async def after_reset(self, tenant_id: uuid.UUID) -> None:
         """Drop the live keys: the replay's first batch rebuilds them from what was kept."""
-        async with self.live.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with self.live.database.transaction(RowScope.tenant(tenant_id)) as db:
             boards = await repo.list_boards(db, tenant_id, ("active", "archived"))
         await self.live.ranks.drop([self.live.slot(b) for b in boards])
 
     async def erase(self, db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
         boards = await repo.list_boards(db, tenant_id, ("active", "archived"))
-        await repo.forget_member(db, tenant_id, user_id)
+        await history.forget_member(db, tenant_id, user_id)
         slots = [self.live.slot(b) for b in boards]
         after_commit(db, lambda: self.live.ranks.remove(slots, user_id))
 

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import Database, Scope, after_commit, utcnow
+from bizosaas.core.database import Database, RowScope, after_commit, utcnow
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.leaderboards import repository as repo
 from bizosaas.gamification.leaderboards.models import Leaderboard
@@ -92,7 +92,7 @@ class LiveRanks:
 
     async def roll_over_now(self, tenant_id: uuid.UUID, board_id: uuid.UUID) -> bool:
         """Roll a due board over in its own transaction; False if it was not due (any more)."""
-        async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
             await lock_tenant(db, tenant_id)
             board = await repo.lock_board(db, board_id)
             now = self.clock()
@@ -121,7 +121,7 @@ class LiveRanks:
     ) -> Rebuilt | None:
         """Rebuild the live period's keys unless they are ready (always, with ``force``)."""
         started = time.perf_counter()
-        async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
             await lock_tenant(db, tenant_id)
             board = await repo.get_board(db, board_id)
             if board is None:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import Database, Scope, utcnow
+from bizosaas.core.database import Database, RowScope, utcnow
 from bizosaas.core.errors import Forbidden, NotFound
 from bizosaas.gamification.db import PLATFORM_TENANT
 from bizosaas.gamification.leaderboards import schemas
@@ -58,7 +58,7 @@ class PlatformBoards:
         cached = self._cache
         if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-        async with self.database.transaction(Scope.platform_wide()) as db:
+        async with self.database.transaction(RowScope.platform_wide()) as db:
             boards = await list_boards(db, ("active",))
         now = self.clock()
         rules = []

@@ -8,7 +8,7 @@ has just rolled over is left alone.
 from __future__ import annotations
 
 from bizosaas.core.background import BackgroundLoop
-from bizosaas.core.database import Scope
+from bizosaas.core.database import RowScope
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.leaderboards import repository as repo
 from bizosaas.gamification.leaderboards.live import LiveRanks
@@ -35,7 +35,7 @@ class LeaderboardScheduler:
 
     async def tick(self) -> int:
         """Roll over every board whose period has ended; returns how many were."""
-        async with self.live.database.transaction(Scope.platform_wide()) as db:
+        async with self.live.database.transaction(RowScope.platform_wide()) as db:
             due = await repo.due_boards(db, self.live.clock())
         done = 0
         for board_id, tenant_id in due:

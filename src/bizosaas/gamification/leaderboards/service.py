@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.errors import BadRequest, Conflict, NotFound
 from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.leaderboards import history_repository as history
 from bizosaas.gamification.leaderboards import repository as repo
 from bizosaas.gamification.leaderboards import schemas
 from bizosaas.gamification.leaderboards.live import LiveRanks, is_due, schedule_of
@@ -294,7 +295,7 @@ async def public_board(
 async def list_periods(
     db: AsyncSession, board: Leaderboard, cursor: datetime | None, limit: int
 ) -> schemas.PeriodPage:
-    rows = await repo.list_periods(db, board, cursor, limit + 1)
+    rows = await history.list_periods(db, board, cursor, limit + 1)
     page = rows[:limit]
     return schemas.PeriodPage(
         periods=[schemas.PeriodOut.model_validate(p) for p in page],
@@ -310,10 +311,10 @@ async def final_standings(
     after_rank: int,
     limit: int,
 ) -> schemas.FinalStandings:
-    period = await repo.get_period(db, board, period_start)
+    period = await history.get_period(db, board, period_start)
     if period is None:
         raise NotFound("No archived period of this board starts then.")
-    rows = await repo.final_standings(db, board, period_start, after_rank, limit + SCAN_EXTRA)
+    rows = await history.final_standings(db, board, period_start, after_rank, limit + SCAN_EXTRA)
     presence = await repo.presence_of(db, board.tenant_id, board.id, (r.member_id for r in rows))
     entries = []
     last = after_rank

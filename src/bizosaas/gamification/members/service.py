@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import Database, Scope, after_commit, utcnow
+from bizosaas.core.database import Database, RowScope, after_commit, utcnow
 from bizosaas.core.errors import NotFound
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.gamification.events.models import GamificationEvent
@@ -83,7 +83,7 @@ class MemberService:
         wanted = list(set(user_ids))
         if not wanted:
             return
-        async with self.database.transaction(Scope.tenant(tenant_id)) as db:
+        async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
             rows = (
                 (
                     await db.execute(

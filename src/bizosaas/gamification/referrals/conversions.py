@@ -25,6 +25,7 @@ from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.pipeline import Event, NotificationDraft
 from bizosaas.gamification.events.repository import EventRepository
 from bizosaas.gamification.notifications.service import Notifier
+from bizosaas.gamification.referrals import conversion_repository as conversion_repo
 from bizosaas.gamification.referrals import fraud, repository
 from bizosaas.gamification.referrals.models import (
     ReferralCode,
@@ -112,7 +113,7 @@ class ReferralConversions:
                 raise BadRequest("The code belongs to another program than program_id.")
         program = await find_program(db, tenant_id, body.program_id or code.program_id)  # type: ignore[union-attr]
         referee_name = await self._check_member(tenant_id, body.referee_id)
-        existing = await repository.conversion_of(db, tenant_id, program.id, body.referee_id)
+        existing = await conversion_repo.conversion_of(db, tenant_id, program.id, body.referee_id)
         if existing is not None:
             return ConversionOut.model_validate(existing)
         now = utcnow()
@@ -153,7 +154,7 @@ class ReferralConversions:
                 assert code is not None
         assessment = await self._assess(db, tenant_id, code, body, referee_name, ip, now)
         status = assessment.decision
-        conversion_id = await repository.insert_conversion(
+        conversion_id = await conversion_repo.insert_conversion(
             db,
             {
                 "id": uuid.uuid4(),
@@ -175,10 +176,10 @@ class ReferralConversions:
             },
         )
         if conversion_id is None:  # a concurrent request converted this referee first
-            raced = await repository.conversion_of(db, tenant_id, program.id, body.referee_id)
+            raced = await conversion_repo.conversion_of(db, tenant_id, program.id, body.referee_id)
             assert raced is not None
             return ConversionOut.model_validate(raced)
-        conversion = await repository.get_conversion(db, tenant_id, conversion_id)
+        conversion = await conversion_repo.get_conversion(db, tenant_id, conversion_id)
         assert conversion is not None
         if status == "approved":
             await self.approve(db, conversion, program)
@@ -197,11 +198,11 @@ class ReferralConversions:
         now: datetime,
     ) -> fraud.Assessment:
         referrer = await self.directory.get(code.user_id)
-        ips, devices = await repository.referrer_footprint(db, tenant_id, code.user_id)
-        on_ip, on_device, emails = await repository.code_neighbours(
+        ips, devices = await conversion_repo.referrer_footprint(db, tenant_id, code.user_id)
+        on_ip, on_device, emails = await conversion_repo.code_neighbours(
             db, tenant_id, code.id, body.referee_id, ip, body.device_fingerprint
         )
-        recent = await repository.conversions_since(
+        recent = await conversion_repo.conversions_since(
             db, tenant_id, code.id, now - timedelta(hours=1)
         )
         return fraud.assess(
@@ -231,7 +232,7 @@ class ReferralConversions:
     ) -> None:
         """Approve: rewards (within caps), tier rewards, the referrer's event, notifications."""
         tenant_id, referrer = conversion.tenant_id, conversion.referrer_id
-        await repository.lock_referrer(db, tenant_id, program.id, referrer)
+        await conversion_repo.lock_referrer(db, tenant_id, program.id, referrer)
         conversion.status = "approved"
         conversion.updated_at = utcnow()
         await db.flush()
@@ -260,7 +261,7 @@ class ReferralConversions:
                 )
                 if entry is not None:
                     granted.append(entry)
-        approved = await repository.approved_count(db, tenant_id, program.id, referrer)
+        approved = await conversion_repo.approved_count(db, tenant_id, program.id, referrer)
         for tier in program.tiers:
             if tier["min_referrals"] > approved:
                 continue
@@ -346,7 +347,7 @@ class ReferralConversions:
         """Why this conversion earns no reward (a cap), or None."""
         args = (db, conversion.tenant_id, program.id, conversion.referrer_id)
         if program.cap_per_referrer is not None:
-            before = await repository.approved_count(*args, excluding=conversion.id)
+            before = await conversion_repo.approved_count(*args, excluding=conversion.id)
             if before >= program.cap_per_referrer:
                 return {
                     "code": "cap_per_referrer",
@@ -357,7 +358,9 @@ class ReferralConversions:
         if program.cap_per_period:
             count, days = program.cap_per_period["count"], program.cap_per_period["days"]
             since = utcnow() - timedelta(days=days)
-            before = await repository.approved_count(*args, since=since, excluding=conversion.id)
+            before = await conversion_repo.approved_count(
+                *args, since=since, excluding=conversion.id
+            )
             if before >= count:
                 return {
                     "code": "cap_per_period",

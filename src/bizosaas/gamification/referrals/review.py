@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.core.database import utcnow
 from bizosaas.core.errors import Conflict, NotFound
 from bizosaas.gamification.caller import Caller
-from bizosaas.gamification.referrals import repository
+from bizosaas.gamification.referrals import conversion_repository as conversion_repo
 from bizosaas.gamification.referrals.conversions import ReferralConversions, is_server
 from bizosaas.gamification.referrals.models import ReferralConversion
 from bizosaas.gamification.referrals.programs import find_program
@@ -24,7 +24,7 @@ class ReferralReview:
     async def _conversion(
         self, db: AsyncSession, tenant_id: uuid.UUID, conversion_id: uuid.UUID
     ) -> ReferralConversion:
-        conversion = await repository.get_conversion(db, tenant_id, conversion_id, lock=True)
+        conversion = await conversion_repo.get_conversion(db, tenant_id, conversion_id, lock=True)
         if conversion is None:
             raise NotFound("No such conversion.")
         return conversion
@@ -38,7 +38,7 @@ class ReferralReview:
     async def list_conversions(
         self, db: AsyncSession, caller: Caller, status: str | None
     ) -> list[ConversionOut]:
-        rows = await repository.list_conversions(db, caller.tenant_id, status=status)
+        rows = await conversion_repo.list_conversions(db, caller.tenant_id, status=status)
         return [ConversionOut.model_validate(r) for r in rows]
 
     async def approve(

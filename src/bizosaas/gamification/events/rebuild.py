@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from bizosaas.core.database import Database, Scope, utcnow
+from bizosaas.core.database import Database, RowScope, utcnow
 from bizosaas.gamification.events.models import EventStatus, GamificationEvent
 from bizosaas.gamification.events.pipeline import Batch
 from bizosaas.gamification.events.processor import EventProcessor
@@ -48,7 +48,7 @@ async def replay_tenant(
     since: datetime | None = None,
     progress: Progress | None = None,
 ) -> ReplayReport:
-    scope = Scope.tenant(tenant_id)
+    scope = RowScope.tenant(tenant_id)
     async with database.transaction(scope) as db:
         await lock_tenant(db, tenant_id)
         last_seq, total = (
