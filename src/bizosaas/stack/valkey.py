@@ -14,22 +14,12 @@ the bundled `valkey-server` with our own config. Layout of `data_dir`::
 from __future__ import annotations
 
 import importlib.util
-import os
-import subprocess
 from pathlib import Path
 
 import redis
 
-from bizosaas.stack._process import (
-    LOOPBACK,
-    StackError,
-    ensure_port_free,
-    live_process,
-    private_dir,
-    spawn,
-    terminate,
-    wait_until,
-)
+from bizosaas.stack._process import LOOPBACK, StackError, wait_until
+from bizosaas.stack.server import EmbeddedServer
 
 
 def valkey_server_binary() -> Path:
@@ -49,8 +39,11 @@ def _quote(value: Path) -> str:
     return f'"{escaped}"'
 
 
-class EmbeddedValkey:
+class EmbeddedValkey(EmbeddedServer):
     """One persistent Valkey server on 127.0.0.1:`port`."""
+
+    label = "Valkey"
+    process_name = "valkey"
 
     def __init__(
         self,
@@ -60,67 +53,20 @@ class EmbeddedValkey:
         log_file: Path | None = None,
         start_timeout: float = 20.0,
     ) -> None:
-        self.data_dir = data_dir.resolve()
-        self.port = port
-        self.start_timeout = start_timeout
+        super().__init__(data_dir, port, log_file=log_file, start_timeout=start_timeout)
         self.config_file = self.data_dir / "valkey.conf"
-        self.pid_file = self.data_dir / "valkey.pid"
-        self.log_file = log_file.resolve() if log_file else self.data_dir / "valkey.log"
-        # True when start() found this server already running and adopted it.
-        self.reused = False
-        self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         """Client URL (database 0)."""
         return f"redis://{LOOPBACK}:{self.port}/0"
 
-    @property
-    def pid(self) -> int | None:
-        """Server pid when it is running."""
-        proc = live_process(self.pid_file, "valkey")
-        return proc.pid if proc else None
-
-    def is_running(self) -> bool:
-        """True when the server of this data dir is alive."""
-        return self.pid is not None
-
-    def start(self) -> None:
-        """Start (or adopt) the server and wait until it answers PING."""
-        private_dir(self.data_dir)
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        if self.is_running():
-            if self._configured_port() == self.port:
-                self.reused = True
-                self._wait_ready()
-                return
-            # Left over from a run with another port: restart it on ours.
-            self.stop()
-        self.reused = False
-        ensure_port_free(self.port, "Valkey")
+    def _argv(self) -> list[str]:
         self._write_config()
-        self._proc = spawn(
-            [str(valkey_server_binary()), str(self.config_file)],
-            log_file=self.log_file,
-            pid_file=self.pid_file,
-            cwd=self.data_dir,
-            env=dict(os.environ),
-        )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()  # never leave a half-started server behind
-            raise
+        return [str(valkey_server_binary()), str(self.config_file)]
 
-    def stop(self) -> None:
-        """Graceful shutdown by pid: SIGTERM makes Valkey fsync the AOF and save."""
-        proc = live_process(self.pid_file, "valkey")
-        if proc is not None:
-            terminate(proc, timeout=30)
-        if self._proc is not None:
-            self._proc.wait()  # reap our child
-            self._proc = None
-        self.pid_file.unlink(missing_ok=True)
+    def _running_matches(self) -> bool:
+        return self._configured_port() == self.port
 
     def _write_config(self) -> None:
         self.config_file.write_text(
