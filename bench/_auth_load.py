@@ -16,7 +16,8 @@ import aiohttp
 import orjson
 
 from bench._auth_procs import CpuMeter
-from bench._auth_stack import LOOPBACK, PASSWORD
+from bench._auth_stack import PASSWORD
+from bench._harness import LOOPBACK
 from bizosaas.core.gateway_proof import PROOF_HEADER, sign
 
 LOGIN_PATH = "/api/v1/auth/login"

@@ -20,23 +20,9 @@ import aiohttp
 import orjson
 import psutil
 
-from bench._auth_stack import LOOPBACK, progress
+from bench._harness import HAS_HTTPTOOLS, HAS_UVLOOP, LOOPBACK, REPO, progress
 from bizosaas.core.settings import Settings
 from bizosaas.stack import free_tcp_port
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _module_available(name: str) -> bool:
-    try:
-        __import__(name)
-    except ImportError:
-        return False
-    return True
-
-
-HAS_UVLOOP = _module_available("uvloop")
-HAS_HTTPTOOLS = _module_available("httptools")
 
 
 @dataclass

@@ -6,7 +6,10 @@ import math
 from dataclasses import dataclass
 
 from bench._auth_load import Sample
-from bench._auth_procs import CpuMeter, Memory
+from bench._auth_procs import (
+    CpuMeter,
+    Memory,
+)
 
 DISTURBED_CORES = 0.15  # CPU used outside the benchmark above which figures are suspect
 LOG_LINES = 25

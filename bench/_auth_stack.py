@@ -8,14 +8,12 @@ Every run gets its own database, Redis prefix and Vault path, removed at the end
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench._harness import progress
 from bizosaas.auth.bootstrap import ensure_user
 from bizosaas.auth.models import Tenant, User
 from bizosaas.core.database import Database, RowScope
@@ -24,68 +22,22 @@ from bizosaas.core.runtime import Runtime
 from bizosaas.core.secrets import SecretStore
 from bizosaas.core.settings import Settings
 from bizosaas.identity.vocabulary import Role
-from bizosaas.migrations.runner import database_names, provision_and_migrate
-from bizosaas.stack import EmbeddedOpenBao, EmbeddedPostgres, EmbeddedValkey, StackPorts
-from bizosaas.stack.provision import drop_database
+from bizosaas.stack.isolated import (
+    Servers,
+    isolated_databases,
+    isolated_servers,
+    isolated_settings,
+    new_run,
+)
 
-LOOPBACK = "127.0.0.1"
 PASSWORD = "Quiet-Meadow-Lantern-93"
-
-
-def progress(message: str) -> None:
-    print(f"· {message}", file=sys.stderr, flush=True)
-
-
-@dataclass(frozen=True)
-class Servers:
-    admin_url: str
-    redis_url: str
-    vault_addr: str
-    vault_token: str
-    pids: dict[str, int]  # the servers started here, for CPU accounting
-    description: str
 
 
 @contextlib.contextmanager
 def running_servers(root: Path) -> Iterator[Servers]:
     """PostgreSQL, Valkey and OpenBao: named in the environment, or started here."""
-    ports = StackPorts.ephemeral()
-    started: list[EmbeddedPostgres | EmbeddedValkey | EmbeddedOpenBao] = []
-    pids: dict[str, int] = {}
-    try:
-        admin_url = os.environ.get("BIZOSAAS_TEST_DATABASE_ADMIN_URL")
-        if not admin_url:
-            progress("starting PostgreSQL")
-            postgres = EmbeddedPostgres(root / "postgres", ports.postgres)
-            started.append(postgres)
-            postgres.start()
-            admin_url = postgres.admin_url
-            pids["postgres"] = postgres.pid or 0
-        redis_url = os.environ.get("BIZOSAAS_TEST_REDIS_URL")
-        if not redis_url:
-            progress("starting Valkey")
-            valkey = EmbeddedValkey(root / "valkey", ports.redis)
-            started.append(valkey)
-            valkey.start()
-            redis_url = valkey.url
-            pids["valkey"] = valkey.pid or 0
-        vault_addr = os.environ.get("BIZOSAAS_TEST_VAULT_ADDR")
-        vault_token = os.environ.get("BIZOSAAS_TEST_VAULT_TOKEN", "")
-        if not vault_addr:
-            progress("starting OpenBao")
-            bao = EmbeddedOpenBao(root / "openbao", ports.vault, dev=True)
-            started.append(bao)
-            bao.start()
-            vault_addr, vault_token = bao.addr, bao.token
-        names = [type(s).__name__.removeprefix("Embedded") for s in started]
-        description = f"started here: {', '.join(names) or 'none'}"
-        if len(names) < 3:
-            description += "; the others named by BIZOSAAS_TEST_* variables"
-        yield Servers(admin_url, redis_url, vault_addr, vault_token, pids, description)
-    finally:
-        for server in reversed(started):
-            with contextlib.suppress(Exception):  # stop the others even if one is stuck
-                server.stop()
+    with isolated_servers(root, announce=progress) as servers:
+        yield servers
 
 
 @contextlib.asynccontextmanager
@@ -93,24 +45,15 @@ async def bench_settings(
     servers: Servers, *, pool_size: int | None, require_gateway: bool
 ) -> AsyncIterator[Settings]:
     """A database of its own (provisioned and migrated), Redis prefix and Vault path."""
-    run = uuid.uuid4().hex[:8]
+    run = new_run()
     progress(f"provisioning and migrating the databases of run {run}")
-    try:
-        urls = await provision_and_migrate(
-            servers.admin_url,
-            f"bench_{run}",
-            owner=("bizosaas_bench_owner", f"owner-{run}"),
-            app=("bizosaas_bench_app", f"app-{run}"),
-        )
-        extra: dict[str, Any] = {} if pool_size is None else {"database_pool_size": pool_size}
-        settings = Settings(
-            environment="test",
+    extra: dict[str, Any] = {} if pool_size is None else {"database_pool_size": pool_size}
+    async with isolated_databases(servers, "bench", run) as urls:
+        settings = isolated_settings(
+            servers,
+            "bench",
+            run,
             **urls,
-            redis_url=servers.redis_url,
-            redis_prefix=f"bizosaas-bench-{run}",
-            vault_addr=servers.vault_addr,
-            vault_token=servers.vault_token,
-            vault_path=f"bizosaas-bench-{run}",
             log_level="WARNING",
             log_json=True,
             require_gateway=require_gateway,
@@ -120,9 +63,6 @@ async def bench_settings(
             yield settings
         finally:
             await _forget_redis_keys(settings)
-    finally:
-        for database in database_names(f"bench_{run}"):
-            await drop_database(servers.admin_url, database)
 
 
 async def gateway_secret(settings: Settings) -> bytes | None:

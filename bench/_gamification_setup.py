@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from bench._auth_stack import progress
+from bench._harness import progress
 from bizosaas.auth.models import Tenant, User
 from bizosaas.core.api_keys import ApiKeyInfo, display_prefix, hash_api_key, new_api_key
 from bizosaas.core.database import Database, RowScope
@@ -80,7 +80,10 @@ async def define_programs(settings: Settings, tenant: BenchTenant) -> None:
     """The tenant's programs: the achievement catalog (installed by the first batch), three
     event boards (all-time revenue, today's biggest order, orders this week) and a weekly
     points board fed by the catalog's unlocks."""
-    from bench._leaderboard_bench import define_boards, define_points_board
+    from bench._leaderboard_bench import (
+        define_boards,
+        define_points_board,
+    )
 
     progress("defining four leaderboards (the catalog's 24 achievements come by themselves)")
     await define_boards(settings, tenant.tenant_id)

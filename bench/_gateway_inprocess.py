@@ -19,7 +19,12 @@ from starlette.types import ASGIApp, Message
 
 from bench._gateway_apps import trivial_upstream
 from bench._gateway_stack import UPSTREAM
-from bench._gateway_steps import PATH, Timing, access_log_written, step_costs
+from bench._gateway_steps import (
+    PATH,
+    Timing,
+    access_log_written,
+    step_costs,
+)
 from bizosaas.core.settings import Settings
 from bizosaas.gateway.app import Gateway, create_app
 from bizosaas.gateway.config import load_config

@@ -20,22 +20,8 @@ from typing import IO, Any
 import orjson
 import psutil
 
+from bench._harness import HAS_HTTPTOOLS, HAS_UVLOOP, LOOPBACK, REPO, cpu_seconds
 from bizosaas.stack import free_tcp_port
-
-REPO = Path(__file__).resolve().parent.parent
-LOOPBACK = "127.0.0.1"
-
-
-def _module_available(name: str) -> bool:
-    try:
-        __import__(name)
-    except ImportError:
-        return False
-    return True
-
-
-HAS_UVLOOP = _module_available("uvloop")
-HAS_HTTPTOOLS = _module_available("httptools")
 
 
 def _stop(proc: subprocess.Popen[bytes] | None) -> None:
@@ -47,13 +33,6 @@ def _stop(proc: subprocess.Popen[bytes] | None) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=5)
-
-
-def cpu_seconds(process: psutil.Process) -> float:
-    with contextlib.suppress(psutil.Error):
-        times = process.cpu_times()
-        return float(times.user + times.system)
-    return 0.0
 
 
 class UvicornServer:

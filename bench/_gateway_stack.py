@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import hvac
 import orjson
 
+from bench._harness import progress
 from bizosaas.auth.keys import VAULT_NAME, KeyStore
 from bizosaas.auth.tokens import issue_access_token
 from bizosaas.core.gateway_proof import VAULT_NAME as PROOF_VAULT_NAME
@@ -30,7 +29,7 @@ from bizosaas.core.tenants import TenantDirectory, TenantInfo
 from bizosaas.identity.sessions import LiveSession, LiveSessionStore
 from bizosaas.identity.verification import VAULT_PUBLIC_NAME
 from bizosaas.identity.vocabulary import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Platform, Role
-from bizosaas.stack import EmbeddedOpenBao, EmbeddedValkey, free_tcp_port
+from bizosaas.stack.isolated import Servers, isolated_servers, isolated_settings, new_run
 
 ROUTE = "/api/v1/gamification"
 UPSTREAM = "gamification-service"
@@ -40,65 +39,17 @@ TOKEN_LIFETIME_SECONDS = 3600
 SETTINGS_ALIASES = ("DATABASE_URL", "REDIS_URL", "VAULT_ADDR", "VAULT_TOKEN")
 
 
-def progress(message: str) -> None:
-    print(f"· {message}", file=sys.stderr, flush=True)
-
-
-@dataclass(frozen=True)
-class Servers:
-    redis_url: str
-    vault_addr: str
-    vault_token: str
-    pids: dict[str, int]  # the servers started here, for CPU accounting
-    description: str
-
-
 @contextlib.contextmanager
 def running_servers(root: Path) -> Iterator[Servers]:
     """Valkey and OpenBao (dev mode): named by the ``BIZOSAAS_TEST_*`` variables, or started."""
-    started: list[EmbeddedValkey | EmbeddedOpenBao] = []
-    pids: dict[str, int] = {}
-    try:
-        redis_url = os.environ.get("BIZOSAAS_TEST_REDIS_URL")
-        if not redis_url:
-            progress("starting Valkey")
-            valkey = EmbeddedValkey(root / "valkey", free_tcp_port())
-            started.append(valkey)
-            valkey.start()
-            redis_url = valkey.url
-            pids["valkey"] = valkey.pid or 0
-        vault_addr = os.environ.get("BIZOSAAS_TEST_VAULT_ADDR")
-        vault_token = os.environ.get("BIZOSAAS_TEST_VAULT_TOKEN", "")
-        if not vault_addr:
-            progress("starting OpenBao (dev mode)")
-            bao = EmbeddedOpenBao(root / "openbao", free_tcp_port(), dev=True)
-            started.append(bao)
-            bao.start()
-            vault_addr, vault_token = bao.addr, bao.token
-        names = [type(s).__name__.removeprefix("Embedded") for s in started]
-        description = f"started here: {', '.join(names) or 'none'}"
-        if len(names) < 2:
-            description += "; the others named by BIZOSAAS_TEST_* variables"
-        yield Servers(redis_url, vault_addr, vault_token, pids, description)
-    finally:
-        for server in reversed(started):
-            with contextlib.suppress(Exception):  # stop the other one even if this one is stuck
-                server.stop()
+    with isolated_servers(root, postgres=False, announce=progress) as servers:
+        yield servers
 
 
 def bench_settings(servers: Servers, log_level: str) -> Settings:
     """Settings of this run: its own Redis prefix and Vault path."""
-    run = uuid.uuid4().hex[:8]
-    return Settings(
-        environment="test",
-        redis_url=servers.redis_url,
-        redis_prefix=f"bizosaas-gwbench-{run}",
-        vault_addr=servers.vault_addr,
-        vault_token=servers.vault_token,
-        vault_path=f"bizosaas-gwbench-{run}",
-        require_gateway=False,
-        log_level=log_level,
-        log_json=True,
+    return isolated_settings(
+        servers, "gwbench", new_run(), require_gateway=False, log_level=log_level, log_json=True
     )
 
 

@@ -24,7 +24,10 @@ from dataclasses import dataclass
 import jwt
 from redis.asyncio import Redis
 
-from bench._gateway_stack import ROUTE, UPSTREAM
+from bench._gateway_stack import (
+    ROUTE,
+    UPSTREAM,
+)
 from bizosaas.core.gateway_proof import sign
 from bizosaas.core.logging import configure_logging, request_id_var
 from bizosaas.core.metrics import HTTP_LATENCY, HTTP_REQUESTS

@@ -38,6 +38,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bench._harness import progress
+
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -98,10 +100,6 @@ _EVENTS = text(
                 CAST(:times AS timestamptz[])) AS u(event_id, user_id, total, occurred_at)
     """
 )
-
-
-def progress(message: str) -> None:
-    print(f"· {message}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -370,7 +368,10 @@ async def _pending_events(svc: Service, tenant_id: uuid.UUID, events: int, membe
 
 
 async def run(members: int, samples: int, events: int, event_members: int) -> list[str]:
-    from bench._auth_stack import bench_settings, running_servers
+    from bench._auth_stack import (
+        bench_settings,
+        running_servers,
+    )
 
     root = Path(tempfile.mkdtemp(prefix="bizosaas-leaderboard-bench-"))
     try:

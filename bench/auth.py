@@ -28,14 +28,10 @@ import argparse
 import asyncio
 import os
 import platform
-import shutil
-import signal
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -54,24 +50,32 @@ from bench._auth_load import (
     sign_in,
     timed_loop,
 )
-from bench._auth_procs import HAS_HTTPTOOLS, HAS_UVLOOP, AuthService, CpuMeter, profiling
-from bench._auth_report import Report, Row, render, verdict
+from bench._auth_procs import (
+    AuthService,
+    CpuMeter,
+    profiling,
+)
+from bench._auth_report import (
+    Report,
+    Row,
+    render,
+    verdict,
+)
 from bench._auth_stack import (
-    LOOPBACK,
     PASSWORD,
-    Servers,
     bench_settings,
     create_users,
     gateway_secret,
-    progress,
     running_servers,
 )
+from bench._harness import HAS_HTTPTOOLS, HAS_UVLOOP, LOOPBACK, bench_run, progress
 from bizosaas.auth.clients import ClientInfo
 from bizosaas.auth.context import AuthContext
 from bizosaas.auth.service import SessionService, password_helper
 from bizosaas.core.database import Database
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings
+from bizosaas.stack.isolated import Servers
 
 LOGIN_CLIENTS = 10
 REFRESH_CLIENTS = 50
@@ -286,25 +290,11 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     )
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # so that every finally block stops what it started
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
-    root = Path(tempfile.mkdtemp(prefix="bizosaas-bench-"))
-    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
-    if HAS_UVLOOP:
-        import uvloop
-
-        loop_factory = uvloop.new_event_loop
-    try:
-        with running_servers(root) as servers, asyncio.Runner(loop_factory=loop_factory) as runner:
-            report = runner.run(run_benchmark(options, servers, root))
-            print(render(report), flush=True)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with bench_run("bench") as (root, runner), running_servers(root) as servers:
+        report = runner.run(run_benchmark(options, servers, root))
+        print(render(report), flush=True)
     return 0
 
 

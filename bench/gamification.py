@@ -25,9 +25,7 @@ import asyncio
 import os
 import platform
 import random
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -42,11 +40,23 @@ from sqlalchemy import text
 
 import bizosaas
 from bench._auth_load import percentile
-from bench._auth_procs import AuthService, profiling
-from bench._auth_stack import Servers, bench_settings, progress, running_servers
-from bench._gamification_setup import BenchTenant, create_bench_tenant, define_programs
+from bench._auth_procs import (
+    AuthService,
+    profiling,
+)
+from bench._auth_stack import (
+    bench_settings,
+    running_servers,
+)
+from bench._gamification_setup import (
+    BenchTenant,
+    create_bench_tenant,
+    define_programs,
+)
+from bench._harness import bench_run, progress
 from bizosaas.core.database import Database, RowScope
 from bizosaas.core.settings import Settings
+from bizosaas.stack.isolated import Servers
 
 THROUGHPUT_TARGET = 2000.0  # events/s
 LAG_TARGET_P95_S = 2.0
@@ -307,21 +317,22 @@ async def run_board(options: argparse.Namespace, servers: Servers) -> list[str]:
         return await measure_board(s, options.board_members)
 
 
-async def main(options: argparse.Namespace) -> None:
-    root = Path(tempfile.mkdtemp(prefix="bizosaas-gamification-bench-"))
-    try:
-        with running_servers(root) as servers:
-            lines = [
-                f"BizOSaaS {bizosaas.__version__} gamification benchmark — "
-                f"{platform.python_implementation()} {platform.python_version()}, "
-                f"{os.cpu_count()} CPUs; servers: {servers.description}",
-            ]
-            if not options.skip_events:
-                lines += await run_events(options, servers, root)
-            if not options.skip_board:
-                lines += await run_board(options, servers)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+async def run(options: argparse.Namespace, servers: Servers, root: Path) -> list[str]:
+    lines = [
+        f"BizOSaaS {bizosaas.__version__} gamification benchmark — "
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs; servers: {servers.description}",
+    ]
+    if not options.skip_events:
+        lines += await run_events(options, servers, root)
+    if not options.skip_board:
+        lines += await run_board(options, servers)
+    return lines
+
+
+def main(options: argparse.Namespace) -> None:
+    with bench_run("gamification-bench") as (root, runner), running_servers(root) as servers:
+        lines = runner.run(run(options, servers, root))
     print("\n".join(lines))
 
 
@@ -357,4 +368,4 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(parse()))
+    main(parse())

@@ -27,44 +27,52 @@ import asyncio
 import contextlib
 import os
 import platform
-import shutil
-import signal
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
 if __package__ in (None, ""):  # run as a script: make `bench` and `bizosaas` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
-from bench._gateway_inprocess import InProcess, measure_in_process
+from bench._gateway_inprocess import (
+    InProcess,
+    measure_in_process,
+)
 from bench._gateway_procs import (
-    HAS_HTTPTOOLS,
-    HAS_UVLOOP,
     CpuMeter,
     LoadGenerator,
     UvicornServer,
 )
-from bench._gateway_profile import Profile, start_recording, stop_recording, summarise
-from bench._gateway_report import Row, render
+from bench._gateway_profile import (
+    Profile,
+    start_recording,
+    stop_recording,
+    summarise,
+)
+from bench._gateway_report import (
+    Row,
+    render,
+)
 from bench._gateway_stack import (
-    Servers,
     bench_settings,
     create_identity,
     forget_run,
-    progress,
     running_servers,
     settings_environment,
     write_routes,
 )
 from bench._gateway_steps import PATH
-from bench.gateway_server import ROUTES_VARIABLE, UPSTREAM_URL_VARIABLE
+from bench._harness import HAS_HTTPTOOLS, HAS_UVLOOP, bench_run, progress
+from bench.gateway_server import (
+    ROUTES_VARIABLE,
+    UPSTREAM_URL_VARIABLE,
+)
 from bizosaas.core.logging import configure_logging
 from bizosaas.core.settings import Settings
+from bizosaas.stack.isolated import Servers
 
 CONCURRENCY = (1, 10, 50)
 
@@ -243,25 +251,11 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     )
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # so that every finally block stops what it started
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
-    root = Path(tempfile.mkdtemp(prefix="bizosaas-gwbench-"))
-    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
-    if HAS_UVLOOP:
-        import uvloop
-
-        loop_factory = uvloop.new_event_loop
-    try:
-        with running_servers(root) as servers, asyncio.Runner(loop_factory=loop_factory) as runner:
-            report = run_benchmark(options, servers, root, runner)
-        print(render(report), flush=True)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with bench_run("gwbench") as (root, runner), running_servers(root) as servers:
+        report = run_benchmark(options, servers, root, runner)
+    print(render(report), flush=True)
     return 0
 
 

@@ -18,7 +18,10 @@ from pathlib import Path
 
 from starlette.types import ASGIApp
 
-from bench._gateway_apps import BareProxy, trivial_upstream
+from bench._gateway_apps import (
+    BareProxy,
+    trivial_upstream,
+)
 
 UPSTREAM_URL_VARIABLE = "BENCH_UPSTREAM_URL"
 ROUTES_VARIABLE = "BIZOSAAS_GATEWAY_ROUTES"

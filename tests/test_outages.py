@@ -23,11 +23,10 @@ from bizosaas.core.database import RowScope
 from bizosaas.gamification.events.models import EventStatus, GamificationEvent
 from bizosaas.identity.vocabulary import Role
 from bizosaas.migrations.runner import provision_and_migrate
-from bizosaas.stack import EmbeddedPostgres, EmbeddedValkey
+from bizosaas.stack import EmbeddedPostgres, EmbeddedValkey, free_tcp_port
+from bizosaas.stack.isolated import Servers
 from tests.conftest import (
     RunningPlatform,
-    Servers,
-    _free_port,
     bind_platform_ports,
     platform_settings,
     serve_platform,
@@ -93,8 +92,8 @@ class Stream:
 async def fault_platform(
     tmp_path: Path, servers: Servers
 ) -> AsyncIterator[tuple[RunningPlatform, EmbeddedPostgres, EmbeddedValkey]]:
-    postgres = EmbeddedPostgres(tmp_path / "postgres", _free_port())
-    valkey = EmbeddedValkey(tmp_path / "valkey", _free_port())
+    postgres = EmbeddedPostgres(tmp_path / "postgres", free_tcp_port())
+    valkey = EmbeddedValkey(tmp_path / "valkey", free_tcp_port())
     await asyncio.to_thread(postgres.start)
     await asyncio.to_thread(valkey.start)
     try:
