@@ -33,7 +33,7 @@ from bizosaas.core.database import tenant_of
 from bizosaas.core.errors import BadRequest
 
 T = TypeVar("T")
-Model = TypeVar("Model", bound="TenantOwned")
+Model = TypeVar("Model")  # a model with a tenant_id column (TenantOwned, or its own key)
 CURSOR_MAX_LENGTH = 256
 BAD_CURSOR = "The cursor is not one this API gave out."
 

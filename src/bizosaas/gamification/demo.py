@@ -56,7 +56,7 @@ async def seed_demo_gamification(
     stored = 0
     for tenant_id, (name, members) in tenants.items():
         async with services.runtime.database.transaction(RowScope.tenant(tenant_id)) as db:
-            settings = await tenant_settings(db, tenant_id)
+            settings = await tenant_settings(db)
             settings.display_name = name
             for rules in BOARDS:
                 try:

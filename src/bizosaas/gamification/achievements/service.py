@@ -200,7 +200,7 @@ async def check_event_type(db: AsyncSession, tenant_id: uuid.UUID, event_type: s
     """A trigger may only name an event type that can actually arrive."""
     if event_type in catalog.EVENT_TYPES:
         return
-    if event_type in (await tenant_settings(db, tenant_id)).member_event_types:
+    if event_type in (await tenant_settings(db)).member_event_types:
         return
     if await repository.event_type_seen(db, tenant_id, event_type):
         return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.api_keys import (
@@ -18,6 +17,7 @@ from bizosaas.core.api_keys import (
 from bizosaas.core.database import Database, RowScope, after_commit, utcnow
 from bizosaas.core.errors import BadRequest, NotFound, Unauthorized
 from bizosaas.gamification.apikeys.models import ApiKey
+from bizosaas.gamification.apikeys.repository import ApiKeyRepository, usable_keys
 from bizosaas.gamification.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from bizosaas.gamification.caller import Caller
 
@@ -29,14 +29,8 @@ async def create_key(
 ) -> ApiKeyCreated:
     if body.expires_at is not None and body.expires_at <= utcnow():
         raise BadRequest("expires_at must be in the future.")
-    active = (
-        await db.execute(
-            select(ApiKey.id).where(
-                ApiKey.tenant_id == caller.tenant_id, ApiKey.revoked_at.is_(None)
-            )
-        )
-    ).all()
-    if len(active) >= MAX_ACTIVE_KEYS:
+    keys = ApiKeyRepository(db)
+    if await keys.active_count() >= MAX_ACTIVE_KEYS:
         raise BadRequest(f"A tenant may have at most {MAX_ACTIVE_KEYS} active keys; revoke one.")
     key = new_api_key(caller.tenant_id)
     row = ApiKey(
@@ -49,8 +43,7 @@ async def create_key(
         created_by=caller.user_id,
         expires_at=body.expires_at,
     )
-    db.add(row)
-    await db.flush()
+    await keys.add(row)
     # The key must exist in PostgreSQL before Redis vouches for it.
     info, expires_at = info_of(row), row.expires_at
     after_commit(db, lambda: directory.publish(row.key_hash, info, expires_at))
@@ -58,24 +51,13 @@ async def create_key(
 
 
 async def list_keys(db: AsyncSession, caller: Caller) -> list[ApiKeyOut]:
-    rows = (
-        await db.execute(
-            select(ApiKey)
-            .where(ApiKey.tenant_id == caller.tenant_id)
-            .order_by(ApiKey.created_at.desc())
-        )
-    ).scalars()
-    return [ApiKeyOut.model_validate(row) for row in rows]
+    return [ApiKeyOut.model_validate(row) for row in await ApiKeyRepository(db).newest_first()]
 
 
 async def revoke_key(
     db: AsyncSession, directory: ApiKeyDirectory, caller: Caller, key_id: uuid.UUID
 ) -> ApiKeyOut:
-    row = (
-        await db.execute(
-            select(ApiKey).where(ApiKey.tenant_id == caller.tenant_id, ApiKey.id == key_id)
-        )
-    ).scalar_one_or_none()
+    row = await ApiKeyRepository(db).by_id(key_id)
     if row is None:
         raise NotFound("No such API key.")
     if row.revoked_at is None:
@@ -90,18 +72,7 @@ async def publish_all_keys(database: Database, directory: ApiKeyDirectory) -> in
     """Rebuild the key directory in Redis from PostgreSQL (the gateway reads it)."""
     now = utcnow()
     async with database.transaction(RowScope.platform_wide()) as db:
-        rows = (
-            (
-                await db.execute(
-                    select(ApiKey).where(
-                        ApiKey.revoked_at.is_(None),
-                        (ApiKey.expires_at.is_(None)) | (ApiKey.expires_at > now),
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
+        rows = await usable_keys(db, now)
     for row in rows:
         await directory.publish(row.key_hash, info_of(row), row.expires_at)
     return len(rows)
@@ -125,11 +96,7 @@ class ApiKeyLookup:
             raise Unauthorized("The API key is not valid.")
         key_hash = hash_api_key(key)
         async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
-            row = (
-                await db.execute(
-                    select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.key_hash == key_hash)
-                )
-            ).scalar_one_or_none()
+            row = await ApiKeyRepository(db).by_hash(key_hash)
             if row is None or row.revoked_at is not None:
                 raise Unauthorized("The API key is not valid.")
             if row.expires_at is not None and row.expires_at <= utcnow():

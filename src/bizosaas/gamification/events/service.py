@@ -92,7 +92,7 @@ class EventService:
         self, db: AsyncSession, caller: Caller, incoming: Sequence[EventIn]
     ) -> None:
         """Members may report only their own events, of the types the tenant allows them."""
-        settings = await tenant_settings(db, caller.tenant_id)
+        settings = await tenant_settings(db)
         allowed = set(settings.member_event_types)
         for item in incoming:
             if item.user_id is not None and item.user_id != caller.user_id:

@@ -60,7 +60,7 @@ async def erase_member(
 
 @router.get("/settings", summary="The tenant's gamification settings (tenant admin)")
 async def get_settings(caller: AdminDep, db: SessionDep) -> SettingsOut:
-    return SettingsOut.model_validate(await service.tenant_settings(db, caller.tenant_id))
+    return SettingsOut.model_validate(await service.tenant_settings(db))
 
 
 @router.patch("/settings", summary="Change the tenant's gamification settings (tenant admin)")

@@ -7,20 +7,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import Database, RowScope, after_commit, utcnow
 from bizosaas.core.errors import NotFound
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
-from bizosaas.gamification.events.models import GamificationEvent
 from bizosaas.gamification.events.pipeline import Batch, EventHandler
-from bizosaas.gamification.leaderboards.models import Leaderboard
 from bizosaas.gamification.locks import lock_member, lock_tenant
 from bizosaas.gamification.members.models import Member, TenantSettings
+from bizosaas.gamification.members.repository import MemberRepository
 from bizosaas.gamification.members.schemas import PrivacyUpdate, SettingsUpdate
-from bizosaas.gamification.notifications.models import Notification
 
 
 class MemberService:
@@ -39,18 +35,12 @@ class MemberService:
         wanted = sorted(set(user_ids))
         if not wanted:
             return set()
-        now = utcnow()
-        result = await db.execute(_ENSURE, {"tenant_id": tenant_id, "now": now, "user_ids": wanted})
-        joined = sorted(result.scalars())
+        members = MemberRepository(db)
+        joined = await members.join(wanted, utcnow())
         if joined:  # only newcomers need their names looked up
             names = await self.directory.get_many(joined)
-            await db.execute(
-                _NAME,
-                {
-                    "tenant_id": tenant_id,
-                    "user_ids": joined,
-                    "names": [names[u].display_name if u in names else "" for u in joined],
-                },
+            await members.name(
+                joined, [names[u].display_name if u in names else "" for u in joined]
             )
         return set(joined)
 
@@ -67,15 +57,11 @@ class MemberService:
         members = sorted(set(points) | set(last_seen))
         if not members:
             return
-        await db.execute(
-            _ACTIVITY,
-            {
-                "tenant_id": batch.tenant_id,
-                "now": utcnow(),
-                "user_ids": members,
-                "points": [points.get(u, 0) for u in members],
-                "seen": [last_seen.get(u) for u in members],
-            },
+        await MemberRepository(db).add_activity(
+            members,
+            [points.get(u, 0) for u in members],
+            [last_seen.get(u) for u in members],
+            utcnow(),
         )
 
     async def publish_claims(self, tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> None:
@@ -84,55 +70,8 @@ class MemberService:
         if not wanted:
             return
         async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
-            rows = (
-                (
-                    await db.execute(
-                        select(Member).where(
-                            Member.tenant_id == tenant_id, Member.user_id.in_(wanted)
-                        )
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            rows = await MemberRepository(db).many(wanted)
         await self.claims.write_many({row.user_id: claims_of(row) for row in rows})
-
-
-_ENSURE = text(
-    """
-    INSERT INTO members (tenant_id, user_id, display_name, hidden, points, achievement_count,
-                         created_at, updated_at)
-    SELECT :tenant_id, m.user_id, '', false, 0, 0, :now, :now
-    FROM unnest(CAST(:user_ids AS uuid[])) AS m(user_id)
-    ON CONFLICT (tenant_id, user_id) DO NOTHING
-    RETURNING user_id
-    """
-)
-_NAME = text(
-    """
-    UPDATE members AS m SET display_name = n.name
-    FROM unnest(CAST(:user_ids AS uuid[]), CAST(:names AS text[])) AS n(user_id, name)
-    WHERE m.tenant_id = :tenant_id AND m.user_id = n.user_id
-    """
-)
-_ACTIVITY = text(
-    """
-    UPDATE members AS m
-    SET points = m.points + a.points,
-        last_event_at = GREATEST(m.last_event_at, a.seen),
-        updated_at = :now
-    FROM unnest(CAST(:user_ids AS uuid[]), CAST(:points AS bigint[]),
-                CAST(:seen AS timestamptz[])) AS a(user_id, points, seen)
-    WHERE m.tenant_id = :tenant_id AND m.user_id = a.user_id
-    """
-)
-
-
-async def leaderboard_exists(db: AsyncSession, tenant_id: uuid.UUID, board_id: uuid.UUID) -> bool:
-    query = select(Leaderboard.id).where(
-        Leaderboard.tenant_id == tenant_id, Leaderboard.id == board_id
-    )
-    return (await db.execute(query)).first() is not None
 
 
 def claims_of(member: Member) -> dict[str, object]:
@@ -144,22 +83,13 @@ def claims_of(member: Member) -> dict[str, object]:
     }
 
 
-async def tenant_settings(db: AsyncSession, tenant_id: uuid.UUID) -> TenantSettings:
-    """The tenant's gamification settings, created with defaults on first use."""
-    settings = await db.get(TenantSettings, tenant_id)
-    if settings is None:
-        await db.execute(
-            insert(TenantSettings)
-            .values(tenant_id=tenant_id, created_at=utcnow(), updated_at=utcnow())
-            .on_conflict_do_nothing()
-        )
-        settings = await db.get(TenantSettings, tenant_id)
-        assert settings is not None
-    return settings
+async def tenant_settings(db: AsyncSession) -> TenantSettings:
+    """The session's tenant's gamification settings, created with defaults on first use."""
+    return await MemberRepository(db).settings()
 
 
 async def get_member(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> Member:
-    member = await db.get(Member, (tenant_id, user_id))
+    member = await MemberRepository(db).of(user_id)
     if member is None:
         raise NotFound("This member has no gamification activity yet.")
     return member
@@ -169,11 +99,7 @@ async def update_privacy(
     db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, body: PrivacyUpdate
 ) -> Member:
     await lock_member(db, tenant_id, user_id)
-    await db.execute(
-        insert(Member)
-        .values(tenant_id=tenant_id, user_id=user_id, created_at=utcnow(), updated_at=utcnow())
-        .on_conflict_do_nothing()
-    )
+    await MemberRepository(db).ensure_row(user_id)
     member = await get_member(db, tenant_id, user_id)
     if body.clear_alias:
         member.alias = None
@@ -189,9 +115,10 @@ async def update_privacy(
 async def update_settings(
     db: AsyncSession, tenant_id: uuid.UUID, body: SettingsUpdate
 ) -> TenantSettings:
-    settings = await tenant_settings(db, tenant_id)
+    members = MemberRepository(db)
+    settings = await members.settings()
     board_id = body.main_leaderboard_id
-    if board_id is not None and not await leaderboard_exists(db, tenant_id, board_id):
+    if board_id is not None and not await members.has_board(board_id):
         raise NotFound(f"No leaderboard {board_id} in this tenant.")
     for name, value in body.model_dump(exclude_unset=True).items():
         if name == "member_event_types" and value is not None:
@@ -216,14 +143,12 @@ async def erase_member(
     with no activity is not an error; anyone else's id is answered as unknown (a user
     deleted from the tenant but still holding activity here can be erased too).
     """
-    if await db.get(Member, (tenant_id, user_id)) is None:
+    members = MemberRepository(db)
+    if await members.of(user_id) is None:
         await directory.member_of(tenant_id, user_id)
     await lock_tenant(db, tenant_id)  # no batch of the tenant is being applied meanwhile
     await lock_member(db, tenant_id, user_id)
     for handler in handlers:
         await handler.erase(db, tenant_id, user_id)
-    for model in (Notification, GamificationEvent, Member):
-        await db.execute(
-            delete(model).where(model.tenant_id == tenant_id, model.user_id == user_id)  # type: ignore[attr-defined]
-        )
+    await members.forget(user_id)
     after_commit(db, lambda: claims.delete(user_id))

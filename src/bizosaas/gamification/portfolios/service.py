@@ -258,7 +258,7 @@ async def generate(
         name = _presentable(await repo.member_name(db, caller.tenant_id, body.user_id))
         subject = name or _presentable(info.display_name) or "This member"
     else:
-        settings = await tenant_settings(db, caller.tenant_id)
+        settings = await tenant_settings(db)
         subject = _presentable(settings.display_name) or "Our business"
     figures = await repo.figures(db, caller.tenant_id, body.user_id, start, middle, end)
     draft = generator.compose(subject, figures, end.date(), body.title)
