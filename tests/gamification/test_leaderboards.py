@@ -336,6 +336,16 @@ async def test_a_change_over_the_per_period_limit_is_rejected_and_logged(org: Or
     assert "per period" in log["rejections"][0]["reason"]
     member_view = await org.client.get(f"{BASE}/{board['id']}/rejections", headers=a.headers)
     assert member_view.status_code == 403
+    # The log pages newest first, with the same opaque cursors as every other list.
+    more = [sale(a, 60) for _ in range(3)]
+    await score(org, more)
+    first_page = await get(org, org.admin, f"{board['id']}/rejections", limit=2)
+    rest = await get(
+        org, org.admin, f"{board['id']}/rejections", limit=2, cursor=first_page["next_cursor"]
+    )
+    paged = [r["event_id"] for r in first_page["rejections"] + rest["rejections"]]
+    assert paged == [e["event_id"] for e in reversed([second, *more])]
+    assert rest["next_cursor"] is None
 
 
 # -- periods -----------------------------------------------------------------------------
@@ -368,6 +378,11 @@ async def test_a_period_reset_archives_then_clears(org: Org, clock: Clock) -> No
         (1, str(b.id), 20),
         (2, str(a.id), 10),
     ]
+    top = await get(org, a, f"{board['id']}/periods/{old_start}", limit=1)
+    after = await get(
+        org, a, f"{board['id']}/periods/{old_start}", limit=1, cursor=top["next_cursor"]
+    )
+    assert names(top) + names(after) == [str(b.id), str(a.id)] and after["next_cursor"] is None
     # A late event for the archived period is not counted, and is logged; a new one counts.
     late = sale(a, 99, then)
     await score(org, [late, sale(a, 5)])

@@ -20,9 +20,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import orjson
+from fastapi import Query
 from sqlalchemy import Select, bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,7 @@ from bizosaas.core.database import tenant_of
 from bizosaas.core.errors import BadRequest
 
 T = TypeVar("T")
+V = TypeVar("V", int, str, uuid.UUID, datetime)
 Model = TypeVar("Model")  # a model with a tenant_id column (TenantOwned, or its own key)
 CURSOR_MAX_LENGTH = 256
 BAD_CURSOR = "The cursor is not one this API gave out."
@@ -92,6 +94,20 @@ def decode_cursor(
         return tuple(parse(str(value)) for parse, value in zip(types, values, strict=True))
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
         raise BadRequest(BAD_CURSOR) from exc
+
+
+def cursor_value(cursor: str | None, parse: Callable[[str], V]) -> V | None:
+    """The single key a one-key cursor holds, or None without a cursor."""
+    if cursor is None:
+        return None
+    value: V = decode_cursor(cursor, (parse,))[0]  # type: ignore[arg-type,assignment]
+    return value
+
+
+CursorQuery = Annotated[
+    str | None,
+    Query(max_length=CURSOR_MAX_LENGTH, description="`next_cursor` of the previous page"),
+]
 
 
 @dataclass(frozen=True, slots=True)

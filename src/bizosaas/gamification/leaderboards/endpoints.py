@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
+from bizosaas.core.repository import CursorQuery
 from bizosaas.gamification.dependencies import AdminDep, LiveDep, MemberDep, SessionDep
 from bizosaas.gamification.leaderboards import service
 from bizosaas.gamification.leaderboards.dependencies import AdminBoardDep, MemberBoardDep
@@ -29,7 +30,6 @@ from bizosaas.gamification.leaderboards.schemas import (
 
 router = APIRouter(prefix="/api/v1/gamification", tags=["leaderboards"])
 boards = APIRouter(prefix="/leaderboards")
-Cursor = Annotated[str | None, Query(max_length=200)]
 
 
 @boards.get("", summary="The tenant's boards, with their current period and next reset")
@@ -86,7 +86,7 @@ async def list_entries(
     db: SessionDep,
     live: LiveDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
 ) -> StandingsPage:
     """Pass `next_cursor` back as `cursor` for the next page. Members who hide are left
     out, and their places stay numbered (ranks count everyone)."""
@@ -118,11 +118,11 @@ async def around_member(
 async def list_periods(
     board: MemberBoardDep,
     db: SessionDep,
-    cursor: datetime | None = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> PeriodPage:
     """Newest first; pass `next_cursor` back as `cursor`."""
-    return await service.list_periods(db, board, service.aware(cursor), limit)
+    return await service.list_periods(db, board, cursor, limit)
 
 
 @boards.get("/{board_id}/periods/{period_start}", summary="Final standings of a past period")
@@ -132,10 +132,10 @@ async def period_results(
     caller: MemberDep,
     db: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,9}$")] = None,
+    cursor: CursorQuery = None,
 ) -> FinalStandings:
     return await service.final_standings(
-        db, caller, board, service.aware(period_start) or period_start, int(cursor or 0), limit
+        db, caller, board, service.aware(period_start) or period_start, cursor, limit
     )
 
 
@@ -143,10 +143,10 @@ async def period_results(
 async def list_rejections(
     board: AdminBoardDep,
     db: SessionDep,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,19}$")] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RejectionPage:
-    return await service.rejections(db, board, int(cursor) if cursor else None, limit)
+    return await service.rejections(db, board, cursor, limit)
 
 
 @boards.put("/{board_id}/privacy", summary="Hide from this board, or show under an alias")

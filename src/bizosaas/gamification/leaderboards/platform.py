@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import Database, RowScope, utcnow
 from bizosaas.core.errors import Forbidden, NotFound
+from bizosaas.core.repository import encode_cursor
 from bizosaas.gamification.db import PLATFORM_TENANT
 from bizosaas.gamification.leaderboards import schemas
 from bizosaas.gamification.leaderboards.live import schedule_of
@@ -148,7 +149,7 @@ async def standings(
         industry=industry,
         entries=[_standing(r) for r in rows[:limit]],
         mine=mine,
-        next_cursor=str(offset + limit) if len(rows) > limit else None,
+        next_cursor=encode_cursor([offset + limit]) if len(rows) > limit else None,
     )
 
 

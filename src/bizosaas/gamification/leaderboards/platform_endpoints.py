@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, status
 
+from bizosaas.core.repository import CursorQuery, cursor_value
 from bizosaas.gamification.db import PLATFORM_TENANT
 from bizosaas.gamification.dependencies import (
     LiveDep,
@@ -30,7 +31,6 @@ from bizosaas.gamification.leaderboards.schemas import (
 )
 
 router = APIRouter()
-Offset = Annotated[str | None, Query(pattern=r"^\d{1,7}$")]
 Industry = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 
@@ -56,7 +56,7 @@ async def platform_entries(
     industry: Industry = None,
     at: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    cursor: Offset = None,
+    cursor: CursorQuery = None,
 ) -> PlatformStandings:
     """`industry` ranks only tenants of that industry; `at` picks a past period (the one
     containing that instant). `mine` is your organisation's place."""
@@ -68,7 +68,7 @@ async def platform_entries(
         live.clock(),
         industry=industry,
         period_at=service.aware(at),
-        offset=int(cursor or 0),
+        offset=_offset(cursor),
         limit=limit,
         tenant_id=caller.tenant_id,
     )
@@ -133,7 +133,7 @@ async def admin_platform_entries(
     industry: Industry = None,
     at: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    cursor: Offset = None,
+    cursor: CursorQuery = None,
 ) -> PlatformStandings:
     board = await platform.get_board(db, board_id)
     return await platform.standings(
@@ -142,7 +142,7 @@ async def admin_platform_entries(
         live.clock(),
         industry=industry,
         period_at=service.aware(at),
-        offset=int(cursor or 0),
+        offset=_offset(cursor),
         limit=limit,
         tenant_id=None,
     )
@@ -163,3 +163,8 @@ async def public_board(
     """Read-only: board `visibility` must be `public` and the tenant's
     `boards_members_only` off. Members who hide are left out; no member ids are shown."""
     return await service.public_board(db, live, tenant_id, key, limit)
+
+
+def _offset(cursor: str | None) -> int:
+    """Platform boards rank a few thousand tenants at most: their pages are offsets."""
+    return cursor_value(cursor, int) or 0

@@ -7,8 +7,6 @@ rank depends on who hides) but still sees its own rank through ``/me``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import UTC, datetime
 
@@ -16,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.errors import BadRequest, Conflict, NotFound
+from bizosaas.core.repository import BAD_CURSOR, cursor_value, decode_cursor, encode_cursor
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.leaderboards import history_repository as history
 from bizosaas.gamification.leaderboards import repository as repo
@@ -243,22 +242,23 @@ def aware(moment: datetime | None) -> datetime | None:
 
 
 def _write_cursor(after: tuple[str, str]) -> str:
-    return base64.urlsafe_b64encode(f"{after[1]}|{after[0]}".encode()).decode().rstrip("=")
+    member, zscore = after
+    return encode_cursor([zscore, member])
 
 
 def _read_cursor(cursor: str | None) -> tuple[str, str] | None:
+    """The zset member and score a page starts after (both checked, for the script)."""
     if not cursor:
         return None
+    zscore, member = (str(v) for v in decode_cursor(cursor, (str, str)))
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        score, _, member = raw.partition("|")
-        float(score)
+        float(zscore)
         complement, _, member_id = member.partition(":")
         int(complement)
         uuid.UUID(member_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadRequest("The cursor is not one this API gave out.") from exc
-    return member, score
+    except ValueError as exc:
+        raise BadRequest(BAD_CURSOR) from exc
+    return member, zscore
 
 
 async def public_board(
@@ -293,13 +293,14 @@ async def public_board(
 
 
 async def list_periods(
-    db: AsyncSession, board: Leaderboard, cursor: datetime | None, limit: int
+    db: AsyncSession, board: Leaderboard, cursor: str | None, limit: int
 ) -> schemas.PeriodPage:
-    rows = await history.list_periods(db, board, cursor, limit + 1)
+    before = cursor_value(cursor, datetime.fromisoformat)
+    rows = await history.list_periods(db, board, aware(before), limit + 1)
     page = rows[:limit]
     return schemas.PeriodPage(
         periods=[schemas.PeriodOut.model_validate(p) for p in page],
-        next_cursor=page[-1].period_start.isoformat() if len(rows) > limit else None,
+        next_cursor=encode_cursor([page[-1].period_start]) if len(rows) > limit else None,
     )
 
 
@@ -308,9 +309,10 @@ async def final_standings(
     caller: Caller,
     board: Leaderboard,
     period_start: datetime,
-    after_rank: int,
+    cursor: str | None,
     limit: int,
 ) -> schemas.FinalStandings:
+    after_rank = cursor_value(cursor, int) or 0
     period = await history.get_period(db, board, period_start)
     if period is None:
         raise NotFound("No archived period of this board starts then.")
@@ -340,18 +342,19 @@ async def final_standings(
     return schemas.FinalStandings(
         period=schemas.PeriodOut.model_validate(period),
         entries=entries,
-        next_cursor=str(last) if more else None,
+        next_cursor=encode_cursor([last]) if more else None,
     )
 
 
 async def rejections(
-    db: AsyncSession, board: Leaderboard, cursor: int | None, limit: int
+    db: AsyncSession, board: Leaderboard, cursor: str | None, limit: int
 ) -> schemas.RejectionPage:
-    rows = await repo.list_rejections(db, board.tenant_id, board.id, cursor, limit + 1)
+    after = cursor_value(cursor, int)
+    rows = await repo.list_rejections(db, board.tenant_id, board.id, after, limit + 1)
     page = rows[:limit]
     return schemas.RejectionPage(
         rejections=[schemas.RejectionOut.model_validate(r) for r in page],
-        next_cursor=str(page[-1].id) if len(rows) > limit else None,
+        next_cursor=encode_cursor([page[-1].id]) if len(rows) > limit else None,
     )
 
 
