@@ -15,15 +15,15 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.errors import AppError
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.pipeline import Batch, Event
+from bizosaas.gamification.referrals import repository
 from bizosaas.gamification.referrals.conversions import ReferralConversions
-from bizosaas.gamification.referrals.models import ReferralProgram, ReferralVisit
+from bizosaas.gamification.referrals.models import ReferralProgram
 from bizosaas.gamification.referrals.schemas import ConversionIn
 
 log = get_logger("bizosaas.gamification.referrals")
@@ -34,21 +34,6 @@ QUALIFYING_TYPES = {
 }
 # The processor acts as the tenant's own server when it tracks a conversion.
 PROCESSOR_KEY = uuid.UUID(int=0)
-
-_UNCONVERTED = text(
-    """
-    SELECT DISTINCT c.program_id, v.referee_id
-    FROM referral_visits v
-    JOIN referral_codes c ON c.tenant_id = v.tenant_id AND c.id = v.code_id
-    WHERE v.tenant_id = :tenant_id AND v.kind = 'signup'
-      AND v.referee_id = ANY(CAST(:referees AS uuid[]))
-      AND c.program_id = ANY(CAST(:programs AS uuid[]))
-      AND NOT EXISTS (
-          SELECT 1 FROM referral_conversions r
-          WHERE r.tenant_id = v.tenant_id AND r.program_id = c.program_id
-            AND r.referee_id = v.referee_id)
-    """
-)
 
 
 def qualifying_type(program: ReferralProgram) -> str:
@@ -65,18 +50,7 @@ class ReferralHandler:
         return None
 
     async def apply(self, db: AsyncSession, batch: Batch) -> None:
-        programs = (
-            (
-                await db.execute(
-                    select(ReferralProgram).where(
-                        ReferralProgram.tenant_id == batch.tenant_id,
-                        ReferralProgram.status == "active",
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
+        programs = await repository.list_programs(db, batch.tenant_id, "active")
         by_type: dict[str, list[ReferralProgram]] = {}
         for program in programs:
             by_type.setdefault(qualifying_type(program), []).append(program)
@@ -85,17 +59,9 @@ class ReferralHandler:
         )
         if not candidates:
             return
-        open_referrals = {
-            (program_id, referee_id)
-            for program_id, referee_id in await db.execute(
-                _UNCONVERTED,
-                {
-                    "tenant_id": batch.tenant_id,
-                    "referees": sorted({e.user_id for e in candidates}),
-                    "programs": [p.id for p in programs],
-                },
-            )
-        }
+        open_referrals = await repository.unconverted_signups(
+            db, batch.tenant_id, {e.user_id for e in candidates}, [p.id for p in programs]
+        )
         if not open_referrals:
             return
         service = self.service
@@ -153,8 +119,4 @@ class ReferralHandler:
 
     async def erase(self, db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """The member's funnel visits go; conversions and the ledger stay as financial records."""
-        await db.execute(
-            delete(ReferralVisit).where(
-                ReferralVisit.tenant_id == tenant_id, ReferralVisit.referee_id == user_id
-            )
-        )
+        await repository.forget_visits(db, tenant_id, user_id)

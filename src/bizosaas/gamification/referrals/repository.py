@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -233,3 +233,42 @@ async def program_code_ids(
             )
         ).scalars()
     )
+
+
+async def unconverted_signups(
+    db: AsyncSession,
+    tenant_id: uuid.UUID,
+    referees: set[uuid.UUID],
+    program_ids: Sequence[uuid.UUID],
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """(program, referee) of the referees who signed up with a program's code and have not
+    converted in it yet."""
+    rows = await db.execute(
+        _UNCONVERTED,
+        {"tenant_id": tenant_id, "referees": sorted(referees), "programs": list(program_ids)},
+    )
+    return {(program_id, referee_id) for program_id, referee_id in rows}
+
+
+async def forget_visits(db: AsyncSession, tenant_id: uuid.UUID, referee_id: uuid.UUID) -> None:
+    await db.execute(
+        delete(ReferralVisit).where(
+            ReferralVisit.tenant_id == tenant_id, ReferralVisit.referee_id == referee_id
+        )
+    )
+
+
+_UNCONVERTED = text(
+    """
+    SELECT DISTINCT c.program_id, v.referee_id
+    FROM referral_visits v
+    JOIN referral_codes c ON c.tenant_id = v.tenant_id AND c.id = v.code_id
+    WHERE v.tenant_id = :tenant_id AND v.kind = 'signup'
+      AND v.referee_id = ANY(CAST(:referees AS uuid[]))
+      AND c.program_id = ANY(CAST(:programs AS uuid[]))
+      AND NOT EXISTS (
+          SELECT 1 FROM referral_conversions r
+          WHERE r.tenant_id = v.tenant_id AND r.program_id = c.program_id
+            AND r.referee_id = v.referee_id)
+    """
+)
