@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
-if TYPE_CHECKING:
-    from bench.gateway import Report
+from bench._gateway_inprocess import InProcess
+from bench._gateway_profile import Profile
 
 THROUGHPUT_TARGET = 0.70  # of the bare proxy's requests/s, at 50 clients
 P99_TARGET_MS = 30.0
@@ -82,6 +82,15 @@ def table(rows: list[Row]) -> list[str]:
         "errors: non-2xx or exceptions"
     )
     return lines
+
+
+@dataclass
+class Report:
+    header: list[str]
+    rows: list[Row]
+    in_process: InProcess
+    profiles: list[tuple[Profile, float]] = field(default_factory=list)
+    logs: dict[str, str] = field(default_factory=dict)
 
 
 def checks(report: Report) -> list[str]:

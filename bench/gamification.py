@@ -70,6 +70,7 @@ def _batch(tenant: BenchTenant, rng: random.Random, size: int) -> bytes:
     for _ in range(size):
         member = rng.choice(tenant.members)
         kind = rng.random()
+        props: dict[str, object]
         if kind < 0.5:
             type_, props = "order.completed", {"total": round(rng.uniform(5, 500), 2)}
         elif kind < 0.7:

@@ -29,7 +29,7 @@ import os
 import platform
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench` and `bizosaas` importable
@@ -38,7 +38,6 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `bizosaas` im
 import aiohttp
 
 from bench._gateway_inprocess import (
-    InProcess,
     measure_in_process,
 )
 from bench._gateway_procs import (
@@ -53,6 +52,7 @@ from bench._gateway_profile import (
     summarise,
 )
 from bench._gateway_report import (
+    Report,
     Row,
     render,
 )
@@ -85,15 +85,6 @@ class Options:
     iterations: int
     log_level: str
     profile_dir: Path | None
-
-
-@dataclass
-class Report:
-    header: list[str]
-    rows: list[Row]
-    in_process: InProcess
-    profiles: list[tuple[Profile, float]] = field(default_factory=list)
-    logs: dict[str, str] = field(default_factory=dict)
 
 
 class Bench:
