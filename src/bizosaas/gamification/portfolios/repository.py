@@ -1,4 +1,4 @@
-"""Every SQL statement of the portfolios domain (sessions already scoped to one tenant)."""
+"""Every SQL statement of the portfolios domain, for the session's tenant alone."""
 
 from __future__ import annotations
 
@@ -9,129 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bizosaas.core.repository import TenantRepository
 from bizosaas.gamification.members.models import Member
 from bizosaas.gamification.portfolios.models import PortfolioMetric, ShowcasePortfolio
-
-
-async def get(
-    db: AsyncSession, tenant_id: uuid.UUID, portfolio_id: uuid.UUID
-) -> ShowcasePortfolio | None:
-    query = select(ShowcasePortfolio).where(
-        ShowcasePortfolio.tenant_id == tenant_id, ShowcasePortfolio.id == portfolio_id
-    )
-    return (await db.execute(query)).scalar_one_or_none()
-
-
-async def get_published(
-    db: AsyncSession, tenant_id: uuid.UUID, slug: str
-) -> ShowcasePortfolio | None:
-    query = select(ShowcasePortfolio).where(
-        ShowcasePortfolio.tenant_id == tenant_id,
-        ShowcasePortfolio.slug == slug,
-        ShowcasePortfolio.status == "published",
-    )
-    return (await db.execute(query)).scalar_one_or_none()
-
-
-async def list_portfolios(
-    db: AsyncSession, tenant_id: uuid.UUID, status: str | None
-) -> list[ShowcasePortfolio]:
-    query = select(ShowcasePortfolio).where(ShowcasePortfolio.tenant_id == tenant_id)
-    if status is not None:
-        query = query.where(ShowcasePortfolio.status == status)
-    query = query.order_by(ShowcasePortfolio.created_at.desc(), ShowcasePortfolio.id)
-    return list((await db.execute(query)).scalars().all())
-
-
-async def metrics_of(
-    db: AsyncSession, tenant_id: uuid.UUID, portfolio_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[PortfolioMetric]]:
-    found: dict[uuid.UUID, list[PortfolioMetric]] = {pid: [] for pid in portfolio_ids}
-    if not portfolio_ids:
-        return found
-    query = (
-        select(PortfolioMetric)
-        .where(
-            PortfolioMetric.tenant_id == tenant_id, PortfolioMetric.portfolio_id.in_(portfolio_ids)
-        )
-        .order_by(PortfolioMetric.portfolio_id, PortfolioMetric.position)
-    )
-    for metric in (await db.execute(query)).scalars():
-        found[metric.portfolio_id].append(metric)
-    return found
-
-
-async def replace_metrics(
-    db: AsyncSession, portfolio: ShowcasePortfolio, metrics: list[dict[str, Any]]
-) -> None:
-    await db.execute(
-        delete(PortfolioMetric).where(
-            PortfolioMetric.tenant_id == portfolio.tenant_id,
-            PortfolioMetric.portfolio_id == portfolio.id,
-        )
-    )
-    for position, metric in enumerate(metrics):
-        db.add(
-            PortfolioMetric(
-                tenant_id=portfolio.tenant_id,
-                portfolio_id=portfolio.id,
-                position=position,
-                **metric,
-            )
-        )
-    await db.flush()
-
-
-async def slugs_like(db: AsyncSession, tenant_id: uuid.UUID, base: str) -> set[str]:
-    """The tenant's slugs that are `base` or `base-<n>`."""
-    query = select(ShowcasePortfolio.slug).where(
-        ShowcasePortfolio.tenant_id == tenant_id,
-        ShowcasePortfolio.slug.op("~")(f"^{base}(-[0-9]+)?$"),
-    )
-    return set((await db.execute(query)).scalars().all())
-
-
-async def slug_taken(
-    db: AsyncSession, tenant_id: uuid.UUID, slug: str, other_than: uuid.UUID | None = None
-) -> bool:
-    query = select(ShowcasePortfolio.id).where(
-        ShowcasePortfolio.tenant_id == tenant_id, ShowcasePortfolio.slug == slug
-    )
-    if other_than is not None:
-        query = query.where(ShowcasePortfolio.id != other_than)
-    return (await db.execute(query.limit(1))).first() is not None
-
-
-async def set_member_portfolio(
-    db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, portfolio_id: uuid.UUID | None
-) -> None:
-    await db.execute(
-        update(Member)
-        .where(Member.tenant_id == tenant_id, Member.user_id == user_id)
-        .values(portfolio_id=portfolio_id)
-    )
-
-
-async def clear_member_portfolio(
-    db: AsyncSession, tenant_id: uuid.UUID, portfolio_id: uuid.UUID
-) -> list[uuid.UUID]:
-    """Members whose showcase this was; returns who changed."""
-    result = await db.execute(
-        update(Member)
-        .where(Member.tenant_id == tenant_id, Member.portfolio_id == portfolio_id)
-        .values(portfolio_id=None)
-        .returning(Member.user_id)
-    )
-    return list(result.scalars().all())
-
-
-async def member_name(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> str:
-    query = select(Member.display_name).where(
-        Member.tenant_id == tenant_id, Member.user_id == user_id
-    )
-    return (await db.execute(query)).scalar_one_or_none() or ""
 
 
 @dataclass(frozen=True)
@@ -146,24 +27,120 @@ class Figures:
     referrals: tuple[int, int]
 
 
-async def figures(
-    db: AsyncSession,
-    tenant_id: uuid.UUID,
-    user_id: uuid.UUID | None,
-    start: datetime,
-    middle: datetime,
-    end: datetime,
-) -> Figures:
-    params = {"t": tenant_id, "u": user_id, "start": start, "middle": middle, "end": end}
-    row = (await db.execute(_FIGURES, params)).mappings().one()
-    return Figures(
-        orders=(row["orders_before"], row["orders_after"]),
-        revenue=(row["revenue_before"], row["revenue_after"]),
-        campaigns=(row["campaigns_before"], row["campaigns_after"]),
-        leads=(row["leads_before"], row["leads_after"]),
-        achievements=(row["achievements_before"], row["achievements_after"]),
-        referrals=(row["referrals_before"], row["referrals_after"]),
-    )
+class PortfolioRepository(TenantRepository[ShowcasePortfolio]):
+    model = ShowcasePortfolio
+
+    async def by_id(self, portfolio_id: uuid.UUID) -> ShowcasePortfolio | None:
+        return await self.get(ShowcasePortfolio.id == portfolio_id)
+
+    async def get_published(self, slug: str) -> ShowcasePortfolio | None:
+        return await self.get(
+            ShowcasePortfolio.slug == slug, ShowcasePortfolio.status == "published"
+        )
+
+    async def list_portfolios(self, status: str | None) -> list[ShowcasePortfolio]:
+        query = self.statement()
+        if status is not None:
+            query = query.where(ShowcasePortfolio.status == status)
+        query = query.order_by(ShowcasePortfolio.created_at.desc(), ShowcasePortfolio.id)
+        return list((await self.session.execute(query)).scalars().all())
+
+    async def metrics_of(
+        self, portfolio_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[PortfolioMetric]]:
+        found: dict[uuid.UUID, list[PortfolioMetric]] = {pid: [] for pid in portfolio_ids}
+        if not portfolio_ids:
+            return found
+        query = (
+            select(PortfolioMetric)
+            .where(
+                PortfolioMetric.tenant_id == self.tenant_id,
+                PortfolioMetric.portfolio_id.in_(portfolio_ids),
+            )
+            .order_by(PortfolioMetric.portfolio_id, PortfolioMetric.position)
+        )
+        for metric in (await self.session.execute(query)).scalars():
+            found[metric.portfolio_id].append(metric)
+        return found
+
+    async def replace_metrics(
+        self, portfolio: ShowcasePortfolio, metrics: list[dict[str, Any]]
+    ) -> None:
+        await self.session.execute(
+            delete(PortfolioMetric).where(
+                PortfolioMetric.tenant_id == self.tenant_id,
+                PortfolioMetric.portfolio_id == portfolio.id,
+            )
+        )
+        for position, metric in enumerate(metrics):
+            self.session.add(
+                PortfolioMetric(
+                    tenant_id=self.tenant_id,
+                    portfolio_id=portfolio.id,
+                    position=position,
+                    **metric,
+                )
+            )
+        await self.session.flush()
+
+    async def slugs_like(self, base: str) -> set[str]:
+        """The tenant's slugs that are `base` or `base-<n>`."""
+        query = select(ShowcasePortfolio.slug).where(
+            ShowcasePortfolio.tenant_id == self.tenant_id,
+            ShowcasePortfolio.slug.op("~")(f"^{base}(-[0-9]+)?$"),
+        )
+        return set((await self.session.execute(query)).scalars().all())
+
+    async def slug_taken(self, slug: str, other_than: uuid.UUID | None = None) -> bool:
+        query = select(ShowcasePortfolio.id).where(
+            ShowcasePortfolio.tenant_id == self.tenant_id, ShowcasePortfolio.slug == slug
+        )
+        if other_than is not None:
+            query = query.where(ShowcasePortfolio.id != other_than)
+        return (await self.session.execute(query.limit(1))).first() is not None
+
+    async def set_member_portfolio(
+        self, user_id: uuid.UUID, portfolio_id: uuid.UUID | None
+    ) -> None:
+        await self.session.execute(
+            update(Member)
+            .where(Member.tenant_id == self.tenant_id, Member.user_id == user_id)
+            .values(portfolio_id=portfolio_id)
+        )
+
+    async def clear_member_portfolio(self, portfolio_id: uuid.UUID) -> list[uuid.UUID]:
+        """Members whose showcase this was; returns who changed."""
+        result = await self.session.execute(
+            update(Member)
+            .where(Member.tenant_id == self.tenant_id, Member.portfolio_id == portfolio_id)
+            .values(portfolio_id=None)
+            .returning(Member.user_id)
+        )
+        return list(result.scalars().all())
+
+    async def member_name(self, user_id: uuid.UUID) -> str:
+        query = select(Member.display_name).where(
+            Member.tenant_id == self.tenant_id, Member.user_id == user_id
+        )
+        return (await self.session.execute(query)).scalar_one_or_none() or ""
+
+    async def figures(
+        self,
+        user_id: uuid.UUID | None,
+        start: datetime,
+        middle: datetime,
+        end: datetime,
+    ) -> Figures:
+        params = {"t": self.tenant_id, "u": user_id, "start": start, "middle": middle, "end": end}
+        row = (await self.session.execute(_FIGURES, params)).mappings().one()
+        return Figures(
+            orders=(row["orders_before"], row["orders_after"]),
+            revenue=(row["revenue_before"], row["revenue_after"]),
+            campaigns=(row["campaigns_before"], row["campaigns_after"]),
+            leads=(row["leads_before"], row["leads_after"]),
+            achievements=(row["achievements_before"], row["achievements_after"]),
+            referrals=(row["referrals_before"], row["referrals_after"]),
+        )
 
 
 # A total may arrive as a JSON number or a numeric string; anything else counts as nothing.

@@ -17,8 +17,8 @@ from bizosaas.core.errors import Conflict, NotFound
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.members.service import MemberService, tenant_settings
 from bizosaas.gamification.portfolios import generator
-from bizosaas.gamification.portfolios import repository as repo
 from bizosaas.gamification.portfolios.models import PortfolioMetric, ShowcasePortfolio
+from bizosaas.gamification.portfolios.repository import PortfolioRepository
 from bizosaas.gamification.portfolios.schemas import (
     GenerateRequest,
     MetricOut,
@@ -79,13 +79,13 @@ def _out(portfolio: ShowcasePortfolio, metrics: list[PortfolioMetric]) -> Portfo
 async def _read(db: AsyncSession, portfolio: ShowcasePortfolio) -> PortfolioOut:
     await db.flush()
     await db.refresh(portfolio)
-    metrics = await repo.metrics_of(db, portfolio.tenant_id, [portfolio.id])
+    metrics = await PortfolioRepository(db).metrics_of([portfolio.id])
     return _out(portfolio, metrics[portfolio.id])
 
 
 async def _visible(db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID) -> ShowcasePortfolio:
     """Members who do not manage portfolios see only published ones."""
-    portfolio = await repo.get(db, caller.tenant_id, portfolio_id)
+    portfolio = await PortfolioRepository(db).by_id(portfolio_id)
     if portfolio is None or (portfolio.status != PUBLISHED and not can_manage(caller)):
         raise NotFound(f"No portfolio {portfolio_id}.")
     return portfolio
@@ -99,20 +99,20 @@ async def list_portfolios(
         if status not in (None, PUBLISHED):
             return []
         wanted = PUBLISHED
-    portfolios = await repo.list_portfolios(db, caller.tenant_id, wanted)
-    metrics = await repo.metrics_of(db, caller.tenant_id, [p.id for p in portfolios])
+    portfolios = await PortfolioRepository(db).list_portfolios(wanted)
+    metrics = await PortfolioRepository(db).metrics_of([p.id for p in portfolios])
     return [_out(p, metrics[p.id]) for p in portfolios]
 
 
 async def get_portfolio(db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID) -> PortfolioOut:
     portfolio = await _visible(db, caller, portfolio_id)
-    metrics = await repo.metrics_of(db, caller.tenant_id, [portfolio.id])
+    metrics = await PortfolioRepository(db).metrics_of([portfolio.id])
     return _out(portfolio, metrics[portfolio.id])
 
 
 async def _unique_slug(db: AsyncSession, tenant_id: uuid.UUID, title: str) -> str:
     base = generator.slugify(title)
-    taken = await repo.slugs_like(db, tenant_id, base)
+    taken = await PortfolioRepository(db).slugs_like(base)
     if base not in taken:
         return base
     n = 2
@@ -124,7 +124,7 @@ async def _unique_slug(db: AsyncSession, tenant_id: uuid.UUID, title: str) -> st
 async def _check_slug(
     db: AsyncSession, tenant_id: uuid.UUID, slug: str, other_than: uuid.UUID | None = None
 ) -> None:
-    if await repo.slug_taken(db, tenant_id, slug, other_than):
+    if await PortfolioRepository(db).slug_taken(slug, other_than):
         raise Conflict(f"The slug {slug!r} is already used by another portfolio.")
 
 
@@ -153,7 +153,7 @@ async def _showcase_member(
     if portfolio.user_id is None:
         return
     await members.ensure(db, portfolio.tenant_id, [portfolio.user_id])
-    await repo.set_member_portfolio(db, portfolio.tenant_id, portfolio.user_id, portfolio.id)
+    await PortfolioRepository(db).set_member_portfolio(portfolio.user_id, portfolio.id)
     _refresh_claims(db, members, portfolio.tenant_id, [portfolio.user_id])
 
 
@@ -168,7 +168,7 @@ async def create(
     fields = body.model_dump(exclude={"metrics", "slug"})
     portfolio = ShowcasePortfolio(tenant_id=caller.tenant_id, slug=slug, status=DRAFT, **fields)
     await _save(db, portfolio)
-    await repo.replace_metrics(db, portfolio, [m.model_dump() for m in body.metrics])
+    await PortfolioRepository(db).replace_metrics(portfolio, [m.model_dump() for m in body.metrics])
     await _showcase_member(db, members, portfolio)
     return await _read(db, portfolio)
 
@@ -185,7 +185,9 @@ async def update(
     portfolio.updated_at = utcnow()
     await _save(db, portfolio)
     if body.metrics is not None:
-        await repo.replace_metrics(db, portfolio, [m.model_dump() for m in body.metrics])
+        await PortfolioRepository(db).replace_metrics(
+            portfolio, [m.model_dump() for m in body.metrics]
+        )
     return await _read(db, portfolio)
 
 
@@ -199,7 +201,7 @@ async def delete(
             f"Only drafts can be deleted; this one is {portfolio.status}. Unpublish it first, "
             "or archive it with POST .../archive."
         )
-    changed = await repo.clear_member_portfolio(db, caller.tenant_id, portfolio.id)
+    changed = await PortfolioRepository(db).clear_member_portfolio(portfolio.id)
     await db.delete(portfolio)
     await db.flush()
     _refresh_claims(db, members, caller.tenant_id, changed)
@@ -217,10 +219,10 @@ async def set_status(
 
 
 async def public_portfolio(db: AsyncSession, tenant_id: uuid.UUID, slug: str) -> PublicPortfolio:
-    portfolio = await repo.get_published(db, tenant_id, slug)
+    portfolio = await PortfolioRepository(db).get_published(slug)
     if portfolio is None:
         raise NotFound("No such published portfolio.")
-    metrics = await repo.metrics_of(db, tenant_id, [portfolio.id])
+    metrics = await PortfolioRepository(db).metrics_of([portfolio.id])
     return PublicPortfolio(
         slug=portfolio.slug,
         title=portfolio.title,
@@ -255,12 +257,12 @@ async def generate(
     start = middle - timedelta(days=generator.PERIOD_DAYS)
     if body.user_id is not None:
         info = await members.directory.member_of(caller.tenant_id, body.user_id)
-        name = _presentable(await repo.member_name(db, caller.tenant_id, body.user_id))
+        name = _presentable(await PortfolioRepository(db).member_name(body.user_id))
         subject = name or _presentable(info.display_name) or "This member"
     else:
         settings = await tenant_settings(db)
         subject = _presentable(settings.display_name) or "Our business"
-    figures = await repo.figures(db, caller.tenant_id, body.user_id, start, middle, end)
+    figures = await PortfolioRepository(db).figures(body.user_id, start, middle, end)
     draft = generator.compose(subject, figures, end.date(), body.title)
     portfolio = ShowcasePortfolio(
         tenant_id=caller.tenant_id,
@@ -277,6 +279,6 @@ async def generate(
         status=DRAFT,
     )
     await _save(db, portfolio)
-    await repo.replace_metrics(db, portfolio, draft.metrics)
+    await PortfolioRepository(db).replace_metrics(portfolio, draft.metrics)
     await _showcase_member(db, members, portfolio)
     return await _read(db, portfolio)
