@@ -9,6 +9,7 @@ import httpx
 import orjson
 
 from bizosaas.core.database import RowScope
+from bizosaas.core.repository import encode_cursor
 from bizosaas.gamification.events.pipeline import NotificationDraft
 from tests.conftest import RunningPlatform
 from tests.gamification.factories import Member, Org
@@ -83,12 +84,19 @@ async def test_the_same_notification_key_notifies_once(org: Org) -> None:
 
 async def test_a_bad_cursor_is_a_clear_400(org: Org) -> None:
     member = await org.member()
-    response = await org.client.get(
-        "/api/v1/gamification/notifications",
-        params={"cursor": "garbage"},
-        headers=member.headers,
+    forged = (
+        "garbage",
+        encode_cursor(["2026-01-01T00:00:00", str(uuid.uuid4())]),  # no offset: not one of ours
+        encode_cursor(["2026-01-01T00:00:00+00:00", "not-a-uuid"]),
+        encode_cursor(["2026-01-01T00:00:00+00:00"]),  # a key short
     )
-    assert response.status_code == 400
+    for cursor in forged:
+        response = await org.client.get(
+            "/api/v1/gamification/notifications",
+            params={"cursor": cursor},
+            headers=member.headers,
+        )
+        assert response.status_code == 400, (cursor, response.text)
 
 
 async def test_notifications_arrive_live_over_server_sent_events(

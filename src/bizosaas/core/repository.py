@@ -75,6 +75,14 @@ class TenantRepository(Generic[Model]):
 CursorValue = int | str | uuid.UUID | datetime
 
 
+def aware_datetime(text: str) -> datetime:
+    """A cursor's instant: this API writes them with their offset, so one without is not ours."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("a naive datetime")
+    return moment
+
+
 def encode_cursor(values: Sequence[CursorValue]) -> str:
     raw = orjson.dumps([v.isoformat() if isinstance(v, datetime) else str(v) for v in values])
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
@@ -84,7 +92,7 @@ def decode_cursor(
     cursor: str, types: Sequence[Callable[[str], CursorValue]]
 ) -> tuple[CursorValue, ...]:
     """The keys a cursor holds, each parsed by its type (``int``, ``uuid.UUID``,
-    ``datetime.fromisoformat``…); 400 for anything else."""
+    ``aware_datetime``…); 400 for anything else."""
     try:
         if len(cursor) > CURSOR_MAX_LENGTH:
             raise ValueError

@@ -14,7 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.errors import BadRequest, Conflict, NotFound
-from bizosaas.core.repository import BAD_CURSOR, cursor_value, decode_cursor, encode_cursor
+from bizosaas.core.repository import (
+    BAD_CURSOR,
+    aware_datetime,
+    cursor_value,
+    decode_cursor,
+    encode_cursor,
+)
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.leaderboards import history_repository as history
 from bizosaas.gamification.leaderboards import repository as repo
@@ -295,7 +301,7 @@ async def public_board(
 async def list_periods(
     db: AsyncSession, board: Leaderboard, cursor: str | None, limit: int
 ) -> schemas.PeriodPage:
-    before = cursor_value(cursor, datetime.fromisoformat)
+    before = cursor_value(cursor, aware_datetime)
     rows = await history.list_periods(db, board, aware(before), limit + 1)
     page = rows[:limit]
     return schemas.PeriodPage(

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select, text, update
 
-from bizosaas.core.repository import Page, TenantRepository, keyset_page
+from bizosaas.core.repository import Page, TenantRepository, aware_datetime, keyset_page
 from bizosaas.gamification.notifications.models import Notification
 
 
@@ -28,7 +28,7 @@ class NotificationRepository(TenantRepository[Notification]):
             (Notification.created_at, Notification.id),
             cursor,
             limit,
-            types=(datetime.fromisoformat, uuid.UUID),
+            types=(aware_datetime, uuid.UUID),
         )
 
     async def unread_count(self, user_id: uuid.UUID) -> int:
