@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -11,17 +10,15 @@ from bizosaas.auth.keys import KeyStore, Signer
 from bizosaas.auth.mail import Mailer
 from bizosaas.auth.models import Tenant, User
 from bizosaas.auth.throttle import LoginThrottle
-from bizosaas.core.api_keys import ApiKeyDirectory
 from bizosaas.core.database import RowScope
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory, MemberInfo
 from bizosaas.core.platform_events import PlatformEvents
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.tenants import TenantDirectory, TenantInfo
 from bizosaas.identity.csrf import token_secrets
-from bizosaas.identity.resolver import IdentityResolver, build_verifier
+from bizosaas.identity.resolver import IdentityResolver
 from bizosaas.identity.sessions import LiveSessionStore
 from bizosaas.identity.verification import TokenVerifier
-from bizosaas.identity.vocabulary import CookieNames
 
 
 @dataclass
@@ -47,26 +44,22 @@ class AuthContext:
         key_store = KeyStore(runtime.secrets)
         signer = Signer(key_store)
         ring = await signer.ring()  # creates and publishes the first key on a new install
-        verifier = build_verifier(runtime)
-        verifier.use_keys(ring.keys)
-        tenants = TenantDirectory(runtime.redis, runtime.keys)
-        csrf_secret = base64.urlsafe_b64decode(secrets["csrf"] + "==")
-        cookies = CookieNames(runtime.settings.secure_cookies)
-        api_keys = ApiKeyDirectory(runtime.redis, runtime.keys)
+        identity = await IdentityResolver.start(runtime)
+        identity.verifier.use_keys(ring.keys)
         return cls(
             runtime=runtime,
             key_store=key_store,
             signer=signer,
-            verifier=verifier,
-            identity=IdentityResolver(verifier, tenants, api_keys, cookies, csrf_secret),
-            live_sessions=verifier.sessions,
+            verifier=identity.verifier,
+            identity=identity,
+            live_sessions=identity.verifier.sessions,
             throttle=LoginThrottle(runtime.redis, runtime.keys, runtime.settings),
             mailer=Mailer(runtime.settings),
-            tenants=tenants,
+            tenants=identity.tenants,
             members=MemberDirectory(runtime.redis, runtime.keys),
             claims=ClaimsSnapshot(runtime.redis, runtime.keys),
             platform_events=PlatformEvents(runtime.redis, runtime.keys),
-            csrf_secret=csrf_secret,
+            csrf_secret=identity.csrf_secret,
             user_token_secret=secrets["user_tokens"],
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bizosaas.core.api_keys import ApiKeyDirectory, ApiKeyInfo
+from bizosaas.core.api_keys import ApiKeyDirectory
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.core.runtime import Runtime
 from bizosaas.gamification.achievements.handler import AchievementHandler
@@ -57,12 +57,9 @@ class GamificationServices:
     async def build(cls, runtime: Runtime) -> GamificationServices:
         database = runtime.database
         api_keys = ApiKeyDirectory(runtime.redis, runtime.keys)
-        lookup = ApiKeyLookup(database, api_keys)
-
-        async def fallback(key: str) -> ApiKeyInfo:
-            return await lookup(key)
-
-        identity = await IdentityResolver.start(runtime, api_key_fallback=fallback)
+        identity = await IdentityResolver.start(
+            runtime, api_keys, api_key_fallback=ApiKeyLookup(database, api_keys)
+        )
         directory = MemberDirectory(runtime.redis, runtime.keys)
         claims = ClaimsSnapshot(runtime.redis, runtime.keys)
         notifier = Notifier(runtime.redis, runtime.keys)

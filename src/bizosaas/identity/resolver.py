@@ -97,12 +97,15 @@ class IdentityResolver:
 
     @classmethod
     async def start(
-        cls, runtime: Runtime, api_key_fallback: ApiKeyFallback | None = None
+        cls,
+        runtime: Runtime,
+        api_keys: ApiKeyDirectory | None = None,
+        api_key_fallback: ApiKeyFallback | None = None,
     ) -> IdentityResolver:
         return cls(
             build_verifier(runtime),
             TenantDirectory(runtime.redis, runtime.keys),
-            ApiKeyDirectory(runtime.redis, runtime.keys),
+            api_keys or ApiKeyDirectory(runtime.redis, runtime.keys),
             CookieNames(runtime.settings.secure_cookies),
             await load_csrf_secret(runtime),
             api_key_fallback,
