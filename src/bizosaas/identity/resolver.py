@@ -62,14 +62,13 @@ class Presented:
 class Identity:
     """A verified caller: a member's session, or a tenant's API key.
 
-    At the gateway, a well-formed key its cache does not hold is passed on
-    (``unverified_key``) for the service to check in PostgreSQL: it vouches for no
-    tenant until then.
+    At the gateway, a well-formed key its cache does not hold is passed on (neither a
+    principal nor a key here) for the service to check in PostgreSQL: it vouches for
+    no tenant until then.
     """
 
     principal: Principal | None = None
     api_key: ApiKeyInfo | None = None
-    unverified_key: bool = False
 
     @property
     def tenant_id(self) -> uuid.UUID | None:
@@ -161,7 +160,7 @@ class IdentityResolver:
         info = await self.api_keys.lookup(key)
         if info is None and self.api_key_fallback is not None:
             info = await self.api_key_fallback(key)
-        return Identity(api_key=info, unverified_key=info is None)
+        return Identity(api_key=info)
 
 
 def build_verifier(runtime: Runtime) -> TokenVerifier:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from bizosaas.core.database import after_commit
 from bizosaas.core.errors import NotFound
-from bizosaas.core.repository import CURSOR_MAX_LENGTH
+from bizosaas.core.repository import CursorQuery
 from bizosaas.gamification.dependencies import (
     AdminDep,
     CallerDep,
@@ -73,7 +73,7 @@ async def list_events(
     user_id: uuid.UUID | None = None,
     type: Annotated[str | None, Query(pattern=EVENT_TYPE_PATTERN, max_length=64)] = None,
     status: Annotated[str | None, Query(pattern="^(pending|processed|failed)$")] = None,
-    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EventPage:
     """Newest first; pass `next_cursor` back as `cursor` for the next page."""

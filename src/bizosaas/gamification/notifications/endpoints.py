@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from bizosaas.core.repository import CURSOR_MAX_LENGTH
+from bizosaas.core.repository import CursorQuery
 from bizosaas.gamification.dependencies import MemberDep, NotifierDep, SessionDep
 from bizosaas.gamification.notifications import service
 from bizosaas.gamification.notifications.schemas import NotificationOut, NotificationPage
@@ -24,7 +24,7 @@ async def list_notifications(
     caller: MemberDep,
     db: SessionDep,
     unread: bool = False,
-    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> NotificationPage:
     """Pass `next_cursor` back as `cursor` for the next page."""
