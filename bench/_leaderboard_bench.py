@@ -51,13 +51,13 @@ from bizosaas.core.redis import Keys, create_redis
 from bizosaas.core.settings import Settings
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.processor import EventProcessor
-from bizosaas.gamification.leaderboards import repository as repo
 from bizosaas.gamification.leaderboards import service
 from bizosaas.gamification.leaderboards.handler import LeaderboardHandler
 from bizosaas.gamification.leaderboards.live import LiveRanks
 from bizosaas.gamification.leaderboards.models import Leaderboard
 from bizosaas.gamification.leaderboards.platform import PlatformBoards
 from bizosaas.gamification.leaderboards.ranks import RankCache
+from bizosaas.gamification.leaderboards.repository import BoardRepository
 from bizosaas.gamification.leaderboards.schemas import LeaderboardCreate
 from bizosaas.gamification.members.service import MemberService
 from bizosaas.gamification.notifications.service import Notifier
@@ -170,7 +170,7 @@ async def define_points_board(settings: Settings, tenant_id: uuid.UUID) -> Leade
 async def _board(svc: Service, tenant_id: uuid.UUID, rules: dict[str, Any]) -> Leaderboard:
     body = LeaderboardCreate.model_validate({"name": rules["key"], "metric": "event"} | rules)
     async with svc.database.transaction(RowScope.tenant(tenant_id)) as db:
-        return await service.create_board(db, svc.live, tenant_id, body)
+        return await service.create_board(BoardRepository(db), svc.live, body)
 
 
 # -- (1-3) a board of a million members ------------------------------------------------------
@@ -265,7 +265,7 @@ async def _reads(
     def request(call: Callable[[Any, Leaderboard, int], Awaitable[Any]], alone: bool) -> Any:
         async def measured(i: int) -> float | None:
             async with svc.database.transaction(RowScope.tenant(tenant_id)) as db:
-                b = await repo.get_board(db, board.id)
+                b = await BoardRepository(db).by_id(board.id)
                 assert b is not None
                 started = time.perf_counter()
                 await call(db, b, i)

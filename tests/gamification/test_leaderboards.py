@@ -676,6 +676,21 @@ async def test_platform_boards_rank_opted_in_tenants_by_industry(
         (str(org.id), 50),
     ]
     assert ranking["mine"]["rank"] == 2
+    first = (
+        await org.client.get(read, params={"limit": 1}, headers=sellers[org.id].headers)
+    ).json()
+    second = (
+        await org.client.get(
+            read,
+            params={"limit": 1, "cursor": first["next_cursor"]},
+            headers=sellers[org.id].headers,
+        )
+    ).json()
+    assert [(e["rank"], e["tenant_id"]) for e in first["entries"] + second["entries"]] == [
+        (1, str(other_org.id)),
+        (2, str(org.id)),
+    ]
+    assert second["next_cursor"] is None
     retail = (
         await org.client.get(read, params={"industry": "retail"}, headers=sellers[org.id].headers)
     ).json()

@@ -149,6 +149,13 @@ def tenant_of(session: AsyncSession) -> uuid.UUID:
     return scope.tenant_id
 
 
+def require_platform(session: AsyncSession) -> None:
+    """Refuse a session whose unit of work was not opened platform-wide."""
+    scope: RowScope | None = session.info.get(_SCOPE)
+    if scope is None or not scope.platform:
+        raise RuntimeError("this needs a session from Database.transaction(RowScope.platform...)")
+
+
 def after_commit(session: AsyncSession, action: AfterCommit) -> None:
     """Run ``action`` once the session's unit of work has committed (never if it rolls back).
 

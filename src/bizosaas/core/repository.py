@@ -20,21 +20,22 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import orjson
 from fastapi import Query
-from sqlalchemy import Select, bindparam, select, tuple_
+from sqlalchemy import Select, and_, bindparam, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from bizosaas.core.database import tenant_of
+from bizosaas.core.database import require_platform, tenant_of
 from bizosaas.core.errors import BadRequest
 
 T = TypeVar("T")
-V = TypeVar("V", int, str, uuid.UUID, datetime)
+V = TypeVar("V", int, str, uuid.UUID, datetime, Decimal)
 Model = TypeVar("Model")  # a model with a tenant_id column (TenantOwned, or its own key)
 CURSOR_MAX_LENGTH = 256
 BAD_CURSOR = "The cursor is not one this API gave out."
@@ -59,10 +60,22 @@ class TenantRepository(Generic[Model]):
         """Every query of this repository starts here."""
         return select(self.model).where(self.model.tenant_id == self.tenant_id)
 
-    async def get(self, *conditions: ColumnElement[bool], lock: bool = False) -> Model | None:
+    def add(self, row: Model) -> Model:
+        """Stage a new row for the session's tenant (whatever tenant it was given)."""
+        row.tenant_id = self.tenant_id  # type: ignore[attr-defined]
+        self.session.add(row)
+        return row
+
+    async def get(
+        self, *conditions: ColumnElement[bool], lock: bool = False, fresh: bool = False
+    ) -> Model | None:
+        """The one row matching ``conditions``; ``lock`` takes it ``FOR UPDATE``, ``fresh``
+        reloads it even if the session already holds it."""
         query = self.statement().where(*conditions)
         if lock:
             query = query.with_for_update()
+        if lock or fresh:
+            query = query.execution_options(populate_existing=True)
         found: Model | None = (await self.session.execute(query)).scalar_one_or_none()
         return found
 
@@ -70,9 +83,18 @@ class TenantRepository(Generic[Model]):
         return (await self.session.execute(query)).scalars().all()
 
 
+class PlatformRepository:
+    """The few reads that cross tenants (a scheduler's scan, rebuilding a directory): only in a
+    platform-wide unit of work, where row-level security admits every tenant's rows."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        require_platform(session)
+        self.session = session
+
+
 # -- keyset pages ---------------------------------------------------------------------------
 
-CursorValue = int | str | uuid.UUID | datetime
+CursorValue = int | str | uuid.UUID | datetime | Decimal
 
 
 def aware_datetime(text: str) -> datetime:
@@ -132,16 +154,17 @@ async def keyset_page(
     limit: int,
     *,
     types: Sequence[Callable[[str], CursorValue]],
-    descending: bool = True,
+    descending: bool | Sequence[bool] = True,
     scalars: bool = True,
 ) -> Page[Any]:
-    """One page of ``query`` in the order of ``keys`` (unique together), after ``cursor``."""
+    """One page of ``query`` in the order of ``keys`` (unique together), after ``cursor``.
+
+    ``descending`` is one direction for every key, or one per key (a mixed order)."""
+    directions = [descending] * len(keys) if isinstance(descending, bool) else list(descending)
     if cursor is not None:
         after = decode_cursor(cursor, types)
-        row = tuple_(*keys)
-        last = tuple_(*(bindparam(None, v, type_=k.type) for k, v in zip(keys, after, strict=True)))
-        query = query.where(row < last if descending else row > last)
-    order = [k.desc() for k in keys] if descending else list(keys)
+        query = query.where(_after(keys, after, directions))
+    order = [k.desc() if down else k.asc() for k, down in zip(keys, directions, strict=True)]
     result = await session.execute(query.order_by(*order).limit(limit + 1))
     rows: list[Any] = list(result.scalars().all() if scalars else result.all())
     more = len(rows) > limit
@@ -151,3 +174,19 @@ async def keyset_page(
         last = rows[-1]
         next_cursor = encode_cursor([getattr(last, key.key) for key in keys])
     return Page(rows, next_cursor)
+
+
+def _after(
+    keys: Sequence[Any], values: Sequence[CursorValue], directions: Sequence[bool]
+) -> ColumnElement[bool]:
+    """Rows after ``values`` in the order of ``keys``: a row comparison when every key goes
+    one way (an index serves it), else ``k1 > v1 OR (k1 = v1 AND k2 < v2) …``."""
+    bound = [bindparam(None, v, type_=k.type) for k, v in zip(keys, values, strict=True)]
+    if len(set(directions)) == 1:
+        row, last = tuple_(*keys), tuple_(*bound)
+        return row < last if directions[0] else row > last
+    alternatives = []
+    for i, (key, value, down) in enumerate(zip(keys, bound, directions, strict=True)):
+        equal = [k == v for k, v in zip(keys[:i], bound[:i], strict=True)]
+        alternatives.append(and_(*equal, key < value if down else key > value))
+    return or_(*alternatives)

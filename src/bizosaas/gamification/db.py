@@ -12,9 +12,11 @@ import uuid
 
 from sqlalchemy.orm import DeclarativeBase
 
-from bizosaas.core.database import make_metadata
+from bizosaas.core.database import RowScope, make_metadata
 
 PLATFORM_TENANT = uuid.UUID(int=0)
+# A unit of work over the platform's own rows that also reads across tenants (platform boards).
+PLATFORM_SCOPE = RowScope(tenant_id=PLATFORM_TENANT, platform=True)
 
 
 class GamificationBase(DeclarativeBase):

@@ -16,6 +16,7 @@ from bizosaas.core.database import RowScope, utcnow
 from bizosaas.core.errors import Conflict
 from bizosaas.gamification.events.pipeline import Event
 from bizosaas.gamification.events.repository import EventRepository
+from bizosaas.gamification.leaderboards.repository import BoardRepository
 from bizosaas.gamification.leaderboards.schemas import LeaderboardCreate
 from bizosaas.gamification.leaderboards.service import create_board
 from bizosaas.gamification.members.service import tenant_settings
@@ -61,9 +62,8 @@ async def seed_demo_gamification(
             for rules in BOARDS:
                 try:
                     board = await create_board(
-                        db,
+                        BoardRepository(db),
                         live,
-                        tenant_id,
                         LeaderboardCreate.model_validate(rules),
                         visibility=str(rules.get("visibility", "members")),
                     )

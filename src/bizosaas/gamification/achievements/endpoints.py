@@ -39,7 +39,7 @@ INVALID: dict[int | str, dict[str, Any]] = {
 
 @router.get("/categories", summary="The tenant's achievement categories")
 async def list_categories(caller: MemberDep, db: SessionDep) -> list[CategoryOut]:
-    return await service.list_categories(db, caller.tenant_id)
+    return await service.list_categories(db)
 
 
 @router.post(
@@ -51,7 +51,7 @@ async def list_categories(caller: MemberDep, db: SessionDep) -> list[CategoryOut
 async def create_category(
     body: CategoryCreate, caller: ManageAchievementsDep, db: SessionDep
 ) -> CategoryOut:
-    return await service.create_category(db, caller, body)
+    return await service.create_category(db, body)
 
 
 @router.get("/definitions", summary="Every achievement definition (manage_achievements)")
@@ -61,7 +61,7 @@ async def list_definitions(
     status: Literal["active", "archived"] | None = None,
 ) -> list[AchievementOut]:
     """The tenant's copies of the catalog and its custom achievements, with their triggers."""
-    return await service.list_definitions(db, caller.tenant_id, status)
+    return await service.list_definitions(db, status)
 
 
 @router.post(
@@ -87,7 +87,7 @@ async def create_custom(
 async def get_definition(
     achievement_id: uuid.UUID, caller: ManageAchievementsDep, db: SessionDep
 ) -> AchievementOut:
-    return await service.get_definition(db, caller.tenant_id, achievement_id)
+    return await service.get_definition(db, achievement_id)
 
 
 @router.patch(
@@ -105,7 +105,7 @@ async def update_definition(
     past: progress so far is kept (restarted if the aggregation, property, window or
     timezone changes), unlocks are kept, and new events count under the new rules. Only a
     replay of the event log, run by a tenant admin, recomputes progress from the start."""
-    return await service.update_definition(db, caller.tenant_id, achievement_id, body)
+    return await service.update_definition(db, achievement_id, body)
 
 
 @router.post(
@@ -115,7 +115,7 @@ async def update_definition(
 async def archive_definition(
     achievement_id: uuid.UUID, caller: ManageAchievementsDep, db: SessionDep
 ) -> AchievementOut:
-    return await service.set_status(db, caller.tenant_id, achievement_id, ARCHIVED)
+    return await service.set_status(db, achievement_id, ARCHIVED)
 
 
 @router.post(
@@ -125,7 +125,7 @@ async def archive_definition(
 async def restore_definition(
     achievement_id: uuid.UUID, caller: ManageAchievementsDep, db: SessionDep
 ) -> AchievementOut:
-    return await service.set_status(db, caller.tenant_id, achievement_id, ACTIVE)
+    return await service.set_status(db, achievement_id, ACTIVE)
 
 
 async def _whose(
@@ -157,7 +157,7 @@ async def next_goals(
     first. A tenant admin may pass `user_id` to see a member's."""
     caller.check_tenant(tenant_id)
     whose = await _whose(directory, caller, user_id)
-    return await member_views.next_goals(db, tenant_id, whose, limit)
+    return await member_views.next_goals(db, whose, limit)
 
 
 @router.get(
@@ -179,4 +179,4 @@ async def member_achievements(
     caller.check_tenant(tenant_id)
     whose = await _whose(directory, caller, user_id)
     reveal = Permission.MANAGE_ACHIEVEMENTS.value in caller.permissions
-    return await member_views.member_achievements(db, tenant_id, whose, reveal=reveal)
+    return await member_views.member_achievements(db, whose, reveal=reveal)

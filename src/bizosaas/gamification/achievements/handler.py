@@ -28,13 +28,16 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import after_commit
-from bizosaas.gamification.achievements import member_repository as members_repo
-from bizosaas.gamification.achievements import repository
-from bizosaas.gamification.achievements.member_repository import ProgressRow, Unlock
+from bizosaas.gamification.achievements.member_repository import (
+    ProgressRepository,
+    ProgressRow,
+    Unlock,
+)
 from bizosaas.gamification.achievements.progress import (
     Definition,
     prerequisites_first,
 )
+from bizosaas.gamification.achievements.repository import ACTIVE, AchievementRepository
 from bizosaas.gamification.achievements.service import ensure_catalog
 from bizosaas.gamification.achievements.triggers import ZERO
 from bizosaas.gamification.events.pipeline import (
@@ -67,9 +70,8 @@ class AchievementHandler:
     async def apply(self, db: AsyncSession, batch: Batch) -> None:
         if not batch.events:
             return
-        tenant_id = batch.tenant_id
         await self._ensure_catalog(db, batch)
-        rows = await repository.definitions(db, tenant_id, status=repository.ACTIVE)
+        rows = await AchievementRepository(db).definitions(status=ACTIVE)
         by_type: dict[str, list[Definition]] = defaultdict(list)
         for definition in prerequisites_first(Definition.of(row) for row in rows):
             by_type[definition.trigger.event_type].append(definition)
@@ -82,12 +84,11 @@ class AchievementHandler:
         if not matched:
             return
         users = {event.user_id for event, _ in matched}
-        progress = await members_repo.load_progress(
-            db, tenant_id, {(d.id, event.user_id) for event, d in matched}
-        )
+        repository = ProgressRepository(db)
+        progress = await repository.load_progress({(d.id, event.user_id) for event, d in matched})
         gating = {d.prerequisite_id for _, d in matched if d.prerequisite_id is not None}
         opened: dict[Pair, datetime] = (
-            await members_repo.first_unlocks(db, tenant_id, gating, users) if gating else {}
+            await repository.first_unlocks(gating, users) if gating else {}
         )
         changed: dict[Pair, ProgressRow] = {}
         crossings: list[Crossing] = []
@@ -105,15 +106,14 @@ class AchievementHandler:
                 crossings.append(Crossing(definition, event, level))
                 if level == 0 and (pair not in opened or event.occurred_at < opened[pair]):
                     opened[pair] = event.occurred_at
-        await members_repo.save_progress(db, tenant_id, list(changed.values()))
+        await repository.save_progress(list(changed.values()))
         await self._unlock(db, batch, crossings)
 
     async def _unlock(self, db: AsyncSession, batch: Batch, crossings: list[Crossing]) -> None:
         if not crossings:
             return
-        new = await members_repo.record_unlocks(
-            db, batch.tenant_id, [_unlock_of(c) for c in crossings]
-        )
+        repository = ProgressRepository(db)
+        new = await repository.record_unlocks([_unlock_of(c) for c in crossings])
         for crossing in crossings:
             definition, event, index = crossing.definition, crossing.event, crossing.level
             level = definition.levels[index]
@@ -130,26 +130,28 @@ class AchievementHandler:
             if inserted:
                 batch.touched_members.add(event.user_id)
                 batch.notify(_notification(crossing))
-        await members_repo.recount_achievements(db, batch.tenant_id, {u for _, u, _ in new})
+        await repository.recount_achievements({u for _, u, _ in new})
 
     async def reset(self, db: AsyncSession, tenant_id: uuid.UUID, since: datetime | None) -> None:
         """All progress goes, whatever ``since`` (it is cumulative over the whole log);
         unlocks stay, and members' achievement counts are recounted from them."""
-        await members_repo.forget_progress(db, tenant_id)
-        await members_repo.recount_achievements(db, tenant_id)
+        repository = ProgressRepository(db)
+        await repository.forget_progress()
+        await repository.recount_achievements()
 
     async def after_reset(self, tenant_id: uuid.UUID) -> None:
         """Nothing is cached outside PostgreSQL."""
 
     async def erase(self, db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
-        await members_repo.forget_progress(db, tenant_id, user_id)
-        await members_repo.forget_unlocks(db, tenant_id, user_id)
+        repository = ProgressRepository(db)
+        await repository.forget_progress(user_id)
+        await repository.forget_unlocks(user_id)
 
     async def _ensure_catalog(self, db: AsyncSession, batch: Batch) -> None:
         tenant_id = batch.tenant_id
         if tenant_id in self._catalog_ready:
             return
-        await ensure_catalog(db, tenant_id)
+        await ensure_catalog(db)
 
         async def ready() -> None:
             self._catalog_ready.add(tenant_id)

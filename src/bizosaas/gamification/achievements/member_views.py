@@ -5,15 +5,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import utcnow
-from bizosaas.gamification.achievements import member_repository as members_repo
-from bizosaas.gamification.achievements import repository
+from bizosaas.core.database import tenant_of, utcnow
+from bizosaas.gamification.achievements.member_repository import ProgressRepository, ProgressRow
 from bizosaas.gamification.achievements.models import (
     Achievement,
     AchievementCategory,
     TenantAchievement,
 )
 from bizosaas.gamification.achievements.progress import Definition, standing
+from bizosaas.gamification.achievements.repository import ACTIVE, AchievementRepository
 from bizosaas.gamification.achievements.schemas import (
     CategoryOut,
     GoalOut,
@@ -37,7 +37,7 @@ class _MemberState:
         self,
         rows: list[Achievement],
         categories: list[AchievementCategory],
-        progress: dict[uuid.UUID, members_repo.ProgressRow],
+        progress: dict[uuid.UUID, ProgressRow],
         unlocks: list[TenantAchievement],
     ) -> None:
         self.rows = rows
@@ -67,28 +67,29 @@ class _MemberState:
         return category.key if category else None
 
 
-async def _member_state(db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> _MemberState:
-    await ensure_catalog(db, tenant_id)
+async def _member_state(db: AsyncSession, user_id: uuid.UUID) -> _MemberState:
+    await ensure_catalog(db)
+    achievements, progress = AchievementRepository(db), ProgressRepository(db)
     return _MemberState(
-        await repository.definitions(db, tenant_id),
-        await repository.categories(db, tenant_id),
-        await members_repo.member_progress(db, tenant_id, user_id),
-        await members_repo.member_unlocks(db, tenant_id, user_id),
+        await achievements.definitions(),
+        await achievements.categories(),
+        await progress.member_progress(user_id),
+        await progress.member_unlocks(user_id),
     )
 
 
 async def member_achievements(
-    db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, *, reveal: bool
+    db: AsyncSession, user_id: uuid.UUID, *, reveal: bool
 ) -> MemberAchievements:
     """Every achievement with the member's progress and unlocks. Archived ones appear only
     where the member unlocked something; hidden ones not yet unlocked are secrets, unless
     ``reveal`` (for those who manage achievements)."""
-    state = await _member_state(db, tenant_id, user_id)
+    state = await _member_state(db, user_id)
     now = utcnow()
     shown = []
     for row, definition in state.ordered():
         unlocked = state.unlocks.get(row.id, {})
-        if row.status != repository.ACTIVE and not unlocked:
+        if row.status != ACTIVE and not unlocked:
             continue
         if row.hidden and not unlocked and not reveal:
             shown.append(_secret(row, state.category_key(row)))
@@ -137,7 +138,7 @@ async def member_achievements(
             )
         )
     return MemberAchievements(
-        tenant_id=tenant_id,
+        tenant_id=tenant_of(db),
         user_id=user_id,
         unlocked_count=len(state.unlocks),
         points_earned=sum(u.points_awarded for got in state.unlocks.values() for u in got.values()),
@@ -168,16 +169,14 @@ def _secret(row: Achievement, category: str | None) -> MemberAchievementOut:
     )
 
 
-async def next_goals(
-    db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, limit: int
-) -> NextGoals:
+async def next_goals(db: AsyncSession, user_id: uuid.UUID, limit: int) -> NextGoals:
     """The member's achievements closest to their next level: active, open now, not hidden,
     not fully unlocked; highest percent first."""
-    state = await _member_state(db, tenant_id, user_id)
+    state = await _member_state(db, user_id)
     now = utcnow()
     goals: list[tuple[float, int, GoalOut]] = []
     for rank, (row, definition) in enumerate(state.ordered()):
-        if row.status != repository.ACTIVE or row.hidden or not _open(row, now):
+        if row.status != ACTIVE or row.hidden or not _open(row, now):
             continue
         position = standing(
             definition,

@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import utcnow
 from bizosaas.core.errors import BadRequest, Conflict, NotFound
-from bizosaas.gamification.achievements import catalog, repository
+from bizosaas.gamification.achievements import catalog
 from bizosaas.gamification.achievements.models import (
     Achievement,
     AchievementCategory,
 )
 from bizosaas.gamification.achievements.progress import Definition
+from bizosaas.gamification.achievements.repository import ACTIVE, AchievementRepository
 from bizosaas.gamification.achievements.schemas import (
     AchievementCreate,
     AchievementOut,
@@ -46,31 +47,30 @@ class UnknownEventType(BadRequest):
     pass
 
 
-async def ensure_catalog(db: AsyncSession, tenant_id: uuid.UUID) -> None:
+async def ensure_catalog(db: AsyncSession) -> None:
     """Copy the catalog into the tenant on first use (and what later releases add to it)."""
-    if await repository.catalog_copies(db, tenant_id) < len(catalog.ACHIEVEMENTS):
-        await repository.copy_catalog(db, tenant_id)
+    if await AchievementRepository(db).catalog_copies() < len(catalog.ACHIEVEMENTS):
+        await AchievementRepository(db).copy_catalog()
 
 
 # -- categories -------------------------------------------------------------------------
 
 
-async def list_categories(db: AsyncSession, tenant_id: uuid.UUID) -> list[CategoryOut]:
-    await ensure_catalog(db, tenant_id)
-    return [CategoryOut.model_validate(c) for c in await repository.categories(db, tenant_id)]
+async def list_categories(db: AsyncSession) -> list[CategoryOut]:
+    await ensure_catalog(db)
+    return [CategoryOut.model_validate(c) for c in await AchievementRepository(db).categories()]
 
 
-async def create_category(db: AsyncSession, caller: Caller, body: CategoryCreate) -> CategoryOut:
-    await ensure_catalog(db, caller.tenant_id)
+async def create_category(db: AsyncSession, body: CategoryCreate) -> CategoryOut:
+    await ensure_catalog(db)
     row = AchievementCategory(
         id=uuid.uuid4(),
-        tenant_id=caller.tenant_id,
         key=body.key,
         name=body.name,
         description=body.description,
         position=body.position,
     )
-    if not await repository.add_category(db, row):
+    if not await AchievementRepository(db).add_category(row):
         raise Conflict(f"A category with key {body.key!r} already exists.")
     return CategoryOut.model_validate(row)
 
@@ -78,36 +78,28 @@ async def create_category(db: AsyncSession, caller: Caller, body: CategoryCreate
 # -- definitions ------------------------------------------------------------------------
 
 
-async def list_definitions(
-    db: AsyncSession, tenant_id: uuid.UUID, status: str | None
-) -> list[AchievementOut]:
-    await ensure_catalog(db, tenant_id)
-    rows = await repository.definitions(db, tenant_id, status)
-    return await _definitions_out(db, tenant_id, rows)
+async def list_definitions(db: AsyncSession, status: str | None) -> list[AchievementOut]:
+    await ensure_catalog(db)
+    rows = await AchievementRepository(db).definitions(status)
+    return await _definitions_out(db, rows)
 
 
-async def get_definition(
-    db: AsyncSession, tenant_id: uuid.UUID, achievement_id: uuid.UUID
-) -> AchievementOut:
-    row = await _definition(db, tenant_id, achievement_id)
-    return (await _definitions_out(db, tenant_id, [row]))[0]
+async def get_definition(db: AsyncSession, achievement_id: uuid.UUID) -> AchievementOut:
+    row = await _definition(db, achievement_id)
+    return (await _definitions_out(db, [row]))[0]
 
 
 async def create_custom(
     db: AsyncSession, caller: Caller, body: AchievementCreate
 ) -> AchievementOut:
-    tenant_id = caller.tenant_id
-    await ensure_catalog(db, tenant_id)
-    if await repository.definition_by_key(db, tenant_id, body.key) is not None:
+    await ensure_catalog(db)
+    if await AchievementRepository(db).definition_by_key(body.key) is not None:
         raise Conflict(f"An achievement with key {body.key!r} already exists in this tenant.")
-    category_id = await _category_id(db, tenant_id, body.category)
-    await check_event_type(db, tenant_id, body.trigger.event_type)
-    prerequisite = (
-        await _prerequisite(db, tenant_id, body.prerequisite, None) if body.prerequisite else None
-    )
+    category_id = await _category_id(db, body.category)
+    await check_event_type(db, body.trigger.event_type)
+    prerequisite = await _prerequisite(db, body.prerequisite, None) if body.prerequisite else None
     row = Achievement(
         id=uuid.uuid4(),
-        tenant_id=tenant_id,
         category_id=category_id,
         key=body.key,
         name=body.name,
@@ -120,24 +112,24 @@ async def create_custom(
         hidden=body.hidden,
         starts_at=body.starts_at,
         ends_at=body.ends_at,
-        status=repository.ACTIVE,
+        status=ACTIVE,
         source="custom",
         created_by=caller.user_id,
     )
-    db.add(row)
+    AchievementRepository(db).add(row)
     try:
         await db.flush()
     except IntegrityError as exc:  # the same key created at the same moment
         raise Conflict(f"An achievement with key {body.key!r} already exists.") from exc
-    return (await _definitions_out(db, tenant_id, [row]))[0]
+    return (await _definitions_out(db, [row]))[0]
 
 
 async def update_definition(
-    db: AsyncSession, tenant_id: uuid.UUID, achievement_id: uuid.UUID, body: AchievementUpdate
+    db: AsyncSession, achievement_id: uuid.UUID, body: AchievementUpdate
 ) -> AchievementOut:
     """Checked as a whole, like a new one. Progress is not recomputed: a changed trigger
     counts from now on, unless the tenant admin replays the event log."""
-    row = await _definition(db, tenant_id, achievement_id)
+    row = await _definition(db, achievement_id)
     given = body.model_fields_set
     for name in ("name", "description", "icon", "hidden"):
         if getattr(body, name) is not None:
@@ -145,10 +137,10 @@ async def update_definition(
     if "platform" in given:
         row.platform = body.platform
     if "category" in given:
-        row.category_id = await _category_id(db, tenant_id, body.category)
+        row.category_id = await _category_id(db, body.category)
     if body.trigger is not None:
         if body.trigger.event_type != row.trigger.get("event_type"):
-            await check_event_type(db, tenant_id, body.trigger.event_type)
+            await check_event_type(db, body.trigger.event_type)
         row.trigger = _stored_trigger(body.trigger)
     if body.levels is not None:
         row.levels = stored_levels(body.levels)
@@ -166,9 +158,7 @@ async def update_definition(
         row.levels = stored_levels([level])
     if "prerequisite" in given:
         row.prerequisite_id = (
-            await _prerequisite(db, tenant_id, body.prerequisite, row.id)
-            if body.prerequisite
-            else None
+            await _prerequisite(db, body.prerequisite, row.id) if body.prerequisite else None
         )
     if "starts_at" in given:
         row.starts_at = body.starts_at
@@ -182,27 +172,25 @@ async def update_definition(
         raise BadRequest(problem[0].upper() + problem[1:] + ".")
     row.updated_at = utcnow()
     await db.flush()
-    return (await _definitions_out(db, tenant_id, [row]))[0]
+    return (await _definitions_out(db, [row]))[0]
 
 
-async def set_status(
-    db: AsyncSession, tenant_id: uuid.UUID, achievement_id: uuid.UUID, status: str
-) -> AchievementOut:
-    row = await _definition(db, tenant_id, achievement_id)
+async def set_status(db: AsyncSession, achievement_id: uuid.UUID, status: str) -> AchievementOut:
+    row = await _definition(db, achievement_id)
     if row.status != status:
         row.status = status
         row.updated_at = utcnow()
         await db.flush()
-    return (await _definitions_out(db, tenant_id, [row]))[0]
+    return (await _definitions_out(db, [row]))[0]
 
 
-async def check_event_type(db: AsyncSession, tenant_id: uuid.UUID, event_type: str) -> None:
+async def check_event_type(db: AsyncSession, event_type: str) -> None:
     """A trigger may only name an event type that can actually arrive."""
     if event_type in catalog.EVENT_TYPES:
         return
     if event_type in (await tenant_settings(db)).member_event_types:
         return
-    if await repository.event_type_seen(db, tenant_id, event_type):
+    if await AchievementRepository(db).event_type_seen(event_type):
         return
     raise UnknownEventType(
         f"Unknown event type {event_type!r}. A trigger may use the catalog's event types "
@@ -212,19 +200,17 @@ async def check_event_type(db: AsyncSession, tenant_id: uuid.UUID, event_type: s
     )
 
 
-async def _definition(
-    db: AsyncSession, tenant_id: uuid.UUID, achievement_id: uuid.UUID
-) -> Achievement:
-    row = await repository.definition(db, tenant_id, achievement_id)
+async def _definition(db: AsyncSession, achievement_id: uuid.UUID) -> Achievement:
+    row = await AchievementRepository(db).definition(achievement_id)
     if row is None:
         raise NotFound("No such achievement.")
     return row
 
 
-async def _category_id(db: AsyncSession, tenant_id: uuid.UUID, key: str | None) -> uuid.UUID | None:
+async def _category_id(db: AsyncSession, key: str | None) -> uuid.UUID | None:
     if key is None:
         return None
-    ids = await repository.category_ids(db, tenant_id)
+    ids = await AchievementRepository(db).category_ids()
     if key not in ids:
         raise BadRequest(
             f"No category {key!r} in this tenant (there are: {', '.join(sorted(ids))}); "
@@ -233,18 +219,16 @@ async def _category_id(db: AsyncSession, tenant_id: uuid.UUID, key: str | None) 
     return ids[key]
 
 
-async def _prerequisite(
-    db: AsyncSession, tenant_id: uuid.UUID, reference: str, for_id: uuid.UUID | None
-) -> uuid.UUID:
+async def _prerequisite(db: AsyncSession, reference: str, for_id: uuid.UUID | None) -> uuid.UUID:
     """The prerequisite named by key or id; refuses unknown ones and cycles."""
     try:
-        row = await repository.definition(db, tenant_id, uuid.UUID(reference))
+        row = await AchievementRepository(db).definition(uuid.UUID(reference))
     except ValueError:
-        row = await repository.definition_by_key(db, tenant_id, reference)
+        row = await AchievementRepository(db).definition_by_key(reference)
     if row is None:
         raise BadRequest(f"No achievement {reference!r} in this tenant to be the prerequisite.")
     if for_id is not None:
-        links = await repository.prerequisite_links(db, tenant_id)
+        links = await AchievementRepository(db).prerequisite_links()
         current: uuid.UUID | None = row.id
         seen: set[uuid.UUID] = set()
         while current is not None and current not in seen:
@@ -281,12 +265,10 @@ def levels_out(definition: Definition) -> list[LevelOut]:
     ]
 
 
-async def _definitions_out(
-    db: AsyncSession, tenant_id: uuid.UUID, rows: Sequence[Achievement]
-) -> list[AchievementOut]:
-    categories = {c.id: c.key for c in await repository.categories(db, tenant_id)}
+async def _definitions_out(db: AsyncSession, rows: Sequence[Achievement]) -> list[AchievementOut]:
+    categories = {c.id: c.key for c in await AchievementRepository(db).categories()}
     prerequisites = {r.prerequisite_id for r in rows if r.prerequisite_id}
-    keys = await _keys_of(db, tenant_id, rows, prerequisites)
+    keys = await _keys_of(db, rows, prerequisites)
     return [
         AchievementOut(
             id=row.id,
@@ -312,10 +294,10 @@ async def _definitions_out(
 
 
 async def _keys_of(
-    db: AsyncSession, tenant_id: uuid.UUID, rows: Sequence[Achievement], ids: Iterable[uuid.UUID]
+    db: AsyncSession, rows: Sequence[Achievement], ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
     keys = {row.id: row.key for row in rows}
     missing = [i for i in ids if i not in keys]
     if missing:
-        keys.update(await repository.keys_by_id(db, tenant_id, missing))
+        keys.update(await AchievementRepository(db).keys_by_id(missing))
     return keys

@@ -51,7 +51,7 @@ _ENTRIES = """
         LEFT JOIN leaderboard_periods p
           ON p.tenant_id = e.tenant_id AND p.leaderboard_id = e.leaderboard_id
          AND p.period_start = e.period_start
-        WHERE e.tenant_id = :t AND b.tenant_id = :t AND b.scope = 'tenant'
+        WHERE e.tenant_id = :t AND b.tenant_id = :t AND b.kind = 'tenant'
           AND e.member_id <> e.tenant_id
           AND e.period_start < :end
     )

@@ -22,13 +22,6 @@ class ApiKeyRepository(TenantRepository[ApiKey]):
         )
         return int((await self.session.execute(query)).scalar_one())
 
-    async def add(self, key: ApiKey) -> ApiKey:
-        if key.tenant_id != self.tenant_id:
-            raise ValueError("a key of another tenant")
-        self.session.add(key)
-        await self.session.flush()
-        return key
-
     async def newest_first(self) -> Sequence[ApiKey]:
         return await self.all(self.statement().order_by(ApiKey.created_at.desc()))
 

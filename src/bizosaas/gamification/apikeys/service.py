@@ -43,7 +43,8 @@ async def create_key(
         created_by=caller.user_id,
         expires_at=body.expires_at,
     )
-    await keys.add(row)
+    keys.add(row)
+    await db.flush()
     # The key must exist in PostgreSQL before Redis vouches for it.
     info, expires_at = info_of(row), row.expires_at
     after_commit(db, lambda: directory.publish(row.key_hash, info, expires_at))

@@ -12,10 +12,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import RowScope
 from bizosaas.core.errors import Forbidden, Unauthorized
+from bizosaas.gamification.db import PLATFORM_SCOPE
 from bizosaas.gamification.dependencies import (
     AdminDep,
     DatabaseDep,
@@ -26,16 +25,17 @@ from bizosaas.gamification.dependencies import (
 )
 from bizosaas.gamification.leaderboards import service
 from bizosaas.gamification.leaderboards.models import Leaderboard
+from bizosaas.gamification.leaderboards.platform import PlatformBoardRepository
 from bizosaas.identity.principal import Principal
 from bizosaas.identity.vocabulary import Role
 
 
 async def _member_board(board_id: uuid.UUID, caller: MemberDep, db: SessionDep) -> Leaderboard:
-    return await service.tenant_board(db, caller, board_id)
+    return await service.tenant_board(db, board_id)
 
 
 async def _admin_board(board_id: uuid.UUID, caller: AdminDep, db: SessionDep) -> Leaderboard:
-    return await service.tenant_board(db, caller, board_id)
+    return await service.tenant_board(db, board_id)
 
 
 MemberBoardDep = Annotated[Leaderboard, Depends(_member_board)]
@@ -63,24 +63,24 @@ async def platform_admin(
 PlatformAdminDep = Annotated[Principal, Depends(platform_admin)]
 
 
-async def _platform_session(
+async def _platform_boards(
     database: DatabaseDep, admin: PlatformAdminDep
-) -> AsyncIterator[AsyncSession]:
-    async with database.transaction(RowScope.platform_wide()) as db:
-        yield db
+) -> AsyncIterator[PlatformBoardRepository]:
+    async with database.transaction(PLATFORM_SCOPE) as db:
+        yield PlatformBoardRepository(db)
 
 
-PlatformSessionDep = Annotated[AsyncSession, Depends(_platform_session, scope="function")]
+PlatformBoardsDep = Annotated[PlatformBoardRepository, Depends(_platform_boards, scope="function")]
 
 
-async def _reader_platform_session(
+async def _reader_platform_boards(
     database: DatabaseDep, caller: MemberDep
-) -> AsyncIterator[AsyncSession]:
+) -> AsyncIterator[PlatformBoardRepository]:
     """Members read platform boards across tenants; what they see is filtered in SQL."""
-    async with database.transaction(RowScope.platform_wide()) as db:
-        yield db
+    async with database.transaction(PLATFORM_SCOPE) as db:
+        yield PlatformBoardRepository(db)
 
 
-ReaderPlatformSessionDep = Annotated[
-    AsyncSession, Depends(_reader_platform_session, scope="function")
+ReaderPlatformBoardsDep = Annotated[
+    PlatformBoardRepository, Depends(_reader_platform_boards, scope="function")
 ]

@@ -13,6 +13,7 @@ from bizosaas.gamification.dependencies import AdminDep, LiveDep, MemberDep, Ses
 from bizosaas.gamification.leaderboards import service
 from bizosaas.gamification.leaderboards.dependencies import AdminBoardDep, MemberBoardDep
 from bizosaas.gamification.leaderboards.platform_endpoints import router as platform_router
+from bizosaas.gamification.leaderboards.repository import BoardRepository
 from bizosaas.gamification.leaderboards.schemas import (
     AroundPage,
     FinalStandings,
@@ -39,7 +40,7 @@ async def list_leaderboards(
     live: LiveDep,
     status: Literal["active", "archived", "all"] = "active",
 ) -> list[LeaderboardOut]:
-    return await service.list_boards(db, live, caller.tenant_id, status)
+    return await service.list_boards(db, live, status)
 
 
 @boards.post(
@@ -56,7 +57,7 @@ async def create_leaderboard(
     period (daily, weekly, monthly, all_time, or `cron` — each fire is a reset — in the
     board's `timezone`), and the largest change allowed per event and per member per
     period. Ties go to whoever reached the score first."""
-    board = await service.create_board(db, live, caller.tenant_id, body, visibility=body.visibility)
+    board = await service.create_board(BoardRepository(db), live, body, visibility=body.visibility)
     return service.out(board, live)
 
 

@@ -19,8 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.core.database import RowScope, after_commit
 from bizosaas.core.errors import BadRequest
 from bizosaas.gamification.events.pipeline import Batch, Event, NotificationDraft
-from bizosaas.gamification.leaderboards import history_repository as history
-from bizosaas.gamification.leaderboards import repository as repo
 from bizosaas.gamification.leaderboards.live import LiveRanks, is_due, schedule_of
 from bizosaas.gamification.leaderboards.models import Leaderboard
 from bizosaas.gamification.leaderboards.platform import PlatformBoards
@@ -32,8 +30,16 @@ from bizosaas.gamification.leaderboards.ranks import (
     micros,
     zscore,
 )
+from bizosaas.gamification.leaderboards.repository import (
+    BoardMemberRepository,
+    BoardRepository,
+    Rejection,
+    RejectionRepository,
+)
 from bizosaas.gamification.leaderboards.scoring import BoardRule, Standing, refusal, step
+from bizosaas.gamification.leaderboards.standings_repository import StandingKey, StandingRepository
 from bizosaas.gamification.members.models import TenantSettings
+from bizosaas.gamification.members.service import tenant_settings
 
 TOP = 10
 STATEFUL = ("max", "latest")
@@ -54,7 +60,7 @@ class Credit:
     source: str  # the event id, or the key of the points award
 
     @property
-    def key(self) -> repo.Slot:
+    def key(self) -> StandingKey:
         return (self.rule.id, self.period_start, self.member_id)
 
 
@@ -82,8 +88,8 @@ class LeaderboardHandler:
 
     async def check(self, db: AsyncSession, tenant_id: uuid.UUID, events: Sequence[Event]) -> None:
         """Refuse a batch holding an event over some board's per-event limit."""
-        boards = await repo.boards_limited_per_event(db, tenant_id)
-        rules = [BoardRule.of(b) for b in boards if b.scope == "tenant"]
+        boards = await BoardRepository(db).limited_per_event()
+        rules = [BoardRule.of(b) for b in boards]
         if not rules:
             return
         now = self.live.clock()
@@ -92,7 +98,7 @@ class LeaderboardHandler:
             c for c in credits_of(tenant_id, events, rules) if c.period_start >= live[c.rule.id]
         ]
         stateful = {c.key for c in credits if c.rule.operator in STATEFUL}
-        standings = await repo.load_standings(db, tenant_id, stateful)
+        standings = await StandingRepository(db).load(stateful)
         for c in credits:
             current = standings.get(c.key) if c.key in stateful else None
             result = step(c.rule.operator, current, c.value, c.at)
@@ -113,11 +119,9 @@ class LeaderboardHandler:
 
     async def apply(self, db: AsyncSession, batch: Batch) -> None:
         tenant_id = batch.tenant_id
-        boards = await repo.list_boards(db, tenant_id)
-        settings = await db.get(TenantSettings, tenant_id)
-        platform = (
-            await self.platform.rules() if settings and settings.platform_boards_opt_in else []
-        )
+        boards = await BoardRepository(db).list_boards()
+        settings = await tenant_settings(db)
+        platform = await self.platform.rules() if settings.platform_boards_opt_in else []
         if not boards and not platform:
             return
         now = self.live.clock()
@@ -127,11 +131,12 @@ class LeaderboardHandler:
         by_id = {b.id: b for b in boards}
         tenant_rules = [BoardRule.of(b) for b in boards]
         credits = self._credits(batch, [*tenant_rules, *platform])
-        changed, rejections = await self._score(db, tenant_id, credits, batch.replay)
+        standings = StandingRepository(db)
+        changed, rejections = await self._score(standings, credits, batch.replay)
         main = _main_board(tenant_rules, settings)
         members = sorted({e.user_id for e in batch.events} | {a.user_id for a in batch.points})
         credited = {c.rule.id for c in credits}
-        by_period: dict[tuple[uuid.UUID, datetime], list[tuple[repo.Slot, Standing]]] = {}
+        by_period: dict[tuple[uuid.UUID, datetime], list[tuple[StandingKey, Standing]]] = {}
         for key, standing in changed.items():
             by_period.setdefault(key[:2], []).append((key, standing))
         live = [
@@ -140,10 +145,10 @@ class LeaderboardHandler:
             if rule.id in credited or rule is main
         ]
         previews = await self._preview(db, live, main, members, by_id)
-        versions = await repo.save_standings(db, tenant_id, changed)
-        await repo.add_rejections(db, tenant_id, rejections)
+        versions = await standings.save(changed)
+        await RejectionRepository(db).add_all(rejections)
         if batch.replay:
-            await self._rearchive(db, by_id, changed)
+            await self._rearchive(standings, by_id, changed)
         writes: list[tuple[Slot, uuid.UUID, list[Update]]] = []
         for rule, changes in live:
             updates = [_update(rule, key, s, versions[key]) for key, s in changes]
@@ -155,7 +160,7 @@ class LeaderboardHandler:
                         m: r + 1 if r >= 0 else None
                         for m, r in zip(members, preview.asked, strict=True)
                     }
-                    moved = await repo.save_member_ranks(db, tenant_id, ranks)
+                    moved = await BoardMemberRepository(db).save_ranks(ranks)
                     batch.touched_members.update(moved)  # their token claim's rank
             if updates:
                 writes.append((self.live.ranks.slot(rule.id, rule.period_start), rule.id, updates))
@@ -187,16 +192,16 @@ class LeaderboardHandler:
         return [c for c in credits if c.period_start >= first[c.rule.id]]
 
     async def _score(
-        self, db: AsyncSession, tenant_id: uuid.UUID, credits: Sequence[Credit], replay: bool
-    ) -> tuple[dict[repo.Slot, Standing], list[repo.Rejection]]:
+        self, repository: StandingRepository, credits: Sequence[Credit], replay: bool
+    ) -> tuple[dict[StandingKey, Standing], list[Rejection]]:
         """Apply the credits in order; refused ones become rejections."""
-        standings = await repo.load_standings(db, tenant_id, (c.key for c in credits))
-        changed: dict[repo.Slot, Standing] = {}
-        rejections: list[repo.Rejection] = []
+        standings = await repository.load(c.key for c in credits)
+        changed: dict[StandingKey, Standing] = {}
+        rejections: list[Rejection] = []
         for c in credits:
             if not replay and not c.rule.platform and c.period_start < c.rule.period_start:
                 rejections.append(
-                    repo.Rejection(
+                    Rejection(
                         c.rule.id,
                         c.member_id,
                         c.source,
@@ -214,7 +219,7 @@ class LeaderboardHandler:
             reason = refusal(c.rule, current, change)
             if reason is not None:
                 rejections.append(
-                    repo.Rejection(c.rule.id, c.member_id, c.source, c.period_start, change, reason)
+                    Rejection(c.rule.id, c.member_id, c.source, c.period_start, change, reason)
                 )
                 continue
             standing.period_change = (current.period_change if current else Decimal(0)) + change
@@ -224,7 +229,7 @@ class LeaderboardHandler:
     async def _preview(
         self,
         db: AsyncSession,
-        live: Sequence[tuple[BoardRule, list[tuple[repo.Slot, Standing]]]],
+        live: Sequence[tuple[BoardRule, list[tuple[StandingKey, Standing]]]],
         main: BoardRule | None,
         members: list[uuid.UUID],
         boards: dict[uuid.UUID, Leaderboard],
@@ -253,9 +258,9 @@ class LeaderboardHandler:
 
     async def _rearchive(
         self,
-        db: AsyncSession,
+        standings: StandingRepository,
         boards: dict[uuid.UUID, Leaderboard],
-        changed: dict[repo.Slot, Standing],
+        changed: dict[StandingKey, Standing],
     ) -> None:
         """A replay credits un-archived past periods again: write their final ranks anew."""
         past = {
@@ -266,7 +271,7 @@ class LeaderboardHandler:
         for board_id, period in sorted(past):
             board = boards[board_id]
             end = schedule_of(board).end_of(period) or board.period_start
-            await repo.archive_period(db, board, period, end)
+            await standings.archive(board, period, end)
 
     def _notify(
         self, batch: Batch, rule: BoardRule, updates: Sequence[Update], preview: Preview
@@ -297,30 +302,31 @@ class LeaderboardHandler:
     async def reset(self, db: AsyncSession, tenant_id: uuid.UUID, since: datetime | None) -> None:
         """Forget standings, archives and rejections of the periods a replay recomputes: all of
         them, or those from the period containing ``since`` on (per board)."""
+        standings = StandingRepository(db)
         if since is None:
-            await history.forget_from(db, tenant_id, None)
+            await standings.forget_from(None)
             return
-        boards = await repo.list_boards(db, tenant_id, ("active", "archived"))
+        boards = await BoardRepository(db).list_boards(("active", "archived"))
         boundaries = {b.id: schedule_of(b).start_of(since) for b in boards}
         for rule in await self.platform.rules():
             boundaries[rule.id] = rule.schedule.start_of(since)
-        await history.forget_from(db, tenant_id, boundaries)
+        await standings.forget_from(boundaries)
 
     async def after_reset(self, tenant_id: uuid.UUID) -> None:
         """Drop the live keys: the replay's first batch rebuilds them from what was kept."""
         async with self.live.database.transaction(RowScope.tenant(tenant_id)) as db:
-            boards = await repo.list_boards(db, tenant_id, ("active", "archived"))
+            boards = await BoardRepository(db).list_boards(("active", "archived"))
         await self.live.ranks.drop([self.live.slot(b) for b in boards])
 
     async def erase(self, db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
-        boards = await repo.list_boards(db, tenant_id, ("active", "archived"))
-        await history.forget_member(db, tenant_id, user_id)
+        boards = await BoardRepository(db).list_boards(("active", "archived"))
+        await StandingRepository(db).forget_member(user_id)
         slots = [self.live.slot(b) for b in boards]
         after_commit(db, lambda: self.live.ranks.remove(slots, user_id))
 
 
 def _update(
-    rule: BoardRule, key: repo.Slot, standing: Standing, version: datetime | None
+    rule: BoardRule, key: StandingKey, standing: Standing, version: datetime | None
 ) -> Update:
     member_id = key[2]
     return Update(

@@ -24,10 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import Database, RowScope, after_commit, utcnow
 from bizosaas.core.logging import get_logger
-from bizosaas.gamification.leaderboards import repository as repo
 from bizosaas.gamification.leaderboards.models import Leaderboard
 from bizosaas.gamification.leaderboards.periods import Schedule
 from bizosaas.gamification.leaderboards.ranks import NotReady, Placed, RankCache, Slot, Update
+from bizosaas.gamification.leaderboards.repository import BoardRepository
+from bizosaas.gamification.leaderboards.standings_repository import StandingRepository
 from bizosaas.gamification.locks import lock_tenant
 
 log = get_logger("bizosaas.gamification.leaderboards")
@@ -70,10 +71,11 @@ class LiveRanks:
         old_start = board.period_start
         if new_start <= old_start:
             return
-        ended = [old_start, *await repo.periods_with_entries(db, board, old_start, new_start)]
+        standings = StandingRepository(db)
+        ended = [old_start, *await standings.periods_between(board.id, old_start, new_start)]
         for period_start in ended:
             period_end = schedule.end_of(period_start) or new_start
-            participants = await repo.archive_period(db, board, period_start, period_end)
+            participants = await standings.archive(board, period_start, period_end)
             log.info(
                 "leaderboard period archived",
                 tenant_id=str(board.tenant_id),
@@ -84,7 +86,7 @@ class LiveRanks:
         board.period_start, board.next_reset_at = new_start, new_end
         board.updated_at = utcnow()
         await db.flush()
-        if await repo.count_entries(db, board, new_start) == 0:
+        if await standings.count(board.id, new_start) == 0:
             # Nothing committed for the new period yet: its empty keys are already exact.
             await self.ranks.mark_ready(self.slot(board))
         old_slots = [self.ranks.slot(board.id, p) for p in ended]
@@ -94,7 +96,7 @@ class LiveRanks:
         """Roll a due board over in its own transaction; False if it was not due (any more)."""
         async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
             await lock_tenant(db, tenant_id)
-            board = await repo.lock_board(db, board_id)
+            board = await BoardRepository(db).by_id(board_id, lock=True)
             now = self.clock()
             if board is None or not is_due(board, now):
                 return False
@@ -106,14 +108,14 @@ class LiveRanks:
         if not is_due(board, self.clock()):
             return board
         await self.roll_over_now(board.tenant_id, board.id)
-        fresh = await repo.get_board(db, board.id)
+        fresh = await BoardRepository(db).by_id(board.id)
         return fresh or board
 
     # -- rebuilding ------------------------------------------------------------------------
 
     async def build(self, db: AsyncSession, board: Leaderboard) -> int:
         """Load the live period's keys from PostgreSQL (caller holds the tenant lock)."""
-        rows = repo.stream_standings(db, board.tenant_id, board.id, board.period_start)
+        rows = StandingRepository(db).stream(board.id, board.period_start)
         return await self.ranks.load(self.slot(board), rows, board.sort_order == "desc")
 
     async def ensure_ready(
@@ -123,7 +125,7 @@ class LiveRanks:
         started = time.perf_counter()
         async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
             await lock_tenant(db, tenant_id)
-            board = await repo.get_board(db, board_id)
+            board = await BoardRepository(db).by_id(board_id)
             if board is None:
                 return None
             if not force and await self.ranks.is_ready(self.slot(board)):

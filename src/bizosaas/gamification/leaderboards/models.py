@@ -38,7 +38,8 @@ class Leaderboard(TenantOwned, TimestampMixin, GamificationBase):
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     description: Mapped[str] = mapped_column(String(500), nullable=False, default="")
-    scope: Mapped[str] = mapped_column(String(16), nullable=False, default="tenant")  # or platform
+    # "tenant": ranks the tenant's members; "platform": ranks tenants (the platform's own).
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="tenant")
     metric: Mapped[str] = mapped_column(String(16), nullable=False)  # points, referrals, event
     event_type: Mapped[str | None] = mapped_column(String(64))
     property: Mapped[str | None] = mapped_column(String(64))

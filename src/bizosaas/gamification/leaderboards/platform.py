@@ -16,35 +16,91 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import Database, RowScope, utcnow
-from bizosaas.core.errors import Forbidden, NotFound
-from bizosaas.core.repository import encode_cursor
-from bizosaas.gamification.db import PLATFORM_TENANT
+from bizosaas.core.database import Database, require_platform, utcnow
+from bizosaas.core.errors import NotFound
+from bizosaas.core.repository import aware_datetime, keyset_page
+from bizosaas.gamification.db import PLATFORM_SCOPE
 from bizosaas.gamification.leaderboards import schemas
 from bizosaas.gamification.leaderboards.live import schedule_of
-from bizosaas.gamification.leaderboards.models import Leaderboard
+from bizosaas.gamification.leaderboards.models import Leaderboard, LeaderboardEntry
+from bizosaas.gamification.leaderboards.repository import PLATFORM, BoardRepository
 from bizosaas.gamification.leaderboards.scoring import BoardRule
 from bizosaas.gamification.members.models import TenantSettings
 
 CACHE_SECONDS = 10.0
 
-_RANKED = """
-WITH ranked AS (
-    SELECT e.tenant_id, e.score, e.reached_at, s.display_name, s.industry,
-           row_number() OVER (ORDER BY e.score {order}, e.reached_at ASC, e.member_id DESC)
-               AS rank
-    FROM leaderboard_entries AS e
-    JOIN tenant_settings AS s ON s.tenant_id = e.tenant_id
-    WHERE e.leaderboard_id = :board AND e.period_start = :period
-      AND e.member_id = e.tenant_id AND s.platform_boards_opt_in
-      AND (CAST(:industry AS text) IS NULL OR s.industry = :industry)
-)
-"""
+
+class PlatformBoardRepository(BoardRepository):
+    """The platform's boards, in a unit of work opened with
+    :data:`~bizosaas.gamification.db.PLATFORM_SCOPE` (their tenant is the platform's, and their
+    standings are read across the opted-in tenants)."""
+
+    kind = PLATFORM
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        require_platform(session)
+
+    async def board(self, board_id: uuid.UUID) -> Leaderboard:
+        board = await self.by_id(board_id)
+        if board is None:
+            raise NotFound("No such platform leaderboard.")
+        return board
+
+    async def standings(
+        self,
+        board: Leaderboard,
+        period_start: datetime,
+        industry: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[list[Row[Any]], str | None]:
+        """Opted-in tenants (of one industry) ranked in a period, one keyset page."""
+        ranked = _ranked(board, period_start, industry)
+        down = board.sort_order == "desc"
+        page = await keyset_page(
+            self.session,
+            select(ranked),
+            [ranked.c.score, ranked.c.reached_at, ranked.c.tenant_id],
+            cursor,
+            limit,
+            types=(Decimal, aware_datetime, uuid.UUID),
+            descending=(down, False, True),
+            scalars=False,
+        )
+        return page.items, page.next_cursor
+
+    async def standing_of(
+        self, board: Leaderboard, period_start: datetime, industry: str | None, tenant_id: uuid.UUID
+    ) -> Row[Any] | None:
+        ranked = _ranked(board, period_start, industry)
+        query = select(ranked).where(ranked.c.tenant_id == tenant_id)
+        return (await self.session.execute(query)).first()
+
+
+def _ranked(board: Leaderboard, period_start: datetime, industry: str | None) -> Any:
+    e, s = LeaderboardEntry, TenantSettings
+    score = e.score.desc() if board.sort_order == "desc" else e.score.asc()
+    rank = func.row_number().over(order_by=(score, e.reached_at.asc(), e.member_id.desc()))
+    query = (
+        select(e.tenant_id, e.score, e.reached_at, s.display_name, s.industry, rank.label("rank"))
+        .join(s, s.tenant_id == e.tenant_id)
+        .where(
+            e.leaderboard_id == board.id,
+            e.period_start == period_start,
+            e.member_id == e.tenant_id,
+            s.platform_boards_opt_in,
+        )
+    )
+    if industry is not None:
+        query = query.where(s.industry == industry)
+    return query.cte("ranked")
 
 
 class PlatformBoards:
@@ -59,8 +115,8 @@ class PlatformBoards:
         cached = self._cache
         if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-        async with self.database.transaction(RowScope.platform_wide()) as db:
-            boards = await list_boards(db, ("active",))
+        async with self.database.transaction(PLATFORM_SCOPE) as db:
+            boards = await PlatformBoardRepository(db).list_boards(("active",))
         now = self.clock()
         rules = []
         for board in boards:
@@ -74,26 +130,6 @@ class PlatformBoards:
         self._cache = None
 
 
-async def list_boards(db: AsyncSession, statuses: tuple[str, ...]) -> list[Leaderboard]:
-    query = (
-        select(Leaderboard)
-        .where(
-            Leaderboard.tenant_id == PLATFORM_TENANT,
-            Leaderboard.scope == "platform",
-            Leaderboard.status.in_(statuses),
-        )
-        .order_by(Leaderboard.created_at, Leaderboard.id)
-    )
-    return list((await db.execute(query)).scalars().all())
-
-
-async def get_board(db: AsyncSession, board_id: uuid.UUID) -> Leaderboard:
-    board = await db.get(Leaderboard, board_id)
-    if board is None or board.tenant_id != PLATFORM_TENANT or board.scope != "platform":
-        raise NotFound("No such platform leaderboard.")
-    return board
-
-
 def current(board: Leaderboard, now: datetime) -> schemas.LeaderboardOut:
     """The board with the period containing ``now`` (platform periods need no roll-over)."""
     result = schemas.LeaderboardOut.model_validate(board)
@@ -101,55 +137,32 @@ def current(board: Leaderboard, now: datetime) -> schemas.LeaderboardOut:
     return result
 
 
-async def require_opted_in(db: AsyncSession, tenant_id: uuid.UUID) -> None:
-    settings = await db.get(TenantSettings, tenant_id)
-    if settings is None or not settings.platform_boards_opt_in:
-        raise Forbidden(
-            "Your organisation has not joined the platform boards (see the tenant settings)."
-        )
-
-
 async def standings(
-    db: AsyncSession,
+    boards: PlatformBoardRepository,
     board: Leaderboard,
     now: datetime,
     *,
     industry: str | None,
     period_at: datetime | None,
-    offset: int,
+    cursor: str | None,
     limit: int,
     tenant_id: uuid.UUID | None,
 ) -> schemas.PlatformStandings:
-    """Opted-in tenants ranked for the period containing ``period_at`` (default: now).
-
-    ``db`` must be a platform-scoped transaction."""
-    schedule = schedule_of(board)
-    period_start, next_reset_at = schedule.bounds(period_at or now)
-    ranked = _RANKED.format(order="DESC" if board.sort_order == "desc" else "ASC")
-    params = {"board": board.id, "period": period_start, "industry": industry}
-    rows = (
-        await db.execute(
-            text(ranked + "SELECT * FROM ranked ORDER BY rank LIMIT :limit OFFSET :offset"),  # noqa: S608
-            {**params, "limit": limit + 1, "offset": offset},
-        )
-    ).all()
+    """Opted-in tenants ranked for the period containing ``period_at`` (default: now)."""
+    period_start, next_reset_at = schedule_of(board).bounds(period_at or now)
+    rows, next_cursor = await boards.standings(board, period_start, industry, cursor, limit)
     mine = None
     if tenant_id is not None:
-        found = (
-            await db.execute(
-                text(ranked + "SELECT * FROM ranked WHERE tenant_id = :me"),  # noqa: S608
-                {**params, "me": tenant_id},
-            )
-        ).first()
+        found = await boards.standing_of(board, period_start, industry, tenant_id)
         mine = _standing(found) if found else None
     return schemas.PlatformStandings(
         leaderboard_id=board.id,
         period_start=period_start,
         next_reset_at=next_reset_at,
         industry=industry,
-        entries=[_standing(r) for r in rows[:limit]],
+        entries=[_standing(r) for r in rows],
         mine=mine,
-        next_cursor=encode_cursor([offset + limit]) if len(rows) > limit else None,
+        next_cursor=next_cursor,
     )
 
 

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, status
 
-from bizosaas.core.repository import CursorQuery, cursor_value
-from bizosaas.gamification.db import PLATFORM_TENANT
+from bizosaas.core.errors import Forbidden
+from bizosaas.core.repository import CursorQuery
 from bizosaas.gamification.dependencies import (
     LiveDep,
     MemberDep,
@@ -19,9 +19,10 @@ from bizosaas.gamification.dependencies import (
 )
 from bizosaas.gamification.leaderboards import platform, service
 from bizosaas.gamification.leaderboards.dependencies import (
-    PlatformSessionDep,
-    ReaderPlatformSessionDep,
+    PlatformBoardsDep,
+    ReaderPlatformBoardsDep,
 )
+from bizosaas.gamification.leaderboards.platform import PlatformBoardRepository
 from bizosaas.gamification.leaderboards.schemas import (
     LeaderboardOut,
     LeaderboardUpdate,
@@ -29,18 +30,26 @@ from bizosaas.gamification.leaderboards.schemas import (
     PlatformStandings,
     PublicBoard,
 )
+from bizosaas.gamification.members.service import tenant_settings
 
 router = APIRouter()
 Industry = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 
+async def _require_opted_in(db: SessionDep) -> None:
+    if not (await tenant_settings(db)).platform_boards_opt_in:
+        raise Forbidden(
+            "Your organisation has not joined the platform boards (see the tenant settings)."
+        )
+
+
 @router.get("/platform/leaderboards", summary="Platform boards (members of opted-in tenants)")
 async def list_platform_boards(
-    caller: MemberDep, db: SessionDep, platform_db: ReaderPlatformSessionDep, live: LiveDep
+    caller: MemberDep, db: SessionDep, boards: ReaderPlatformBoardsDep, live: LiveDep
 ) -> list[LeaderboardOut]:
-    await platform.require_opted_in(db, caller.tenant_id)
+    await _require_opted_in(db)
     now = live.clock()
-    return [platform.current(b, now) for b in await platform.list_boards(platform_db, ("active",))]
+    return [platform.current(b, now) for b in await boards.list_boards(("active",))]
 
 
 @router.get(
@@ -51,7 +60,7 @@ async def platform_entries(
     board_id: uuid.UUID,
     caller: MemberDep,
     db: SessionDep,
-    platform_db: ReaderPlatformSessionDep,
+    boards: ReaderPlatformBoardsDep,
     live: LiveDep,
     industry: Industry = None,
     at: datetime | None = None,
@@ -60,29 +69,19 @@ async def platform_entries(
 ) -> PlatformStandings:
     """`industry` ranks only tenants of that industry; `at` picks a past period (the one
     containing that instant). `mine` is your organisation's place."""
-    await platform.require_opted_in(db, caller.tenant_id)
-    board = await platform.get_board(platform_db, board_id)
-    return await platform.standings(
-        platform_db,
-        board,
-        live.clock(),
-        industry=industry,
-        period_at=service.aware(at),
-        offset=_offset(cursor),
-        limit=limit,
-        tenant_id=caller.tenant_id,
-    )
+    await _require_opted_in(db)
+    return await _standings(boards, board_id, live, industry, at, limit, cursor, caller.tenant_id)
 
 
 @router.get("/platform-admin/leaderboards", summary="Every platform board (super admin)")
 async def admin_list_platform_boards(
-    db: PlatformSessionDep,
+    boards: PlatformBoardsDep,
     live: LiveDep,
     status: Literal["active", "archived", "all"] = "all",
 ) -> list[LeaderboardOut]:
     statuses = ("active", "archived") if status == "all" else (status,)
     now = live.clock()
-    return [platform.current(b, now) for b in await platform.list_boards(db, statuses)]
+    return [platform.current(b, now) for b in await boards.list_boards(statuses)]
 
 
 @router.post(
@@ -91,12 +90,15 @@ async def admin_list_platform_boards(
     summary="Define a platform board (super admin)",
 )
 async def create_platform_board(
-    body: PlatformLeaderboardCreate, db: PlatformSessionDep, live: LiveDep, boards: PlatformDep
+    body: PlatformLeaderboardCreate,
+    boards: PlatformBoardsDep,
+    live: LiveDep,
+    cache: PlatformDep,
 ) -> LeaderboardOut:
     """Scores the same metrics as tenant boards, summed per tenant; only tenants that
     opted in (tenant setting `platform_boards_opt_in`) are scored and ranked."""
-    board = await service.create_board(db, live, PLATFORM_TENANT, body, scope="platform")
-    boards.forget()
+    board = await service.create_board(boards, live, body)
+    cache.forget()
     return platform.current(board, live.clock())
 
 
@@ -104,21 +106,21 @@ async def create_platform_board(
 async def update_platform_board(
     board_id: uuid.UUID,
     body: LeaderboardUpdate,
-    db: PlatformSessionDep,
+    boards: PlatformBoardsDep,
     live: LiveDep,
-    boards: PlatformDep,
+    cache: PlatformDep,
 ) -> LeaderboardOut:
-    board = await service.update_board(db, await platform.get_board(db, board_id), body)
-    boards.forget()
+    board = await service.update_board(boards.session, await boards.board(board_id), body)
+    cache.forget()
     return platform.current(board, live.clock())
 
 
 @router.delete("/platform-admin/leaderboards/{board_id}", summary="Archive a platform board")
 async def archive_platform_board(
-    board_id: uuid.UUID, db: PlatformSessionDep, live: LiveDep, boards: PlatformDep
+    board_id: uuid.UUID, boards: PlatformBoardsDep, live: LiveDep, cache: PlatformDep
 ) -> LeaderboardOut:
-    board = await service.archive_board(db, await platform.get_board(db, board_id))
-    boards.forget()
+    board = await service.archive_board(boards.session, await boards.board(board_id))
+    cache.forget()
     return platform.current(board, live.clock())
 
 
@@ -128,24 +130,14 @@ async def archive_platform_board(
 )
 async def admin_platform_entries(
     board_id: uuid.UUID,
-    db: PlatformSessionDep,
+    boards: PlatformBoardsDep,
     live: LiveDep,
     industry: Industry = None,
     at: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     cursor: CursorQuery = None,
 ) -> PlatformStandings:
-    board = await platform.get_board(db, board_id)
-    return await platform.standings(
-        db,
-        board,
-        live.clock(),
-        industry=industry,
-        period_at=service.aware(at),
-        offset=_offset(cursor),
-        limit=limit,
-        tenant_id=None,
-    )
+    return await _standings(boards, board_id, live, industry, at, limit, cursor, None)
 
 
 @router.get(
@@ -162,9 +154,26 @@ async def public_board(
 ) -> PublicBoard:
     """Read-only: board `visibility` must be `public` and the tenant's
     `boards_members_only` off. Members who hide are left out; no member ids are shown."""
-    return await service.public_board(db, live, tenant_id, key, limit)
+    return await service.public_board(db, live, key, limit)
 
 
-def _offset(cursor: str | None) -> int:
-    """Platform boards rank a few thousand tenants at most: their pages are offsets."""
-    return cursor_value(cursor, int) or 0
+async def _standings(
+    boards: PlatformBoardRepository,
+    board_id: uuid.UUID,
+    live: LiveDep,
+    industry: str | None,
+    at: datetime | None,
+    limit: int,
+    cursor: str | None,
+    tenant_id: uuid.UUID | None,
+) -> PlatformStandings:
+    return await platform.standings(
+        boards,
+        await boards.board(board_id),
+        live.clock(),
+        industry=industry,
+        period_at=service.aware(at),
+        cursor=cursor,
+        limit=limit,
+        tenant_id=tenant_id,
+    )

@@ -10,8 +10,8 @@ from __future__ import annotations
 from bizosaas.core.background import BackgroundLoop
 from bizosaas.core.database import RowScope
 from bizosaas.core.logging import get_logger
-from bizosaas.gamification.leaderboards import repository as repo
 from bizosaas.gamification.leaderboards.live import LiveRanks
+from bizosaas.gamification.leaderboards.repository import DueBoards
 
 log = get_logger("bizosaas.gamification.leaderboards")
 INTERVAL_SECONDS = 30.0
@@ -36,7 +36,7 @@ class LeaderboardScheduler:
     async def tick(self) -> int:
         """Roll over every board whose period has ended; returns how many were."""
         async with self.live.database.transaction(RowScope.platform_wide()) as db:
-            due = await repo.due_boards(db, self.live.clock())
+            due = await DueBoards(db).due(self.live.clock())
         done = 0
         for board_id, tenant_id in due:
             try:

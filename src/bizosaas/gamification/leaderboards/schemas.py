@@ -130,7 +130,9 @@ class LeaderboardOut(BaseModel):
     key: str
     name: str
     description: str
-    scope: str
+    kind: Literal["tenant", "platform"] = Field(
+        description="`tenant`: ranks the tenant's members; `platform`: ranks tenants"
+    )
     metric: str
     event_type: str | None
     property: str | None

@@ -61,7 +61,7 @@ class BoardRule:
             tenant_id=board.tenant_id,
             key=board.key,
             name=board.name,
-            platform=board.scope == "platform",
+            platform=board.kind == "platform",
             metric=board.metric,
             event_type=board.event_type,
             property=board.property,

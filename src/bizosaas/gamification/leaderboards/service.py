@@ -14,22 +14,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.errors import BadRequest, Conflict, NotFound
-from bizosaas.core.repository import (
-    BAD_CURSOR,
-    aware_datetime,
-    cursor_value,
-    decode_cursor,
-    encode_cursor,
-)
+from bizosaas.core.repository import BAD_CURSOR, decode_cursor, encode_cursor
 from bizosaas.gamification.caller import Caller
-from bizosaas.gamification.leaderboards import history_repository as history
-from bizosaas.gamification.leaderboards import repository as repo
 from bizosaas.gamification.leaderboards import schemas
 from bizosaas.gamification.leaderboards.live import LiveRanks, is_due, schedule_of
-from bizosaas.gamification.leaderboards.models import Leaderboard
+from bizosaas.gamification.leaderboards.models import Leaderboard, LeaderboardEntry
 from bizosaas.gamification.leaderboards.periods import Schedule
 from bizosaas.gamification.leaderboards.ranks import Placed, unzscore
-from bizosaas.gamification.members.models import TenantSettings
+from bizosaas.gamification.leaderboards.repository import (
+    NOBODY,
+    TENANT,
+    BoardMemberRepository,
+    BoardRepository,
+    RejectionRepository,
+)
+from bizosaas.gamification.leaderboards.standings_repository import StandingRepository
+from bizosaas.gamification.members.service import tenant_settings
 
 SCAN_EXTRA = 10  # read a few more than asked, to fill a page past hidden members
 
@@ -38,30 +38,29 @@ SCAN_EXTRA = 10  # read a few more than asked, to fill a page past hidden member
 
 
 async def create_board(
-    db: AsyncSession,
+    boards: BoardRepository,
     live: LiveRanks,
-    tenant_id: uuid.UUID,
     body: schemas.Rules,
     *,
-    scope: str = "tenant",
     visibility: str = "members",
 ) -> Leaderboard:
-    if await repo.get_board_by_key(db, tenant_id, body.key) is not None:
+    """A tenant's board, or the platform's (as ``boards`` serves)."""
+    if await boards.by_key(body.key) is not None:
         raise Conflict(f"A leaderboard with key {body.key!r} already exists.")
     timezone = body.timezone
     if timezone is None:
-        settings = await db.get(TenantSettings, tenant_id)
-        timezone = settings.timezone if settings else "UTC"
+        timezone = (
+            "UTC" if boards.kind != TENANT else (await tenant_settings(boards.session)).timezone
+        )
     now = live.clock()
     schedule = Schedule(body.period, timezone, body.cron)
     period_start, next_reset_at = schedule.bounds(now)
     board = Leaderboard(
         id=uuid.uuid4(),
-        tenant_id=tenant_id,
         key=body.key,
         name=body.name,
         description=body.description,
-        scope=scope,
+        kind=boards.kind,
         metric=body.metric,
         event_type=body.event_type,
         property=body.property,
@@ -80,12 +79,12 @@ async def create_board(
         created_at=now,
         updated_at=now,
     )
-    db.add(board)
+    boards.add(board)
     try:
-        await db.flush()
+        await boards.session.flush()
     except IntegrityError as exc:  # the same key created at the same moment
         raise Conflict(f"A leaderboard with key {body.key!r} already exists.") from exc
-    if scope == "tenant":
+    if board.kind == TENANT:
         await live.ranks.mark_ready(live.slot(board))  # a new board has no rows to rebuild from
     return board
 
@@ -106,19 +105,19 @@ async def archive_board(db: AsyncSession, board: Leaderboard) -> Leaderboard:
     return board
 
 
-async def tenant_board(db: AsyncSession, caller: Caller, board_id: uuid.UUID) -> Leaderboard:
-    """One of the caller's tenant boards; anything else (another tenant's) is 404."""
-    board = await repo.get_board(db, board_id)
-    if board is None or board.tenant_id != caller.tenant_id or board.scope != "tenant":
+async def tenant_board(db: AsyncSession, board_id: uuid.UUID) -> Leaderboard:
+    """One of the session's tenant's boards; anything else (another tenant's) is 404."""
+    board = await BoardRepository(db).by_id(board_id)
+    if board is None:
         raise NotFound("No such leaderboard.")
     return board
 
 
 async def list_boards(
-    db: AsyncSession, live: LiveRanks, tenant_id: uuid.UUID, status: str
+    db: AsyncSession, live: LiveRanks, status: str
 ) -> list[schemas.LeaderboardOut]:
     statuses = ("active", "archived") if status == "all" else (status,)
-    return [out(b, live) for b in await repo.list_boards(db, tenant_id, statuses)]
+    return [out(b, live) for b in await BoardRepository(db).list_boards(statuses)]
 
 
 def out(board: Leaderboard, live: LiveRanks) -> schemas.LeaderboardOut:
@@ -176,7 +175,7 @@ async def my_standing(
     user_id = caller.require_member()
     board = await live.current(db, board)
     total, rank, placed = await live.around(board, user_id, 0, 0)
-    presence = (await repo.presence_of(db, board.tenant_id, board.id, [user_id]))[user_id]
+    presence = (await BoardMemberRepository(db).presence_of(board.id, [user_id]))[user_id]
     mine = placed[0] if placed else None
     return schemas.MyStanding(
         leaderboard_id=board.id,
@@ -221,11 +220,12 @@ async def _shown(
     db: AsyncSession, board: Leaderboard, viewer: uuid.UUID | None, placed: list[Placed]
 ) -> dict[uuid.UUID, schemas.Standing]:
     """The visible members of a slice, by id, as standings (the viewer always sees itself)."""
-    presence = await repo.presence_of(db, board.tenant_id, board.id, (p.member_id for p in placed))
+    members = BoardMemberRepository(db)
+    presence = await members.presence_of(board.id, (p.member_id for p in placed))
     descending = board.sort_order == "desc"
     shown = {}
     for item in placed:
-        who = presence.get(item.member_id, repo.Presence("", False))
+        who = presence.get(item.member_id, NOBODY)
         me = item.member_id == viewer
         if who.hidden and not me:
             continue
@@ -268,18 +268,15 @@ def _read_cursor(cursor: str | None) -> tuple[str, str] | None:
 
 
 async def public_board(
-    db: AsyncSession, live: LiveRanks, tenant_id: uuid.UUID, key: str, limit: int
+    db: AsyncSession, live: LiveRanks, key: str, limit: int
 ) -> schemas.PublicBoard:
     """A public board's top, for anyone: only if the tenant lets boards out at all."""
-    board = await repo.get_board_by_key(db, tenant_id, key)
-    settings = await db.get(TenantSettings, tenant_id)
+    board = await BoardRepository(db).by_key(key)
     if (
         board is None
-        or board.scope != "tenant"
         or board.status != "active"
         or board.visibility != "public"
-        or settings is None
-        or settings.boards_members_only
+        or (await tenant_settings(db)).boards_members_only
     ):
         raise NotFound("No such public leaderboard.")
     page = await standings(db, live, None, board, limit, None)
@@ -301,12 +298,10 @@ async def public_board(
 async def list_periods(
     db: AsyncSession, board: Leaderboard, cursor: str | None, limit: int
 ) -> schemas.PeriodPage:
-    before = cursor_value(cursor, aware_datetime)
-    rows = await history.list_periods(db, board, aware(before), limit + 1)
-    page = rows[:limit]
+    page = await StandingRepository(db).periods(board.id, cursor, limit)
     return schemas.PeriodPage(
-        periods=[schemas.PeriodOut.model_validate(p) for p in page],
-        next_cursor=encode_cursor([page[-1].period_start]) if len(rows) > limit else None,
+        periods=[schemas.PeriodOut.model_validate(p) for p in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -318,49 +313,54 @@ async def final_standings(
     cursor: str | None,
     limit: int,
 ) -> schemas.FinalStandings:
-    after_rank = cursor_value(cursor, int) or 0
-    period = await history.get_period(db, board, period_start)
+    """An archived period by final rank; members hidden then are skipped (not renumbered)."""
+    standings, members = StandingRepository(db), BoardMemberRepository(db)
+    period = await standings.period(board.id, period_start)
     if period is None:
         raise NotFound("No archived period of this board starts then.")
-    rows = await history.final_standings(db, board, period_start, after_rank, limit + SCAN_EXTRA)
-    presence = await repo.presence_of(db, board.tenant_id, board.id, (r.member_id for r in rows))
-    entries = []
-    last = after_rank
-    for row in rows:
-        who = presence.get(row.member_id, repo.Presence("", False))
-        last = row.final_rank or last
-        if who.hidden and row.member_id != caller.user_id:
-            continue
-        entries.append(
-            schemas.Standing(
-                rank=row.final_rank or 0,
-                user_id=row.member_id,
-                name=who.name,
-                score=float(row.score),
-                reached_at=row.reached_at,
-                me=row.member_id == caller.user_id,
-            )
+    entries: list[schemas.Standing] = []
+    next_cursor = cursor
+    while len(entries) < limit:
+        page = await standings.final_standings(
+            board.id, period_start, next_cursor, limit + SCAN_EXTRA
         )
-        if len(entries) == limit:
+        presence = await members.presence_of(board.id, (r.member_id for r in page.items))
+        next_cursor = page.next_cursor
+        for row in page.items:
+            who = presence.get(row.member_id, NOBODY)
+            if who.hidden and row.member_id != caller.user_id:
+                continue
+            entries.append(_final(row, who.name, caller.user_id))
+            if len(entries) == limit:
+                last = row.final_rank or 0
+                more = row is not page.items[-1] or page.next_cursor is not None
+                next_cursor = encode_cursor([last]) if more else None
+                break
+        if next_cursor is None:
             break
-    full = len(entries) == limit
-    more = last < period.participants if full else len(rows) == limit + SCAN_EXTRA
     return schemas.FinalStandings(
-        period=schemas.PeriodOut.model_validate(period),
-        entries=entries,
-        next_cursor=encode_cursor([last]) if more else None,
+        period=schemas.PeriodOut.model_validate(period), entries=entries, next_cursor=next_cursor
+    )
+
+
+def _final(row: LeaderboardEntry, name: str, viewer: uuid.UUID | None) -> schemas.Standing:
+    return schemas.Standing(
+        rank=row.final_rank or 0,
+        user_id=row.member_id,
+        name=name,
+        score=float(row.score),
+        reached_at=row.reached_at,
+        me=row.member_id == viewer,
     )
 
 
 async def rejections(
     db: AsyncSession, board: Leaderboard, cursor: str | None, limit: int
 ) -> schemas.RejectionPage:
-    after = cursor_value(cursor, int)
-    rows = await repo.list_rejections(db, board.tenant_id, board.id, after, limit + 1)
-    page = rows[:limit]
+    page = await RejectionRepository(db).page(board.id, cursor, limit)
     return schemas.RejectionPage(
-        rejections=[schemas.RejectionOut.model_validate(r) for r in page],
-        next_cursor=encode_cursor([page[-1].id]) if len(rows) > limit else None,
+        rejections=[schemas.RejectionOut.model_validate(r) for r in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -370,8 +370,8 @@ async def rejections(
 async def set_privacy(
     db: AsyncSession, caller: Caller, board: Leaderboard, body: schemas.PrivacyIn
 ) -> schemas.PrivacyOut:
-    setting = await repo.put_setting(
-        db, board.tenant_id, board.id, caller.require_member(), body.hidden, body.alias
+    setting = await BoardMemberRepository(db).put_setting(
+        board.id, caller.require_member(), body.hidden, body.alias
     )
     return schemas.PrivacyOut.model_validate(setting)
 
