@@ -47,14 +47,18 @@ class TenantOwned:
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
 
 
-class TenantRepository(Generic[Model]):
-    """The rows of one model that belong to the tenant of the session's unit of work."""
-
-    model: ClassVar[type[Any]]
+class TenantQueries:
+    """SQL for the tenant of the session's unit of work (raw statements bind ``tenant_id``)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.tenant_id = tenant_of(session)
+
+
+class TenantRepository(TenantQueries, Generic[Model]):
+    """The rows of one model that belong to the tenant of the session's unit of work."""
+
+    model: ClassVar[type[Any]]
 
     def statement(self) -> Select[tuple[Model]]:
         """Every query of this repository starts here."""

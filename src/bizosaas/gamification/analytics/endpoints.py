@@ -37,4 +37,4 @@ async def tenant_analytics(
     field's description; a rate with nothing to divide by is null and its target is not
     met."""
     caller.check_tenant(tenant_id)
-    return await service.report(db, tenant_id, first, last)
+    return await service.report(db, first, last)

@@ -1,39 +1,51 @@
-"""The analytics SQL: four statements, each scoped to one tenant and one UTC range.
+"""The analytics SQL: four statements, each scoped to the session's tenant and one UTC range.
 
 `start` and `end` are the range's bounds (UTC midnights, end exclusive); `first` and `last`
-the range's first and last days, for the daily series (generate_series, zero-filled).
+the range's first and last days, for the daily series (generate_series, zero-filled). This
+class is the one analytics interface: a read replica, or ClickHouse later, goes behind it.
 """
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Result, RowMapping, TextClause, text
+
+from bizosaas.core.repository import TenantQueries
 
 
-async def totals(db: AsyncSession, params: dict[str, Any]) -> RowMapping:
-    return (await db.execute(_TOTALS, params)).mappings().one()
+@dataclass(frozen=True, slots=True)
+class Range:
+    start: datetime
+    end: datetime
+    first: date
+    last: date
 
 
-async def unlocks_by_achievement(db: AsyncSession, params: dict[str, Any]) -> list[RowMapping]:
-    return list((await db.execute(_BY_ACHIEVEMENT, params)).mappings().all())
+class AnalyticsRepository(TenantQueries):
+    async def totals(self, span: Range) -> RowMapping:
+        return (await self._run(_TOTALS, span)).mappings().one()
 
+    async def unlocks_by_achievement(self, span: Range) -> list[RowMapping]:
+        return list((await self._run(_BY_ACHIEVEMENT, span)).mappings().all())
 
-async def conversions_by_status(db: AsyncSession, params: dict[str, Any]) -> list[RowMapping]:
-    return list((await db.execute(_CONVERSIONS, params)).mappings().all())
+    async def conversions_by_status(self, span: Range) -> list[RowMapping]:
+        return list((await self._run(_CONVERSIONS, span)).mappings().all())
 
+    async def daily(self, span: Range) -> list[RowMapping]:
+        return list((await self._run(_DAILY, span)).mappings().all())
 
-async def daily(db: AsyncSession, params: dict[str, Any]) -> list[RowMapping]:
-    return list((await db.execute(_DAILY, params)).mappings().all())
-
-
-def parameters(
-    tenant_id: uuid.UUID, start: datetime, end: datetime, first: date, last: date
-) -> dict[str, Any]:
-    return {"t": tenant_id, "start": start, "end": end, "first": first, "last": last}
+    async def _run(self, statement: TextClause, span: Range) -> Result[Any]:
+        params = {
+            "t": self.tenant_id,
+            "start": span.start,
+            "end": span.end,
+            "first": span.first,
+            "last": span.last,
+        }
+        return await self.session.execute(statement, params)
 
 
 # Members' scores on the tenant's own boards, with the end of each entry's period: archived

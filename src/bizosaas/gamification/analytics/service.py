@@ -17,7 +17,6 @@ A rate is null when its denominator is 0; a target with a null rate is not met.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import RowMapping
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import utcnow
 from bizosaas.core.errors import BadRequest
-from bizosaas.gamification.analytics import repository as repo
+from bizosaas.gamification.analytics.repository import AnalyticsRepository, Range
 from bizosaas.gamification.analytics.schemas import (
     AchievementCount,
     Achievements,
@@ -75,17 +74,14 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-async def report(
-    db: AsyncSession, tenant_id: uuid.UUID, first: date | None, last: date | None
-) -> AnalyticsReport:
+async def report(db: AsyncSession, first: date | None, last: date | None) -> AnalyticsReport:
     first, last = resolve_range(first, last, utcnow().astimezone(UTC).date())
-    params = repo.parameters(
-        tenant_id, _midnight(first), _midnight(last + timedelta(days=1)), first, last
-    )
-    totals = await repo.totals(db, params)
-    by_achievement = await repo.unlocks_by_achievement(db, params)
-    by_status = await repo.conversions_by_status(db, params)
-    days = await repo.daily(db, params)
+    span = Range(_midnight(first), _midnight(last + timedelta(days=1)), first, last)
+    analytics = AnalyticsRepository(db)
+    totals = await analytics.totals(span)
+    by_achievement = await analytics.unlocks_by_achievement(span)
+    by_status = await analytics.conversions_by_status(span)
+    days = await analytics.daily(span)
 
     active = int(totals["active"])
     statuses = {row["status"]: row for row in by_status}
@@ -142,7 +138,7 @@ async def report(
         "portfolio_creation_rate": portfolios.creation_rate,
     }
     return AnalyticsReport(
-        tenant_id=str(tenant_id),
+        tenant_id=str(analytics.tenant_id),
         from_date=first,
         to_date=last,
         days=len(days),

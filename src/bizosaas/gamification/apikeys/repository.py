@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.repository import TenantRepository
+from bizosaas.core.repository import PlatformRepository, TenantRepository
 from bizosaas.gamification.apikeys.models import ApiKey
 
 
@@ -32,9 +31,10 @@ class ApiKeyRepository(TenantRepository[ApiKey]):
         return await self.get(ApiKey.key_hash == key_hash)
 
 
-async def usable_keys(db: AsyncSession, now: datetime) -> Sequence[ApiKey]:
-    """Platform-wide (rebuilding the Redis directory): every key neither revoked nor expired."""
-    query = select(ApiKey).where(
-        ApiKey.revoked_at.is_(None), ApiKey.expires_at.is_(None) | (ApiKey.expires_at > now)
-    )
-    return (await db.execute(query)).scalars().all()
+class UsableKeys(PlatformRepository):
+    async def all(self, now: datetime) -> Sequence[ApiKey]:
+        """Every tenant's keys neither revoked nor expired (rebuilding the Redis directory)."""
+        query = select(ApiKey).where(
+            ApiKey.revoked_at.is_(None), ApiKey.expires_at.is_(None) | (ApiKey.expires_at > now)
+        )
+        return (await self.session.execute(query)).scalars().all()

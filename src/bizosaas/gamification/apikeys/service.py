@@ -17,7 +17,7 @@ from bizosaas.core.api_keys import (
 from bizosaas.core.database import Database, RowScope, after_commit, utcnow
 from bizosaas.core.errors import BadRequest, NotFound, Unauthorized
 from bizosaas.gamification.apikeys.models import ApiKey
-from bizosaas.gamification.apikeys.repository import ApiKeyRepository, usable_keys
+from bizosaas.gamification.apikeys.repository import ApiKeyRepository, UsableKeys
 from bizosaas.gamification.apikeys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from bizosaas.gamification.caller import Caller
 
@@ -73,7 +73,7 @@ async def publish_all_keys(database: Database, directory: ApiKeyDirectory) -> in
     """Rebuild the key directory in Redis from PostgreSQL (the gateway reads it)."""
     now = utcnow()
     async with database.transaction(RowScope.platform_wide()) as db:
-        rows = await usable_keys(db, now)
+        rows = await UsableKeys(db).all(now)
     for row in rows:
         await directory.publish(row.key_hash, info_of(row), row.expires_at)
     return len(rows)

@@ -25,9 +25,8 @@ from bizosaas.gamification.events.models import EventStatus
 from bizosaas.gamification.events.pipeline import Batch, EventHandler
 from bizosaas.gamification.events.repository import (
     EventRepository,
-    count_pending,
+    PendingEvents,
     event_of,
-    tenants_with_pending,
 )
 from bizosaas.gamification.locks import try_lock_tenant
 from bizosaas.gamification.members.service import MemberService
@@ -80,7 +79,7 @@ class EventProcessor:
     async def process_pending(self) -> int:
         """Process what is pending now, tenant by tenant; returns how many events were done."""
         async with self.database.transaction(RowScope.platform_wide()) as db:
-            tenants = await tenants_with_pending(db)
+            tenants = await PendingEvents(db).tenants()
         total = 0
         for tenant_id in tenants:
             total += await self.process_tenant(tenant_id)
@@ -158,6 +157,9 @@ class EventProcessor:
                 PROCESSED.labels("failed").inc()
 
     async def pending_count(self, tenant_id: uuid.UUID | None = None) -> int:
-        scope = RowScope.tenant(tenant_id) if tenant_id else RowScope.platform_wide()
-        async with self.database.transaction(scope) as db:
-            return await count_pending(db)
+        """Events waiting, in one tenant or in all of them."""
+        if tenant_id is not None:
+            async with self.database.transaction(RowScope.tenant(tenant_id)) as db:
+                return await EventRepository(db).count_pending()
+        async with self.database.transaction(RowScope.platform_wide()) as db:
+            return await PendingEvents(db).count()

@@ -19,15 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-
 from bizosaas.core.database import Database, RowScope, utcnow
-from bizosaas.gamification.events.models import EventStatus, GamificationEvent
+from bizosaas.gamification.events.models import EventStatus
 from bizosaas.gamification.events.pipeline import Batch
 from bizosaas.gamification.events.processor import EventProcessor
-from bizosaas.gamification.events.repository import event_of
+from bizosaas.gamification.events.repository import EventRepository, event_of
 from bizosaas.gamification.locks import lock_tenant
-from bizosaas.gamification.members.models import Member
+from bizosaas.gamification.members.repository import MemberRepository
 
 CHUNK = 1000
 Progress = Callable[[int, int], None]
@@ -51,18 +49,11 @@ async def replay_tenant(
     scope = RowScope.tenant(tenant_id)
     async with database.transaction(scope) as db:
         await lock_tenant(db, tenant_id)
-        last_seq, total = (
-            await db.execute(
-                select(func.max(GamificationEvent.seq), func.count()).where(
-                    GamificationEvent.tenant_id == tenant_id,
-                    GamificationEvent.status != EventStatus.PENDING,
-                )
-            )
-        ).one()
+        last_seq, total = await EventRepository(db).replay_bounds()
         for handler in processor.handlers:
             await handler.reset(db, tenant_id, since)
         # Points are re-derived from the unlocks the replay reaches again.
-        await db.execute(update(Member).where(Member.tenant_id == tenant_id).values(points=0))
+        await MemberRepository(db).reset_points()
     for handler in processor.handlers:
         await handler.after_reset(tenant_id)
     done = recovered = 0
@@ -72,36 +63,15 @@ async def replay_tenant(
     while last_seq is not None and after_seq < last_seq:
         async with database.transaction(scope) as db:
             await lock_tenant(db, tenant_id)
-            rows = (
-                (
-                    await db.execute(
-                        select(GamificationEvent)
-                        .where(
-                            GamificationEvent.tenant_id == tenant_id,
-                            GamificationEvent.seq > after_seq,
-                            GamificationEvent.seq <= last_seq,
-                            GamificationEvent.status != EventStatus.PENDING,
-                        )
-                        .order_by(GamificationEvent.seq)
-                        .limit(CHUNK)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            events = EventRepository(db)
+            rows = await events.replay_chunk(after_seq, last_seq, CHUNK)
             if not rows:
                 break
             batch = Batch(tenant_id, [event_of(r) for r in rows], replay=True, replay_since=since)
             await processor.apply(db, batch)
             failed = [r.seq for r in rows if r.status == EventStatus.FAILED]
             if failed:
-                await db.execute(
-                    update(GamificationEvent)
-                    .where(
-                        GamificationEvent.tenant_id == tenant_id, GamificationEvent.seq.in_(failed)
-                    )
-                    .values(status=EventStatus.PROCESSED, processed_at=utcnow(), last_error=None)
-                )
+                await events.recover(failed, utcnow())
             after_seq = rows[-1].seq
         done += len(rows)
         recovered += len(failed)

@@ -8,11 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, func, select, text, update
 
 from bizosaas.core.database import utcnow
-from bizosaas.core.repository import Page, TenantRepository, keyset_page
+from bizosaas.core.repository import Page, PlatformRepository, TenantRepository, keyset_page
 from bizosaas.gamification.events.models import EventStatus, GamificationEvent
 from bizosaas.gamification.events.pipeline import Event
 
@@ -104,22 +103,62 @@ class EventRepository(TenantRepository[GamificationEvent]):
     async def by_seq(self, seq: int) -> GamificationEvent | None:
         return await self.get(GamificationEvent.seq == seq)
 
+    async def count_pending(self) -> int:
+        query = select(func.count()).where(
+            GamificationEvent.tenant_id == self.tenant_id,
+            GamificationEvent.status == EventStatus.PENDING,
+        )
+        return int((await self.session.execute(query)).scalar_one())
 
-async def tenants_with_pending(db: AsyncSession, limit: int = 200) -> Sequence[uuid.UUID]:
-    """Platform-wide (the processor's round): the tenants that have events waiting."""
-    query = (
-        select(GamificationEvent.tenant_id)
-        .where(GamificationEvent.status == EventStatus.PENDING)
-        .group_by(GamificationEvent.tenant_id)
-        .limit(limit)
-    )
-    return (await db.execute(query)).scalars().all()
+    async def replay_bounds(self) -> tuple[int | None, int]:
+        """The last sequence number a replay covers, and how many events it will see."""
+        query = select(func.max(GamificationEvent.seq), func.count()).where(
+            GamificationEvent.tenant_id == self.tenant_id,
+            GamificationEvent.status != EventStatus.PENDING,
+        )
+        last, total = (await self.session.execute(query)).one()
+        return last, int(total)
+
+    async def replay_chunk(
+        self, after_seq: int, last_seq: int, limit: int
+    ) -> Sequence[GamificationEvent]:
+        query = (
+            self.statement()
+            .where(
+                GamificationEvent.seq > after_seq,
+                GamificationEvent.seq <= last_seq,
+                GamificationEvent.status != EventStatus.PENDING,
+            )
+            .order_by(GamificationEvent.seq)
+            .limit(limit)
+        )
+        return await self.all(query)
+
+    async def recover(self, seqs: Sequence[int], now: datetime) -> None:
+        """Failed events a replay has now applied: processed after all."""
+        await self.session.execute(
+            update(GamificationEvent)
+            .where(GamificationEvent.tenant_id == self.tenant_id, GamificationEvent.seq.in_(seqs))
+            .values(status=EventStatus.PROCESSED, processed_at=now, last_error=None)
+        )
 
 
-async def count_pending(db: AsyncSession) -> int:
-    """Pending events the session's scope can see (one tenant, or all of them)."""
-    query = select(func.count()).where(GamificationEvent.status == EventStatus.PENDING)
-    return int((await db.execute(query)).scalar_one())
+class PendingEvents(PlatformRepository):
+    """The processor's round, across tenants."""
+
+    async def tenants(self, limit: int = 200) -> Sequence[uuid.UUID]:
+        """The tenants that have events waiting."""
+        query = (
+            select(GamificationEvent.tenant_id)
+            .where(GamificationEvent.status == EventStatus.PENDING)
+            .group_by(GamificationEvent.tenant_id)
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    async def count(self) -> int:
+        query = select(func.count()).where(GamificationEvent.status == EventStatus.PENDING)
+        return int((await self.session.execute(query)).scalar_one())
 
 
 # One fixed statement whatever the batch size: asyncpg prepares it once per connection,

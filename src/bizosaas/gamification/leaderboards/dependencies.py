@@ -25,7 +25,7 @@ from bizosaas.gamification.dependencies import (
 )
 from bizosaas.gamification.leaderboards import service
 from bizosaas.gamification.leaderboards.models import Leaderboard
-from bizosaas.gamification.leaderboards.platform import PlatformBoardRepository
+from bizosaas.gamification.leaderboards.repository import PlatformBoardRepository
 from bizosaas.identity.principal import Principal
 from bizosaas.identity.vocabulary import Role
 

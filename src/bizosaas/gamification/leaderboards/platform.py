@@ -16,91 +16,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row
 
-from bizosaas.core.database import Database, require_platform, utcnow
-from bizosaas.core.errors import NotFound
-from bizosaas.core.repository import aware_datetime, keyset_page
+from bizosaas.core.database import Database, utcnow
 from bizosaas.gamification.db import PLATFORM_SCOPE
 from bizosaas.gamification.leaderboards import schemas
 from bizosaas.gamification.leaderboards.live import schedule_of
-from bizosaas.gamification.leaderboards.models import Leaderboard, LeaderboardEntry
-from bizosaas.gamification.leaderboards.repository import PLATFORM, BoardRepository
+from bizosaas.gamification.leaderboards.models import Leaderboard
+from bizosaas.gamification.leaderboards.repository import PlatformBoardRepository
 from bizosaas.gamification.leaderboards.scoring import BoardRule
-from bizosaas.gamification.members.models import TenantSettings
 
 CACHE_SECONDS = 10.0
-
-
-class PlatformBoardRepository(BoardRepository):
-    """The platform's boards, in a unit of work opened with
-    :data:`~bizosaas.gamification.db.PLATFORM_SCOPE` (their tenant is the platform's, and their
-    standings are read across the opted-in tenants)."""
-
-    kind = PLATFORM
-
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
-        require_platform(session)
-
-    async def board(self, board_id: uuid.UUID) -> Leaderboard:
-        board = await self.by_id(board_id)
-        if board is None:
-            raise NotFound("No such platform leaderboard.")
-        return board
-
-    async def standings(
-        self,
-        board: Leaderboard,
-        period_start: datetime,
-        industry: str | None,
-        cursor: str | None,
-        limit: int,
-    ) -> tuple[list[Row[Any]], str | None]:
-        """Opted-in tenants (of one industry) ranked in a period, one keyset page."""
-        ranked = _ranked(board, period_start, industry)
-        down = board.sort_order == "desc"
-        page = await keyset_page(
-            self.session,
-            select(ranked),
-            [ranked.c.score, ranked.c.reached_at, ranked.c.tenant_id],
-            cursor,
-            limit,
-            types=(Decimal, aware_datetime, uuid.UUID),
-            descending=(down, False, True),
-            scalars=False,
-        )
-        return page.items, page.next_cursor
-
-    async def standing_of(
-        self, board: Leaderboard, period_start: datetime, industry: str | None, tenant_id: uuid.UUID
-    ) -> Row[Any] | None:
-        ranked = _ranked(board, period_start, industry)
-        query = select(ranked).where(ranked.c.tenant_id == tenant_id)
-        return (await self.session.execute(query)).first()
-
-
-def _ranked(board: Leaderboard, period_start: datetime, industry: str | None) -> Any:
-    e, s = LeaderboardEntry, TenantSettings
-    score = e.score.desc() if board.sort_order == "desc" else e.score.asc()
-    rank = func.row_number().over(order_by=(score, e.reached_at.asc(), e.member_id.desc()))
-    query = (
-        select(e.tenant_id, e.score, e.reached_at, s.display_name, s.industry, rank.label("rank"))
-        .join(s, s.tenant_id == e.tenant_id)
-        .where(
-            e.leaderboard_id == board.id,
-            e.period_start == period_start,
-            e.member_id == e.tenant_id,
-            s.platform_boards_opt_in,
-        )
-    )
-    if industry is not None:
-        query = query.where(s.industry == industry)
-    return query.cte("ranked")
 
 
 class PlatformBoards:

@@ -22,7 +22,7 @@ from bizosaas.gamification.leaderboards.dependencies import (
     PlatformBoardsDep,
     ReaderPlatformBoardsDep,
 )
-from bizosaas.gamification.leaderboards.platform import PlatformBoardRepository
+from bizosaas.gamification.leaderboards.repository import PlatformBoardRepository
 from bizosaas.gamification.leaderboards.schemas import (
     LeaderboardOut,
     LeaderboardUpdate,

@@ -2,8 +2,8 @@
 
 Every repository serves the tenant of its session's unit of work (standings and
 archives are in :mod:`.standings_repository`). Platform boards belong to
-:data:`~bizosaas.gamification.db.PLATFORM_TENANT`; their repository is in
-:mod:`.platform`.
+:data:`~bizosaas.gamification.db.PLATFORM_TENANT` and are read in a unit of work opened
+with :data:`~bizosaas.gamification.db.PLATFORM_SCOPE`.
 """
 
 from __future__ import annotations
@@ -15,16 +15,26 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, select, text
+from sqlalchemy import Row, Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import utcnow
-from bizosaas.core.repository import Page, PlatformRepository, TenantRepository, keyset_page
+from bizosaas.core.database import require_platform, utcnow
+from bizosaas.core.errors import NotFound
+from bizosaas.core.repository import (
+    Page,
+    PlatformRepository,
+    TenantRepository,
+    aware_datetime,
+    keyset_page,
+)
 from bizosaas.gamification.leaderboards.models import (
     Leaderboard,
+    LeaderboardEntry,
     LeaderboardMemberSetting,
     LeaderboardRejection,
 )
+from bizosaas.gamification.members.models import TenantSettings
 
 TENANT, PLATFORM = "tenant", "platform"  # Leaderboard.kind: ranks members, or tenants
 
@@ -70,6 +80,73 @@ class DueBoards(PlatformRepository):
             .limit(limit)
         )
         return list((await self.session.execute(query)).all())
+
+
+class PlatformBoardRepository(BoardRepository):
+    """The platform's boards, in a unit of work opened with
+    :data:`~bizosaas.gamification.db.PLATFORM_SCOPE` (their tenant is the platform's, and their
+    standings are read across the opted-in tenants)."""
+
+    kind = PLATFORM
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        require_platform(session)
+
+    async def board(self, board_id: uuid.UUID) -> Leaderboard:
+        board = await self.by_id(board_id)
+        if board is None:
+            raise NotFound("No such platform leaderboard.")
+        return board
+
+    async def standings(
+        self,
+        board: Leaderboard,
+        period_start: datetime,
+        industry: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[list[Row[Any]], str | None]:
+        """Opted-in tenants (of one industry) ranked in a period, one keyset page."""
+        ranked = _ranked(board, period_start, industry)
+        down = board.sort_order == "desc"
+        page = await keyset_page(
+            self.session,
+            select(ranked),
+            [ranked.c.score, ranked.c.reached_at, ranked.c.tenant_id],
+            cursor,
+            limit,
+            types=(Decimal, aware_datetime, uuid.UUID),
+            descending=(down, False, True),
+            scalars=False,
+        )
+        return page.items, page.next_cursor
+
+    async def standing_of(
+        self, board: Leaderboard, period_start: datetime, industry: str | None, tenant_id: uuid.UUID
+    ) -> Row[Any] | None:
+        ranked = _ranked(board, period_start, industry)
+        query = select(ranked).where(ranked.c.tenant_id == tenant_id)
+        return (await self.session.execute(query)).first()
+
+
+def _ranked(board: Leaderboard, period_start: datetime, industry: str | None) -> Any:
+    e, s = LeaderboardEntry, TenantSettings
+    score = e.score.desc() if board.sort_order == "desc" else e.score.asc()
+    rank = func.row_number().over(order_by=(score, e.reached_at.asc(), e.member_id.desc()))
+    query = (
+        select(e.tenant_id, e.score, e.reached_at, s.display_name, s.industry, rank.label("rank"))
+        .join(s, s.tenant_id == e.tenant_id)
+        .where(
+            e.leaderboard_id == board.id,
+            e.period_start == period_start,
+            e.member_id == e.tenant_id,
+            s.platform_boards_opt_in,
+        )
+    )
+    if industry is not None:
+        query = query.where(s.industry == industry)
+    return query.cte("ranked")
 
 
 # -- refused score changes ---------------------------------------------------------------

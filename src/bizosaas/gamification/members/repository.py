@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from bizosaas.core.database import utcnow
@@ -55,6 +55,12 @@ class MemberRepository(TenantRepository[Member]):
 
     async def many(self, user_ids: Sequence[uuid.UUID]) -> Sequence[Member]:
         return await self.all(self.statement().where(Member.user_id.in_(list(user_ids))))
+
+    async def reset_points(self) -> None:
+        """Before a replay: points are derived again from the unlocks it reaches."""
+        await self.session.execute(
+            update(Member).where(Member.tenant_id == self.tenant_id).values(points=0)
+        )
 
     async def ensure_row(self, user_id: uuid.UUID) -> None:
         now = utcnow()

@@ -18,9 +18,9 @@ from bizosaas.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from bizosaas.core.members import MemberDirectory
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.members.service import MemberService
-from bizosaas.gamification.referrals import repository
 from bizosaas.gamification.referrals.models import ReferralCode, ReferralProgram
 from bizosaas.gamification.referrals.programs import check_open, find_program
+from bizosaas.gamification.referrals.repository import CodeRepository, ProgramRepository
 from bizosaas.gamification.referrals.schemas import CodeOut
 
 # No 0/O, 1/I/L: a code read aloud or copied by hand survives.
@@ -52,8 +52,8 @@ class ReferralCodes:
         result.share_url = f"{self.public_url}/r/{code.code}"
         return result
 
-    async def _default_program(self, db: AsyncSession, tenant_id: uuid.UUID) -> ReferralProgram:
-        active = await repository.list_programs(db, tenant_id, "active")
+    async def _default_program(self, db: AsyncSession) -> ReferralProgram:
+        active = await ProgramRepository(db).list_programs("active")
         if len(active) != 1:
             raise BadRequest(
                 "The tenant has no active referral program."
@@ -68,11 +68,12 @@ class ReferralCodes:
         """The member's code for the program: the same one every time, made on first ask."""
         user_id = caller.require_member()
         tenant_id = caller.tenant_id
+        codes = CodeRepository(db)
         if program_id is None:
-            program = await self._default_program(db, tenant_id)
+            program = await self._default_program(db)
         else:
-            program = await find_program(db, tenant_id, program_id)
-        existing = await repository.code_of(db, tenant_id, program.id, user_id)
+            program = await find_program(db, program_id)
+        existing = await codes.member_code(program.id, user_id)
         if existing is not None and existing.active:
             return self.code_out(existing)
         check_open(program, utcnow())
@@ -82,21 +83,21 @@ class ReferralCodes:
         for _ in range(CODE_ATTEMPTS):
             text = new_code(prefix)
             if existing is not None:
-                done = await repository.replace_code(db, tenant_id, existing.id, text, now)
+                done = await codes.replace_text(existing.id, text, now)
             else:
-                done = await repository.insert_code(db, tenant_id, program.id, user_id, text, now)
+                done = await codes.insert(program.id, user_id, text, now)
             if done:
                 break
-            raced = await repository.code_of(db, tenant_id, program.id, user_id)
+            raced = await codes.member_code(program.id, user_id)
             if existing is None and raced is not None:  # the member's other request won
                 return self.code_out(raced)
         else:
             raise Conflict("Could not find a free referral code; try again.")
-        code = await repository.code_of(db, tenant_id, program.id, user_id)
+        code = await codes.member_code(program.id, user_id)
         assert code is not None
         await db.refresh(code)
         await self.members.ensure(db, tenant_id, [user_id])
-        await repository.set_member_code(db, tenant_id, user_id, code.code)
+        await codes.set_member_code(user_id, code.code)
 
         async def publish() -> None:
             await self.members.publish_claims(tenant_id, [user_id])
@@ -105,7 +106,8 @@ class ReferralCodes:
         return self.code_out(code)
 
     async def deactivate(self, db: AsyncSession, caller: Caller, code_id: uuid.UUID) -> CodeOut:
-        code = await repository.code_by_id(db, caller.tenant_id, code_id)
+        codes = CodeRepository(db)
+        code = await codes.by_id(code_id)
         if code is None:
             raise NotFound("No such referral code.")
         if code.user_id != caller.user_id and not caller.is_tenant_admin:
@@ -115,7 +117,7 @@ class ReferralCodes:
         code.active = False
         code.deactivated_at = code.updated_at = utcnow()
         await db.flush()
-        await repository.set_member_code(db, caller.tenant_id, code.user_id, None)
+        await codes.set_member_code(code.user_id, None)
         tenant_id, owner = caller.tenant_id, code.user_id
 
         async def publish() -> None:
@@ -125,5 +127,5 @@ class ReferralCodes:
         return self.code_out(code)
 
     async def my_codes(self, db: AsyncSession, caller: Caller) -> list[CodeOut]:
-        codes = await repository.codes_of_user(db, caller.tenant_id, caller.require_member())
+        codes = await CodeRepository(db).of_member(caller.require_member())
         return [self.code_out(c) for c in codes]

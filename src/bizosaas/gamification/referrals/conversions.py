@@ -25,8 +25,8 @@ from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.pipeline import Event, NotificationDraft
 from bizosaas.gamification.events.repository import EventRepository
 from bizosaas.gamification.notifications.service import Notifier
-from bizosaas.gamification.referrals import conversion_repository as conversion_repo
-from bizosaas.gamification.referrals import fraud, repository
+from bizosaas.gamification.referrals import fraud
+from bizosaas.gamification.referrals.conversion_repository import ConversionRepository
 from bizosaas.gamification.referrals.models import (
     ReferralCode,
     ReferralConversion,
@@ -34,6 +34,7 @@ from bizosaas.gamification.referrals.models import (
     ReferralVisit,
 )
 from bizosaas.gamification.referrals.programs import check_open, find_program
+from bizosaas.gamification.referrals.repository import CodeRepository, VisitRepository
 from bizosaas.gamification.referrals.schemas import (
     ClickIn,
     ConversionIn,
@@ -41,8 +42,9 @@ from bizosaas.gamification.referrals.schemas import (
     SignupIn,
     VisitOut,
 )
-from bizosaas.gamification.rewards import ledger
+from bizosaas.gamification.rewards.ledger import rewards_of
 from bizosaas.gamification.rewards.models import RewardEntry
+from bizosaas.gamification.rewards.repository import LedgerRepository
 from bizosaas.gamification.rewards.schemas import RewardsOut
 
 MAX_FUTURE_SKEW = timedelta(minutes=5)
@@ -67,8 +69,8 @@ class ReferralConversions:
 
     # -- the funnel -----------------------------------------------------------------------
 
-    async def _active_code(self, db: AsyncSession, tenant_id: uuid.UUID, text: str) -> ReferralCode:
-        code = await repository.code_by_text(db, tenant_id, text)
+    async def _active_code(self, db: AsyncSession, text: str) -> ReferralCode:
+        code = await CodeRepository(db).by_text(text)
         if code is None or not code.active:
             raise NotFound("No active referral code " + repr(text.upper()) + ".")
         return code
@@ -80,22 +82,21 @@ class ReferralConversions:
         self, db: AsyncSession, caller: Caller, body: ClickIn | SignupIn
     ) -> VisitOut:
         is_server(caller)
-        code = await self._active_code(db, caller.tenant_id, body.code)
+        code = await self._active_code(db, body.code)
         referee_id = body.referee_id if isinstance(body, SignupIn) else None
         if referee_id is not None:
             await self._check_member(caller.tenant_id, referee_id)
-        visit = await repository.insert_visit(
-            db,
+        visit = VisitRepository(db).add(
             ReferralVisit(
-                tenant_id=caller.tenant_id,
                 code_id=code.id,
                 kind="signup" if referee_id is not None else "click",
                 referee_id=referee_id,
                 ip=str(body.ip) if body.ip else None,
                 device_fingerprint=body.device_fingerprint,
                 created_at=utcnow(),
-            ),
+            )
         )
+        await db.flush()
         return VisitOut.model_validate(visit)
 
     # -- conversions ----------------------------------------------------------------------
@@ -108,12 +109,13 @@ class ReferralConversions:
         tenant_id = caller.tenant_id
         code: ReferralCode | None = None
         if body.code is not None:
-            code = await self._active_code(db, tenant_id, body.code)
+            code = await self._active_code(db, body.code)
             if body.program_id is not None and body.program_id != code.program_id:
                 raise BadRequest("The code belongs to another program than program_id.")
-        program = await find_program(db, tenant_id, body.program_id or code.program_id)  # type: ignore[union-attr]
+        program = await find_program(db, body.program_id or code.program_id)  # type: ignore[union-attr]
         referee_name = await self._check_member(tenant_id, body.referee_id)
-        existing = await conversion_repo.conversion_of(db, tenant_id, program.id, body.referee_id)
+        conversions = ConversionRepository(db)
+        existing = await conversions.of_referee(program.id, body.referee_id)
         if existing is not None:
             return ConversionOut.model_validate(existing)
         now = utcnow()
@@ -122,11 +124,9 @@ class ReferralConversions:
             raise BadRequest("occurred_at is in the future.")
         check_open(program, occurred)
         ip = str(body.ip) if body.ip else None
-        code_ids = (
-            [code.id] if code else await repository.program_code_ids(db, tenant_id, program.id)
-        )
-        visit = await repository.attribution_visit(
-            db, tenant_id, code_ids, body.referee_id, ip, body.device_fingerprint
+        code_ids = [code.id] if code else await CodeRepository(db).program_code_ids(program.id)
+        visit = await VisitRepository(db).attribution_visit(
+            code_ids, body.referee_id, ip, body.device_fingerprint
         )
         notes: list[dict[str, Any]] = []
         if visit is None:
@@ -150,15 +150,13 @@ class ReferralConversions:
                     f"{program.attribution_window_days}-day attribution window."
                 )
             if code is None:
-                code = await repository.code_by_id(db, tenant_id, visit.code_id)
+                code = await CodeRepository(db).by_id(visit.code_id)
                 assert code is not None
-        assessment = await self._assess(db, tenant_id, code, body, referee_name, ip, now)
+        assessment = await self._assess(conversions, code, body, referee_name, ip, now)
         status = assessment.decision
-        conversion_id = await conversion_repo.insert_conversion(
-            db,
+        conversion_id = await conversions.insert(
             {
                 "id": uuid.uuid4(),
-                "tenant_id": tenant_id,
                 "program_id": program.id,
                 "code_id": code.id,
                 "referrer_id": code.user_id,
@@ -176,10 +174,10 @@ class ReferralConversions:
             },
         )
         if conversion_id is None:  # a concurrent request converted this referee first
-            raced = await conversion_repo.conversion_of(db, tenant_id, program.id, body.referee_id)
+            raced = await conversions.of_referee(program.id, body.referee_id)
             assert raced is not None
             return ConversionOut.model_validate(raced)
-        conversion = await conversion_repo.get_conversion(db, tenant_id, conversion_id)
+        conversion = await conversions.by_id(conversion_id)
         assert conversion is not None
         if status == "approved":
             await self.approve(db, conversion, program)
@@ -189,8 +187,7 @@ class ReferralConversions:
 
     async def _assess(
         self,
-        db: AsyncSession,
-        tenant_id: uuid.UUID,
+        conversions: ConversionRepository,
         code: ReferralCode,
         body: ConversionIn,
         referee_name: str,
@@ -198,13 +195,11 @@ class ReferralConversions:
         now: datetime,
     ) -> fraud.Assessment:
         referrer = await self.directory.get(code.user_id)
-        ips, devices = await conversion_repo.referrer_footprint(db, tenant_id, code.user_id)
-        on_ip, on_device, emails = await conversion_repo.code_neighbours(
-            db, tenant_id, code.id, body.referee_id, ip, body.device_fingerprint
+        ips, devices = await conversions.referrer_footprint(code.user_id)
+        on_ip, on_device, emails = await conversions.code_neighbours(
+            code.id, body.referee_id, ip, body.device_fingerprint
         )
-        recent = await conversion_repo.conversions_since(
-            db, tenant_id, code.id, now - timedelta(hours=1)
-        )
+        recent = await conversions.count_since(code.id, now - timedelta(hours=1))
         return fraud.assess(
             fraud.Signals(
                 referrer_id=code.user_id,
@@ -232,7 +227,8 @@ class ReferralConversions:
     ) -> None:
         """Approve: rewards (within caps), tier rewards, the referrer's event, notifications."""
         tenant_id, referrer = conversion.tenant_id, conversion.referrer_id
-        await conversion_repo.lock_referrer(db, tenant_id, program.id, referrer)
+        conversions, ledger = ConversionRepository(db), LedgerRepository(db)
+        await conversions.lock_referrer(program.id, referrer)
         conversion.status = "approved"
         conversion.updated_at = utcnow()
         await db.flush()
@@ -248,8 +244,6 @@ class ReferralConversions:
                 if not reward:
                     continue
                 entry = await ledger.grant(
-                    db,
-                    tenant_id,
                     user_id=user_id,
                     kind=side,
                     amount=Decimal(str(reward["amount"])),
@@ -261,13 +255,11 @@ class ReferralConversions:
                 )
                 if entry is not None:
                     granted.append(entry)
-        approved = await conversion_repo.approved_count(db, tenant_id, program.id, referrer)
+        approved = await conversions.approved_count(program.id, referrer)
         for tier in program.tiers:
             if tier["min_referrals"] > approved:
                 continue
             entry = await ledger.grant(
-                db,
-                tenant_id,
                 user_id=referrer,
                 kind="tier",
                 amount=Decimal(str(tier["reward"]["amount"])),
@@ -345,9 +337,10 @@ class ReferralConversions:
         self, db: AsyncSession, conversion: ReferralConversion, program: ReferralProgram
     ) -> dict[str, Any] | None:
         """Why this conversion earns no reward (a cap), or None."""
-        args = (db, conversion.tenant_id, program.id, conversion.referrer_id)
+        conversions = ConversionRepository(db)
+        args = (program.id, conversion.referrer_id)
         if program.cap_per_referrer is not None:
-            before = await conversion_repo.approved_count(*args, excluding=conversion.id)
+            before = await conversions.approved_count(*args, excluding=conversion.id)
             if before >= program.cap_per_referrer:
                 return {
                     "code": "cap_per_referrer",
@@ -358,9 +351,7 @@ class ReferralConversions:
         if program.cap_per_period:
             count, days = program.cap_per_period["count"], program.cap_per_period["days"]
             since = utcnow() - timedelta(days=days)
-            before = await conversion_repo.approved_count(
-                *args, since=since, excluding=conversion.id
-            )
+            before = await conversions.approved_count(*args, since=since, excluding=conversion.id)
             if before >= count:
                 return {
                     "code": "cap_per_period",
@@ -373,4 +364,4 @@ class ReferralConversions:
 
     async def rewards_of(self, db: AsyncSession, caller: Caller, user_id: uuid.UUID) -> RewardsOut:
         await self._check_member(caller.tenant_id, user_id)
-        return await ledger.rewards_of(db, caller.tenant_id, user_id)
+        return await rewards_of(db, user_id)

@@ -49,7 +49,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such obje
 async def create_program(body: ProgramCreate, caller: AdminDep, db: SessionDep) -> ProgramOut:
     """Double-sided rewards (`amount` > 0 in points, credit or USD), optional tiers by the
     number of approved referrals, attribution window, hold period and caps."""
-    return await programs.create_program(db, caller.tenant_id, body)
+    return await programs.create_program(db, body)
 
 
 @router.get("/programs", summary="The tenant's programs (tenant admin)")
@@ -58,12 +58,12 @@ async def list_programs(
     db: SessionDep,
     status: Annotated[str | None, Query(pattern="^(draft|active|paused|archived)$")] = None,
 ) -> list[ProgramOut]:
-    return await programs.list_programs(db, caller.tenant_id, status)
+    return await programs.list_programs(db, status)
 
 
 @router.get("/programs/{program_id}", summary="One program (tenant admin)", responses=NOT_FOUND)
 async def get_program(program_id: uuid.UUID, caller: AdminDep, db: SessionDep) -> ProgramOut:
-    return programs.out(await programs.find_program(db, caller.tenant_id, program_id))
+    return programs.out(await programs.find_program(db, program_id))
 
 
 @router.patch("/programs/{program_id}", summary="Change a program (tenant admin)")
@@ -71,7 +71,7 @@ async def update_program(
     program_id: uuid.UUID, body: ProgramUpdate, caller: AdminDep, db: SessionDep
 ) -> ProgramOut:
     """Only the fields sent change. An archived program is final."""
-    return await programs.update_program(db, caller.tenant_id, program_id, body)
+    return await programs.update_program(db, program_id, body)
 
 
 @router.delete(
@@ -81,7 +81,7 @@ async def update_program(
     responses={409: {"description": "The program has conversions; archive it instead"}},
 )
 async def delete_program(program_id: uuid.UUID, caller: AdminDep, db: SessionDep) -> None:
-    await programs.delete_program(db, caller.tenant_id, program_id)
+    await programs.delete_program(db, program_id)
 
 
 # -- codes ------------------------------------------------------------------------------

@@ -21,9 +21,9 @@ from bizosaas.core.errors import AppError
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.pipeline import Batch, Event
-from bizosaas.gamification.referrals import repository
 from bizosaas.gamification.referrals.conversions import ReferralConversions
 from bizosaas.gamification.referrals.models import ReferralProgram
+from bizosaas.gamification.referrals.repository import ProgramRepository, VisitRepository
 from bizosaas.gamification.referrals.schemas import ConversionIn
 
 log = get_logger("bizosaas.gamification.referrals")
@@ -50,7 +50,7 @@ class ReferralHandler:
         return None
 
     async def apply(self, db: AsyncSession, batch: Batch) -> None:
-        programs = await repository.list_programs(db, batch.tenant_id, "active")
+        programs = await ProgramRepository(db).list_programs("active")
         by_type: dict[str, list[ReferralProgram]] = {}
         for program in programs:
             by_type.setdefault(qualifying_type(program), []).append(program)
@@ -59,8 +59,8 @@ class ReferralHandler:
         )
         if not candidates:
             return
-        open_referrals = await repository.unconverted_signups(
-            db, batch.tenant_id, {e.user_id for e in candidates}, [p.id for p in programs]
+        open_referrals = await VisitRepository(db).unconverted_signups(
+            {e.user_id for e in candidates}, [p.id for p in programs]
         )
         if not open_referrals:
             return
@@ -119,4 +119,4 @@ class ReferralHandler:
 
     async def erase(self, db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """The member's funnel visits go; conversions and the ledger stay as financial records."""
-        await repository.forget_visits(db, tenant_id, user_id)
+        await VisitRepository(db).forget_referee(user_id)

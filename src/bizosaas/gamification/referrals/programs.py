@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import utcnow
 from bizosaas.core.errors import BadRequest, Conflict, NotFound
-from bizosaas.gamification.referrals import repository
 from bizosaas.gamification.referrals.models import ReferralProgram
+from bizosaas.gamification.referrals.repository import ProgramRepository
 from bizosaas.gamification.referrals.schemas import ProgramCreate, ProgramOut, ProgramUpdate
 
 
@@ -37,39 +37,36 @@ def out(program: ReferralProgram) -> ProgramOut:
     return result
 
 
-async def create_program(db: AsyncSession, tenant_id: uuid.UUID, body: ProgramCreate) -> ProgramOut:
+async def create_program(db: AsyncSession, body: ProgramCreate) -> ProgramOut:
     now = utcnow()
     program = ReferralProgram(
         id=uuid.uuid4(),
-        tenant_id=tenant_id,
         created_at=now,
         updated_at=now,
         **_stored(body, set(ProgramCreate.model_fields)),
     )
-    db.add(program)
+    ProgramRepository(db).add(program)
     await db.flush()
     return out(program)
 
 
 async def find_program(
-    db: AsyncSession, tenant_id: uuid.UUID, program_id: uuid.UUID, *, lock: bool = False
+    db: AsyncSession, program_id: uuid.UUID, *, lock: bool = False
 ) -> ReferralProgram:
-    program = await repository.get_program(db, tenant_id, program_id, lock=lock)
+    program = await ProgramRepository(db).by_id(program_id, lock=lock)
     if program is None:
         raise NotFound("No such referral program.")
     return program
 
 
-async def list_programs(
-    db: AsyncSession, tenant_id: uuid.UUID, status: str | None
-) -> list[ProgramOut]:
-    return [out(p) for p in await repository.list_programs(db, tenant_id, status)]
+async def list_programs(db: AsyncSession, status: str | None) -> list[ProgramOut]:
+    return [out(p) for p in await ProgramRepository(db).list_programs(status)]
 
 
 async def update_program(
-    db: AsyncSession, tenant_id: uuid.UUID, program_id: uuid.UUID, body: ProgramUpdate
+    db: AsyncSession, program_id: uuid.UUID, body: ProgramUpdate
 ) -> ProgramOut:
-    program = await find_program(db, tenant_id, program_id, lock=True)
+    program = await find_program(db, program_id, lock=True)
     changes = _stored(body, set(body.model_fields_set))
     if program.status == "archived" and changes:
         raise BadRequest("An archived program cannot be changed; create a new one.")
@@ -84,9 +81,9 @@ async def update_program(
     return out(program)
 
 
-async def delete_program(db: AsyncSession, tenant_id: uuid.UUID, program_id: uuid.UUID) -> None:
-    program = await find_program(db, tenant_id, program_id, lock=True)
-    if await repository.program_has_conversions(db, tenant_id, program_id):
+async def delete_program(db: AsyncSession, program_id: uuid.UUID) -> None:
+    program = await find_program(db, program_id, lock=True)
+    if await ProgramRepository(db).has_conversions(program_id):
         raise Conflict("The program has conversions; archive it instead.")
     await db.delete(program)
     await db.flush()

@@ -1,4 +1,5 @@
-"""The SQL of referral programs, codes and visits (conversions: :mod:`.conversion_repository`)."""
+"""The SQL of referral programs, codes and visits, for the session's tenant (conversions:
+:mod:`.conversion_repository`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bizosaas.core.repository import TenantRepository
 from bizosaas.gamification.members.models import Member
 from bizosaas.gamification.referrals.models import (
     ReferralCode,
@@ -18,244 +19,175 @@ from bizosaas.gamification.referrals.models import (
     ReferralVisit,
 )
 
-# -- programs ---------------------------------------------------------------------------
 
+class ProgramRepository(TenantRepository[ReferralProgram]):
+    """The tenant's referral programs."""
 
-async def get_program(
-    db: AsyncSession, tenant_id: uuid.UUID, program_id: uuid.UUID, *, lock: bool = False
-) -> ReferralProgram | None:
-    query = select(ReferralProgram).where(
-        ReferralProgram.tenant_id == tenant_id, ReferralProgram.id == program_id
-    )
-    if lock:
-        query = query.with_for_update()
-    return (await db.execute(query)).scalar_one_or_none()
+    model = ReferralProgram
 
+    async def by_id(self, program_id: uuid.UUID, *, lock: bool = False) -> ReferralProgram | None:
+        return await self.get(ReferralProgram.id == program_id, lock=lock)
 
-async def list_programs(
-    db: AsyncSession, tenant_id: uuid.UUID, status: str | None = None
-) -> Sequence[ReferralProgram]:
-    query = select(ReferralProgram).where(ReferralProgram.tenant_id == tenant_id)
-    if status is not None:
-        query = query.where(ReferralProgram.status == status)
-    return (await db.execute(query.order_by(ReferralProgram.created_at))).scalars().all()
+    async def list_programs(self, status: str | None = None) -> Sequence[ReferralProgram]:
+        query = self.statement()
+        if status is not None:
+            query = query.where(ReferralProgram.status == status)
+        return await self.all(query.order_by(ReferralProgram.created_at))
 
-
-async def program_has_conversions(
-    db: AsyncSession, tenant_id: uuid.UUID, program_id: uuid.UUID
-) -> bool:
-    found = await db.execute(
-        select(ReferralConversion.id)
-        .where(
-            ReferralConversion.tenant_id == tenant_id,
-            ReferralConversion.program_id == program_id,
-        )
-        .limit(1)
-    )
-    return found.first() is not None
-
-
-# -- codes ------------------------------------------------------------------------------
-
-
-async def code_by_text(db: AsyncSession, tenant_id: uuid.UUID, code: str) -> ReferralCode | None:
-    return (
-        await db.execute(
-            select(ReferralCode).where(
-                ReferralCode.tenant_id == tenant_id, ReferralCode.code == code.upper()
-            )
-        )
-    ).scalar_one_or_none()
-
-
-async def code_by_id(
-    db: AsyncSession, tenant_id: uuid.UUID, code_id: uuid.UUID
-) -> ReferralCode | None:
-    return (
-        await db.execute(
-            select(ReferralCode).where(
-                ReferralCode.tenant_id == tenant_id, ReferralCode.id == code_id
-            )
-        )
-    ).scalar_one_or_none()
-
-
-async def code_of(
-    db: AsyncSession, tenant_id: uuid.UUID, program_id: uuid.UUID, user_id: uuid.UUID
-) -> ReferralCode | None:
-    return (
-        await db.execute(
-            select(ReferralCode).where(
-                ReferralCode.tenant_id == tenant_id,
-                ReferralCode.program_id == program_id,
-                ReferralCode.user_id == user_id,
-            )
-        )
-    ).scalar_one_or_none()
-
-
-async def insert_code(
-    db: AsyncSession,
-    tenant_id: uuid.UUID,
-    program_id: uuid.UUID,
-    user_id: uuid.UUID,
-    code: str,
-    now: datetime,
-) -> bool:
-    """False when the member already has a code for the program or the text is taken."""
-    result = await db.execute(
-        insert(ReferralCode)
-        .values(
-            id=uuid.uuid4(),
-            tenant_id=tenant_id,
-            program_id=program_id,
-            user_id=user_id,
-            code=code,
-            active=True,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing()
-        .returning(ReferralCode.id)
-    )
-    return result.first() is not None
-
-
-async def replace_code(
-    db: AsyncSession, tenant_id: uuid.UUID, code_id: uuid.UUID, code: str, now: datetime
-) -> bool:
-    """Give a deactivated code fresh text (the leaked one stays dead); False on a collision."""
-    result = await db.execute(
-        text(
-            """
-            UPDATE referral_codes SET code = :code, active = true, deactivated_at = NULL,
-                                      updated_at = :now
-            WHERE tenant_id = :tenant_id AND id = :id
-              AND NOT EXISTS (SELECT 1 FROM referral_codes
-                              WHERE tenant_id = :tenant_id AND code = :code)
-            RETURNING id
-            """
-        ),
-        {"code": code, "now": now, "tenant_id": tenant_id, "id": code_id},
-    )
-    return result.first() is not None
-
-
-async def codes_of_user(
-    db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID
-) -> Sequence[ReferralCode]:
-    return (
-        (
-            await db.execute(
-                select(ReferralCode)
-                .where(ReferralCode.tenant_id == tenant_id, ReferralCode.user_id == user_id)
-                .order_by(ReferralCode.created_at)
-            )
-        )
-        .scalars()
-        .all()
-    )
-
-
-async def set_member_code(
-    db: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, code: str | None
-) -> None:
-    await db.execute(
-        update(Member)
-        .where(Member.tenant_id == tenant_id, Member.user_id == user_id)
-        .values(referral_code=code)
-    )
-
-
-# -- visits -----------------------------------------------------------------------------
-
-
-async def insert_visit(db: AsyncSession, visit: ReferralVisit) -> ReferralVisit:
-    db.add(visit)
-    await db.flush()
-    return visit
-
-
-async def attribution_visit(
-    db: AsyncSession,
-    tenant_id: uuid.UUID,
-    code_ids: Sequence[uuid.UUID],
-    referee_id: uuid.UUID,
-    ip: str | None,
-    device: str | None,
-) -> ReferralVisit | None:
-    """The referee's latest signup with one of these codes, else the latest click from the
-    referee's IP or device."""
-    signup = (
-        await db.execute(
-            select(ReferralVisit)
+    async def has_conversions(self, program_id: uuid.UUID) -> bool:
+        found = await self.session.execute(
+            select(ReferralConversion.id)
             .where(
-                ReferralVisit.tenant_id == tenant_id,
-                ReferralVisit.code_id.in_(code_ids),
-                ReferralVisit.kind == "signup",
-                ReferralVisit.referee_id == referee_id,
+                ReferralConversion.tenant_id == self.tenant_id,
+                ReferralConversion.program_id == program_id,
             )
-            .order_by(ReferralVisit.created_at.desc())
             .limit(1)
         )
-    ).scalar_one_or_none()
-    if signup is not None or (ip is None and device is None):
-        return signup
-    matches = []
-    if ip is not None:
-        matches.append(ReferralVisit.ip == ip)
-    if device is not None:
-        matches.append(ReferralVisit.device_fingerprint == device)
-    return (
-        await db.execute(
-            select(ReferralVisit)
-            .where(
-                ReferralVisit.tenant_id == tenant_id,
-                ReferralVisit.code_id.in_(code_ids),
-                ReferralVisit.kind == "click",
-                or_(*matches),
-            )
-            .order_by(ReferralVisit.created_at.desc())
-            .limit(1)
+        return found.first() is not None
+
+
+class CodeRepository(TenantRepository[ReferralCode]):
+    """Members' referral codes (one per member and program)."""
+
+    model = ReferralCode
+
+    async def by_text(self, code: str) -> ReferralCode | None:
+        return await self.get(ReferralCode.code == code.upper())
+
+    async def by_id(self, code_id: uuid.UUID) -> ReferralCode | None:
+        return await self.get(ReferralCode.id == code_id)
+
+    async def member_code(self, program_id: uuid.UUID, user_id: uuid.UUID) -> ReferralCode | None:
+        return await self.get(
+            ReferralCode.program_id == program_id, ReferralCode.user_id == user_id
         )
-    ).scalar_one_or_none()
+
+    async def insert(
+        self, program_id: uuid.UUID, user_id: uuid.UUID, code: str, now: datetime
+    ) -> bool:
+        """False when the member already has a code for the program or the text is taken."""
+        result = await self.session.execute(
+            insert(ReferralCode)
+            .values(
+                id=uuid.uuid4(),
+                tenant_id=self.tenant_id,
+                program_id=program_id,
+                user_id=user_id,
+                code=code,
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(ReferralCode.id)
+        )
+        return result.first() is not None
+
+    async def replace_text(self, code_id: uuid.UUID, code: str, now: datetime) -> bool:
+        """Give a deactivated code fresh text (the leaked one stays dead); False on a collision."""
+        result = await self.session.execute(
+            text(
+                """
+                UPDATE referral_codes SET code = :code, active = true, deactivated_at = NULL,
+                                          updated_at = :now
+                WHERE tenant_id = :tenant_id AND id = :id
+                  AND NOT EXISTS (SELECT 1 FROM referral_codes
+                                  WHERE tenant_id = :tenant_id AND code = :code)
+                RETURNING id
+                """
+            ),
+            {"code": code, "now": now, "tenant_id": self.tenant_id, "id": code_id},
+        )
+        return result.first() is not None
+
+    async def of_member(self, user_id: uuid.UUID) -> Sequence[ReferralCode]:
+        query = self.statement().where(ReferralCode.user_id == user_id)
+        return await self.all(query.order_by(ReferralCode.created_at))
+
+    async def program_code_ids(self, program_id: uuid.UUID) -> list[uuid.UUID]:
+        query = select(ReferralCode.id).where(
+            ReferralCode.tenant_id == self.tenant_id, ReferralCode.program_id == program_id
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def set_member_code(self, user_id: uuid.UUID, code: str | None) -> None:
+        """The code shown in the member's token claim."""
+        await self.session.execute(
+            update(Member)
+            .where(Member.tenant_id == self.tenant_id, Member.user_id == user_id)
+            .values(referral_code=code)
+        )
 
 
-async def program_code_ids(
-    db: AsyncSession, tenant_id: uuid.UUID, program_id: uuid.UUID
-) -> list[uuid.UUID]:
-    return list(
-        (
-            await db.execute(
-                select(ReferralCode.id).where(
-                    ReferralCode.tenant_id == tenant_id, ReferralCode.program_id == program_id
+class VisitRepository(TenantRepository[ReferralVisit]):
+    """The funnel before a conversion: clicks and signups with a code."""
+
+    model = ReferralVisit
+
+    async def attribution_visit(
+        self,
+        code_ids: Sequence[uuid.UUID],
+        referee_id: uuid.UUID,
+        ip: str | None,
+        device: str | None,
+    ) -> ReferralVisit | None:
+        """The referee's latest signup with one of these codes, else the latest click from the
+        referee's IP or device."""
+        signup = (
+            await self.session.execute(
+                select(ReferralVisit)
+                .where(
+                    ReferralVisit.tenant_id == self.tenant_id,
+                    ReferralVisit.code_id.in_(code_ids),
+                    ReferralVisit.kind == "signup",
+                    ReferralVisit.referee_id == referee_id,
                 )
+                .order_by(ReferralVisit.created_at.desc())
+                .limit(1)
             )
-        ).scalars()
-    )
+        ).scalar_one_or_none()
+        if signup is not None or (ip is None and device is None):
+            return signup
+        matches = []
+        if ip is not None:
+            matches.append(ReferralVisit.ip == ip)
+        if device is not None:
+            matches.append(ReferralVisit.device_fingerprint == device)
+        return (
+            await self.session.execute(
+                select(ReferralVisit)
+                .where(
+                    ReferralVisit.tenant_id == self.tenant_id,
+                    ReferralVisit.code_id.in_(code_ids),
+                    ReferralVisit.kind == "click",
+                    or_(*matches),
+                )
+                .order_by(ReferralVisit.created_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
 
-
-async def unconverted_signups(
-    db: AsyncSession,
-    tenant_id: uuid.UUID,
-    referees: set[uuid.UUID],
-    program_ids: Sequence[uuid.UUID],
-) -> set[tuple[uuid.UUID, uuid.UUID]]:
-    """(program, referee) of the referees who signed up with a program's code and have not
-    converted in it yet."""
-    rows = await db.execute(
-        _UNCONVERTED,
-        {"tenant_id": tenant_id, "referees": sorted(referees), "programs": list(program_ids)},
-    )
-    return {(program_id, referee_id) for program_id, referee_id in rows}
-
-
-async def forget_visits(db: AsyncSession, tenant_id: uuid.UUID, referee_id: uuid.UUID) -> None:
-    await db.execute(
-        delete(ReferralVisit).where(
-            ReferralVisit.tenant_id == tenant_id, ReferralVisit.referee_id == referee_id
+    async def unconverted_signups(
+        self, referees: set[uuid.UUID], program_ids: Sequence[uuid.UUID]
+    ) -> set[tuple[uuid.UUID, uuid.UUID]]:
+        """(program, referee) of the referees who signed up with a program's code and have not
+        converted in it yet."""
+        rows = await self.session.execute(
+            _UNCONVERTED,
+            {
+                "tenant_id": self.tenant_id,
+                "referees": sorted(referees),
+                "programs": list(program_ids),
+            },
         )
-    )
+        return {(program_id, referee_id) for program_id, referee_id in rows}
+
+    async def forget_referee(self, referee_id: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(ReferralVisit).where(
+                ReferralVisit.tenant_id == self.tenant_id, ReferralVisit.referee_id == referee_id
+            )
+        )
 
 
 _UNCONVERTED = text(

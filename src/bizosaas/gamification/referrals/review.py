@@ -9,22 +9,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.core.database import utcnow
 from bizosaas.core.errors import Conflict, NotFound
 from bizosaas.gamification.caller import Caller
-from bizosaas.gamification.referrals import conversion_repository as conversion_repo
+from bizosaas.gamification.referrals.conversion_repository import ConversionRepository
 from bizosaas.gamification.referrals.conversions import ReferralConversions, is_server
 from bizosaas.gamification.referrals.models import ReferralConversion
 from bizosaas.gamification.referrals.programs import find_program
 from bizosaas.gamification.referrals.schemas import ConversionOut
-from bizosaas.gamification.rewards import ledger
+from bizosaas.gamification.rewards.repository import LedgerRepository
 
 
 class ReferralReview:
     def __init__(self, conversions: ReferralConversions) -> None:
         self.conversions = conversions
 
-    async def _conversion(
-        self, db: AsyncSession, tenant_id: uuid.UUID, conversion_id: uuid.UUID
-    ) -> ReferralConversion:
-        conversion = await conversion_repo.get_conversion(db, tenant_id, conversion_id, lock=True)
+    async def _conversion(self, db: AsyncSession, conversion_id: uuid.UUID) -> ReferralConversion:
+        conversion = await ConversionRepository(db).by_id(conversion_id, lock=True)
         if conversion is None:
             raise NotFound("No such conversion.")
         return conversion
@@ -38,16 +36,16 @@ class ReferralReview:
     async def list_conversions(
         self, db: AsyncSession, caller: Caller, status: str | None
     ) -> list[ConversionOut]:
-        rows = await conversion_repo.list_conversions(db, caller.tenant_id, status=status)
+        rows = await ConversionRepository(db).list_conversions(status=status)
         return [ConversionOut.model_validate(r) for r in rows]
 
     async def approve(
         self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
     ) -> ConversionOut:
-        conversion = await self._conversion(db, caller.tenant_id, conversion_id)
+        conversion = await self._conversion(db, conversion_id)
         if conversion.status in ("approved", "refunded"):
             raise Conflict(f"The conversion is already {conversion.status}.")
-        program = await find_program(db, caller.tenant_id, conversion.program_id)
+        program = await find_program(db, conversion.program_id)
         self._reviewed(conversion, caller, note)
         await self.conversions.approve(db, conversion, program)
         return ConversionOut.model_validate(conversion)
@@ -56,11 +54,11 @@ class ReferralReview:
         self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
     ) -> ConversionOut:
         """Reject; if it was approved, its rewards are clawed back."""
-        conversion = await self._conversion(db, caller.tenant_id, conversion_id)
+        conversion = await self._conversion(db, conversion_id)
         if conversion.status in ("rejected", "refunded"):
             raise Conflict(f"The conversion is already {conversion.status}.")
         if conversion.status == "approved":
-            await ledger.claw_back(db, caller.tenant_id, conversion.id, "Conversion rejected.")
+            await LedgerRepository(db).claw_back(conversion.id, "Conversion rejected.")
         conversion.status = "rejected"
         self._reviewed(conversion, caller, note)
         await db.flush()
@@ -71,11 +69,11 @@ class ReferralReview:
     ) -> ConversionOut:
         """The referee's purchase was refunded: the conversion's rewards are clawed back."""
         is_server(caller)
-        conversion = await self._conversion(db, caller.tenant_id, conversion_id)
+        conversion = await self._conversion(db, conversion_id)
         if conversion.status == "refunded":
             return ConversionOut.model_validate(conversion)
         if conversion.status == "approved":
-            await ledger.claw_back(db, caller.tenant_id, conversion.id, "Purchase refunded.")
+            await LedgerRepository(db).claw_back(conversion.id, "Purchase refunded.")
         conversion.status = "refunded"
         conversion.updated_at = utcnow()
         if note is not None:

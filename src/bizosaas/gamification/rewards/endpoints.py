@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/gamification/rewards", tags=["rewards"])
 async def my_rewards(caller: ViewReferralsDep, db: SessionDep) -> RewardsOut:
     """Held rewards are `pending` until their `available_at`; a clawback is a negative entry
     linked to the grant it reverses (which shows as `reversed`)."""
-    return await ledger.rewards_of(db, caller.tenant_id, caller.require_member())
+    return await ledger.rewards_of(db, caller.require_member())
 
 
 @router.get("", summary="A member's reward balances and entries (tenant admin)")
