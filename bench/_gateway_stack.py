@@ -20,8 +20,8 @@ import hvac
 import orjson
 
 from bench._harness import progress
-from bizosaas.auth.keys import VAULT_NAME, KeyStore
-from bizosaas.auth.tokens import issue_access_token
+from bizosaas.auth.sessions.keys import VAULT_NAME, KeyStore
+from bizosaas.auth.sessions.tokens import issue_access_token
 from bizosaas.core.gateway_proof import VAULT_NAME as PROOF_VAULT_NAME
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings

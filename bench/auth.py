@@ -69,9 +69,9 @@ from bench._auth_stack import (
     running_servers,
 )
 from bench._harness import HAS_HTTPTOOLS, HAS_UVLOOP, LOOPBACK, bench_run, progress
-from bizosaas.auth.clients import ClientInfo
 from bizosaas.auth.context import AuthContext
-from bizosaas.auth.service import SessionService, password_helper
+from bizosaas.auth.sessions.clients import ClientInfo
+from bizosaas.auth.sessions.service import SessionService, password_helper
 from bizosaas.core.database import Database
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings

@@ -17,8 +17,8 @@ from sqlalchemy import Row, select
 from starlette.types import ASGIApp
 
 from bizosaas.auth.bootstrap import DEMO_LOGINS, DEMO_TENANTS, ensure_user, seed_demo
-from bizosaas.auth.keys import KeyRing, KeyStore
 from bizosaas.auth.models import Tenant, User
+from bizosaas.auth.sessions.keys import KeyRing, KeyStore
 from bizosaas.core.database import Database, RowScope
 from bizosaas.core.errors import AppError
 from bizosaas.core.runtime import Runtime

@@ -15,7 +15,7 @@ async def test_tenant_admins_never_see_another_tenants_users(auth_app: FastAPI):
     globex_user = await create_user(auth_app, globex)
     async with client_for(auth_app) as client:
         tokens = await login(client, acme_admin.email)
-        listed = (await client.get("/api/v1/auth/users", headers=bearer(tokens))).json()
+        listed = (await client.get("/api/v1/auth/users", headers=bearer(tokens))).json()["users"]
         assert {u["id"] for u in listed} == {str(acme_admin.id), str(acme_user.id)}
         path = f"/api/v1/auth/users/{globex_user.id}"
         for method, body in (("GET", None), ("PATCH", {"full_name": "Hijacked"}), ("DELETE", None)):
@@ -163,9 +163,18 @@ async def test_super_admin_creates_and_lists_tenants_with_validation(auth_app: F
             response = await client.post("/api/v1/auth/tenants", headers=bearer(tokens), json=bad)
             assert response.status_code == 422, bad
             assert response.json()["error"] == "ValidationError"
-        listed = await client.get("/api/v1/auth/tenants?limit=200", headers=bearer(tokens))
-        assert slug in {t["slug"] for t in listed.json()}
-        assert "ok-slug" not in {t["slug"] for t in listed.json()}
+        slugs = set()
+        cursor = None
+        while True:  # every page, oldest first
+            params = {"limit": 50, **({"cursor": cursor} if cursor else {})}
+            page = (
+                await client.get("/api/v1/auth/tenants", params=params, headers=bearer(tokens))
+            ).json()
+            slugs |= {t["slug"] for t in page["tenants"]}
+            if not (cursor := page["next_cursor"]):
+                break
+        assert slug in slugs
+        assert "ok-slug" not in slugs
 
 
 async def test_invitation_link_is_single_use_and_sets_the_password(auth_app: FastAPI):
@@ -221,5 +230,5 @@ async def test_tenant_admin_cannot_create_users_elsewhere_or_super_admins(auth_a
             json={"email": "x2@example.com", "password": PASSWORD, "role": "super_admin"},
         )
         assert root.status_code == 403
-        listed = (await client.get("/api/v1/auth/users", headers=bearer(tokens))).json()
+        listed = (await client.get("/api/v1/auth/users", headers=bearer(tokens))).json()["users"]
         assert {u["email"] for u in listed} == {admin.email}

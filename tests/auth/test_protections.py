@@ -64,7 +64,7 @@ async def test_audit_log_records_failures_lockouts_and_logins(auth_app: FastAPI)
     async with client_for(auth_app) as client:
         await _fail(client, user.email, 6)
         tokens = await login(client, admin.email)
-        events = (await client.get("/api/v1/auth/audit", headers=bearer(tokens))).json()
+        events = (await client.get("/api/v1/auth/audit", headers=bearer(tokens))).json()["events"]
     kinds = [e["event"] for e in events if e["subject_id"] == str(user.id)]
     assert kinds.count("login_failure") == 6
     assert "lockout" in kinds

@@ -6,7 +6,7 @@ import jwt
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from bizosaas.auth.keys import KeyStore
+from bizosaas.auth.sessions.keys import KeyStore
 from bizosaas.core.database import RowScope
 from bizosaas.identity.vocabulary import Role
 from tests.factories import bearer, client_for, create_tenant, create_user, login

@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bizosaas.auth.context import AuthContext, publish_all_members, publish_all_tenants
-from bizosaas.auth.endpoints import router, well_known
+from bizosaas.auth.sessions.endpoints import router as sessions
+from bizosaas.auth.sessions.endpoints import well_known
+from bizosaas.auth.users.endpoints import router as users
 from bizosaas.core.app import ReadinessCheck, create_service_app
 from bizosaas.core.runtime import Runtime
 from bizosaas.core.settings import Settings, get_settings
@@ -48,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="BizOSaaS Auth Service",
         description=DESCRIPTION,
         settings=settings,
-        routers=[router, well_known],
+        routers=[sessions, users, well_known],
         lifespan=lifespan,
         readiness=readiness,
         openapi_tags=[

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.auth import repository
+from bizosaas.auth.audit import AuditLog
 from bizosaas.auth.models import Tenant, User
-from bizosaas.auth.passwords import password_problem
-from bizosaas.auth.service import password_helper
+from bizosaas.auth.sessions.service import password_helper
+from bizosaas.auth.users.passwords import password_problem
+from bizosaas.auth.users.repository import TenantRecords, UserRepository
 from bizosaas.core.errors import BadRequest
 from bizosaas.identity.vocabulary import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role
 
@@ -46,7 +47,7 @@ async def ensure_user(
     full_name: str = "",
 ) -> tuple[User, bool]:
     """Create the user unless the email exists; returns (user, created)."""
-    found = await repository.user_with_tenant(db, email=email)
+    found = await UserRepository(db).with_tenant(email=email)
     if found is not None:
         return found[0], False
     problem = password_problem(password, [email, full_name])
@@ -67,8 +68,7 @@ async def ensure_user(
     )
     db.add(user)
     await db.flush()
-    await repository.record_audit(
-        db,
+    AuditLog(db).record(
         "user_created",
         tenant_id=user.tenant_id,
         subject_id=user.id,
@@ -82,7 +82,7 @@ async def seed_demo(db: AsyncSession) -> list[DemoLogin]:
     """Idempotent: a second run finds everything in place and changes nothing."""
     tenants: dict[str, Tenant] = {}
     for slug, name in DEMO_TENANTS.items():
-        tenant = await repository.tenant_by_slug(db, slug)
+        tenant = await TenantRecords(db).by_slug(slug)
         if tenant is None:
             tenant = Tenant(id=uuid.uuid4(), slug=slug, name=name, plan="growth", self_signup=True)
             db.add(tenant)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bizosaas.auth.keys import KeyStore, Signer
 from bizosaas.auth.mail import Mailer
 from bizosaas.auth.models import Tenant, User
-from bizosaas.auth.throttle import LoginThrottle
+from bizosaas.auth.sessions.keys import KeyStore, Signer
+from bizosaas.auth.sessions.throttle import LoginThrottle
 from bizosaas.core.database import RowScope
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory, MemberInfo
 from bizosaas.core.platform_events import PlatformEvents

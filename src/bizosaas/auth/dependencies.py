@@ -14,8 +14,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.auth.clients import ClientInfo
 from bizosaas.auth.context import AuthContext
+from bizosaas.auth.sessions.clients import ClientInfo
 from bizosaas.core.database import RowScope
 from bizosaas.core.net import client_ip
 from bizosaas.identity.principal import Principal

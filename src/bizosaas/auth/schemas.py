@@ -104,6 +104,11 @@ class TenantOut(BaseModel):
     suspended_at: datetime | None
 
 
+class TenantPage(BaseModel):
+    tenants: list[TenantOut]
+    next_cursor: str | None
+
+
 class UserCreate(Strict):
     email: EmailStr
     full_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
@@ -140,6 +145,11 @@ class UserOut(BaseModel):
     last_login_at: datetime | None
 
 
+class UserPage(BaseModel):
+    users: list[UserOut]
+    next_cursor: str | None
+
+
 class UserCreated(UserOut):
     invitation_url: str | None = Field(
         default=None,
@@ -167,6 +177,11 @@ class AuditEntry(BaseModel):
     ip: IPvAnyAddress | None
     email: str | None
     details: dict[str, object]
+
+
+class AuditPage(BaseModel):
+    events: list[AuditEntry]
+    next_cursor: str | None
 
 
 # fastapi-users' own routes (register, verify, reset-password) use these.

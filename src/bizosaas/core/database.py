@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import DateTime
 
 from bizosaas.core.logging import get_logger
@@ -121,7 +121,7 @@ class Database:
         actions: list[AfterCommit] = []
         async with self.sessionmaker() as session:
             session.info[_AFTER_COMMIT] = actions
-            session.info[_SCOPE] = scope
+            record_scope(session, scope)
             async with session.begin():
                 if scope is not None:
                     await apply_scope(session, scope)
@@ -146,6 +146,21 @@ def tenant_of(session: AsyncSession) -> uuid.UUID:
     scope: RowScope | None = session.info.get(_SCOPE)
     if scope is None or scope.tenant_id is None:
         raise RuntimeError("this needs a session from Database.transaction(RowScope.tenant(...))")
+    return scope.tenant_id
+
+
+def record_scope(session: AsyncSession | Session, scope: RowScope | None) -> None:
+    """Note whose rows the session's transactions declare (repositories read it); for
+    sessions opened outside :meth:`Database.transaction`, such as SQLAdmin's."""
+    session.info[_SCOPE] = scope
+
+
+def visible_tenant(session: AsyncSession) -> uuid.UUID | None:
+    """The tenant whose rows the session's unit of work sees; None when it sees every
+    tenant's (platform-wide). A unit of work that declared neither is refused."""
+    scope: RowScope | None = session.info.get(_SCOPE)
+    if scope is None or (scope.tenant_id is None and not scope.platform):
+        raise RuntimeError("this needs a session from Database.transaction(RowScope...)")
     return scope.tenant_id
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from bizosaas.core.database import require_platform, tenant_of
+from bizosaas.core.database import require_platform, tenant_of, visible_tenant
 from bizosaas.core.errors import BadRequest
 
 T = TypeVar("T")
@@ -55,18 +55,31 @@ class TenantQueries:
         self.tenant_id = tenant_of(session)
 
 
-class TenantRepository(TenantQueries, Generic[Model]):
-    """The rows of one model that belong to the tenant of the session's unit of work."""
+class ScopedRepository(Generic[Model]):
+    """The rows of one model the session's unit of work may see: its tenant's or, in a
+    platform-wide unit of work (a super admin, sign-in by email), every tenant's.
+
+    Every query starts from :meth:`statement`, which applies the tenant filter whenever
+    the unit of work has a tenant."""
 
     model: ClassVar[type[Any]]
+    tenant_column: ClassVar[str] = "tenant_id"
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.tenant_id: uuid.UUID | None = visible_tenant(session)
 
     def statement(self) -> Select[tuple[Model]]:
         """Every query of this repository starts here."""
-        return select(self.model).where(self.model.tenant_id == self.tenant_id)
+        query = select(self.model)
+        if self.tenant_id is not None:
+            query = query.where(getattr(self.model, self.tenant_column) == self.tenant_id)
+        return query
 
     def add(self, row: Model) -> Model:
         """Stage a new row for the session's tenant (whatever tenant it was given)."""
-        row.tenant_id = self.tenant_id  # type: ignore[attr-defined]
+        if self.tenant_id is not None:
+            setattr(row, self.tenant_column, self.tenant_id)
         self.session.add(row)
         return row
 
@@ -85,6 +98,17 @@ class TenantRepository(TenantQueries, Generic[Model]):
 
     async def all(self, query: Select[tuple[Model]]) -> Sequence[Model]:
         return (await self.session.execute(query)).scalars().all()
+
+
+class TenantRepository(ScopedRepository[Model]):
+    """The rows of one model that belong to the tenant of the session's unit of work (a
+    unit of work without a tenant is refused)."""
+
+    tenant_id: uuid.UUID
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.tenant_id = tenant_of(session)
 
 
 class PlatformRepository:

@@ -6,7 +6,7 @@ algorithm allowlist (EdDSA only: no ``none``, no HS/RS confusion), then ``exp``,
 ``nbf``, ``iss`` and ``aud``, then the live session in Redis. Authorization (role,
 permissions) is read from the live session, so a change or a logout applies on the
 next request rather than at token expiry. Only the auth service signs (see
-:mod:`bizosaas.auth.keys`); everyone verifies with the public halves in Vault.
+:mod:`bizosaas.auth.sessions.keys`); everyone verifies with the public halves in Vault.
 """
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bizosaas.auth.cookies import clear_session_cookies
 from bizosaas.core.app import ReadinessCheck
 from bizosaas.core.net import client_ip
 from bizosaas.core.settings import Settings, get_settings
+from bizosaas.identity.cookies import clear_session_cookies
 from bizosaas.identity.vocabulary import Platform, Role
 from bizosaas.web.common import WebContext, create_web_app, render, web_of
 from bizosaas.web.settings import WebSettings, is_local_path

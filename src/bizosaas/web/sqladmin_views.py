@@ -17,8 +17,9 @@ from sqladmin.authentication import get_current_user_id
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
-from bizosaas.auth import repository
+from bizosaas.auth.audit import AuditLog
 from bizosaas.auth.models import AuditEvent, Invitation, Tenant, User, UserSession
+from bizosaas.core.database import RowScope, record_scope
 
 
 class ReadOnlyView(ModelView):
@@ -143,8 +144,8 @@ class AuditLogBackend(AuditBackend):
             "fields": sorted(entry.changes or {}),
         }
         async with self.sessionmaker() as db, db.begin():
-            await repository.record_audit(
-                db,
+            record_scope(db, RowScope.platform_wide())  # the session declares it (sqladmin.py)
+            AuditLog(db).record(
                 f"sqladmin_{entry.action}",
                 actor_id=_as_uuid(actor),
                 subject_id=subject,

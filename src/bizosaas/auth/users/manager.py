@@ -13,19 +13,21 @@ from fastapi import Request
 from fastapi_users import BaseUserManager, UUIDIDMixin, exceptions
 from fastapi_users_db_sqlalchemy import SQLAlchemyUserDatabase
 
-from bizosaas.auth import repository
+from bizosaas.auth.audit import AuditLog
 from bizosaas.auth.context import AuthContext, member_info
 from bizosaas.auth.models import User
-from bizosaas.auth.passwords import password_problem
 from bizosaas.auth.schemas import UserRegister
-from bizosaas.auth.service import SessionService
+from bizosaas.auth.sessions.service import SessionService
+from bizosaas.auth.users.passwords import password_problem
+from bizosaas.auth.users.repository import TenantRecords, UserRepository
+from bizosaas.core.database import after_commit
 from bizosaas.core.errors import NotFound
 from bizosaas.identity.vocabulary import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role, TenantStatus
 
 
 class FlushingUserDatabase(SQLAlchemyUserDatabase[User, uuid.UUID]):
     async def get_by_email(self, email: str) -> User | None:
-        found = await repository.user_with_tenant(self.session, email=email)
+        found = await UserRepository(self.session).with_tenant(email=email)
         return None if found is None else found[0]
 
     async def create(self, create_dict: dict[str, Any]) -> User:
@@ -71,11 +73,11 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         """Self-service sign-up joins a tenant that accepts it, as a plain user."""
         assert isinstance(user_create, UserRegister)
         await self.validate_password(user_create.password, user_create)
-        tenant = await repository.tenant_by_slug(self.session, user_create.tenant_slug)
+        tenant = await TenantRecords(self.session).by_slug(user_create.tenant_slug)
         if tenant is None or not tenant.self_signup or tenant.status != TenantStatus.ACTIVE:
             raise NotFound("No organisation accepts sign-ups under that name.")
         email = user_create.email.lower()
-        if await repository.email_taken(self.session, email):
+        if await UserRepository(self.session).email_taken(email):
             raise exceptions.UserAlreadyExists()
         user = await self.user_db.create(
             {
@@ -91,8 +93,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
                 "is_superuser": False,
             }
         )
-        await repository.record_audit(
-            self.session,
+        AuditLog(self.session).record(
             "user_registered",
             tenant_id=tenant.id,
             subject_id=user.id,
@@ -103,7 +104,8 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         return user
 
     async def on_after_register(self, user: User, request: Request | None = None) -> None:
-        await self.auth.members.publish(member_info(user))
+        info = member_info(user)
+        after_commit(self.session, lambda: self.auth.members.publish(info))
         await self.request_verify(user, request)
 
     async def on_after_request_verify(

@@ -18,12 +18,14 @@ from datetime import UTC, datetime, timedelta
 from fastapi_users.password import PasswordHelper
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.auth import repository
-from bizosaas.auth.clients import ClientInfo
+from bizosaas.auth.audit import AuditLog
 from bizosaas.auth.context import AuthContext
 from bizosaas.auth.models import Tenant, User, UserSession
 from bizosaas.auth.schemas import Me, SessionOut, TenantSummary, TokenPair
-from bizosaas.auth.tokens import issue_access_token
+from bizosaas.auth.sessions.clients import ClientInfo
+from bizosaas.auth.sessions.repository import SessionRepository
+from bizosaas.auth.sessions.tokens import issue_access_token
+from bizosaas.auth.users.repository import UserRepository
 from bizosaas.core.database import RowScope, utcnow
 from bizosaas.core.errors import AppError, Forbidden, InvalidCredentials, NotFound, Unauthorized
 from bizosaas.core.logging import get_logger
@@ -110,7 +112,7 @@ class SessionService:
         normalized = email.strip().lower()[:320]
         await self.auth.throttle.check(normalized, ip)
         async with self._separate_transaction() as db:
-            found = await repository.user_with_tenant(db, email=normalized)
+            found = await UserRepository(db).with_tenant(email=normalized)
         stored_hash = found[0].hashed_password if found else _DUMMY_HASH
         valid, new_hash = await asyncio.to_thread(
             password_helper.verify_and_update, password, stored_hash
@@ -130,8 +132,7 @@ class SessionService:
             refusal = Forbidden(f"Your account may not sign in to {chosen or 'any platform'}.")
         if refusal is not None:
             async with self._separate_transaction() as db:
-                await repository.record_audit(
-                    db,
+                AuditLog(db).record(
                     "login_refused",
                     tenant_id=user.tenant_id,
                     subject_id=user.id,
@@ -156,10 +157,9 @@ class SessionService:
             last_seen_at=utcnow(),
         )
         async with self._separate_transaction() as db:
-            await repository.mark_signed_in(db, user.id, new_hash)
+            await UserRepository(db).mark_signed_in(user.id, new_hash)
             db.add(row)
-            await repository.record_audit(
-                db,
+            AuditLog(db).record(
                 "login_success",
                 tenant_id=user.tenant_id,
                 actor_id=user.id,
@@ -194,8 +194,7 @@ class SessionService:
         lockout = await self.auth.throttle.record_failure(email, client.ip or "unknown")
         tenant_id = user.tenant_id if user else None
         async with self._separate_transaction() as db:
-            await repository.record_audit(
-                db,
+            AuditLog(db).record(
                 "login_failure",
                 tenant_id=tenant_id,
                 subject_id=user.id if user else None,
@@ -203,8 +202,7 @@ class SessionService:
                 email=email,
             )
             if lockout:
-                await repository.record_audit(
-                    db,
+                AuditLog(db).record(
                     "lockout",
                     tenant_id=tenant_id,
                     subject_id=user.id if user else None,
@@ -250,16 +248,16 @@ class SessionService:
         new_secret = secrets.token_urlsafe(32)
         expires = utcnow() + timedelta(seconds=self.settings.refresh_token_ttl_seconds)
         async with self._separate_transaction() as db:
-            row = await repository.rotate_refresh(
-                db, session_id, _hash_secret(secret), _hash_secret(new_secret), expires
+            row = await SessionRepository(db).rotate_refresh(
+                session_id, _hash_secret(secret), _hash_secret(new_secret), expires
             )
-            found = await repository.user_with_tenant(db, user_id=row.user_id) if row else None
+            found = await UserRepository(db).with_tenant(user_id=row.user_id) if row else None
             inactive = found is not None and (
                 not found[0].is_active
                 or (found[1] is not None and found[1].status != TenantStatus.ACTIVE)
             )
             if inactive:
-                await repository.revoke_sessions(db, "account_inactive", session_id=session_id)
+                await SessionRepository(db).revoke("account_inactive", session_id=session_id)
         if row is None or found is None:
             await self._end_family(session_id, client)
             raise Unauthorized("The refresh token is invalid or has already been used.")
@@ -275,10 +273,9 @@ class SessionService:
     async def _end_family(self, session_id: uuid.UUID, client: ClientInfo) -> None:
         """A used (or forged) refresh token: end the session it belongs to, if still open."""
         async with self._separate_transaction() as db:
-            ended = await repository.revoke_sessions(db, "refresh_reuse", session_id=session_id)
+            ended = await SessionRepository(db).revoke("refresh_reuse", session_id=session_id)
             if ended:
-                await repository.record_audit(
-                    db,
+                AuditLog(db).record(
                     "refresh_reuse",
                     subject_id=ended[0][1],
                     ip=client.ip,
@@ -299,8 +296,8 @@ class SessionService:
         tenant_id: uuid.UUID | None = None,
         ip: str | None = None,
     ) -> int:
-        ended = await repository.revoke_sessions(
-            db, reason, session_id=session_id, user_id=user_id, tenant_id=tenant_id
+        ended = await SessionRepository(db).revoke(
+            reason, session_id=session_id, user_id=user_id, of_tenant=tenant_id
         )
         by_user: dict[uuid.UUID, list[uuid.UUID]] = {}
         for ended_session, owner in ended:
@@ -308,8 +305,7 @@ class SessionService:
         for owner, sessions in by_user.items():
             await self.auth.live_sessions.delete(sessions, owner)
         if ended:
-            await repository.record_audit(
-                db,
+            AuditLog(db).record(
                 reason,
                 tenant_id=actor.tenant_id if actor else tenant_id,
                 actor_id=actor.user_id if actor else None,
@@ -323,7 +319,7 @@ class SessionService:
     async def list_sessions(
         self, db: AsyncSession, user_id: uuid.UUID, current: uuid.UUID | None
     ) -> list[SessionOut]:
-        rows = await repository.active_sessions(db, user_id=user_id)
+        rows = await SessionRepository(db).open_sessions(user_id)
         seen = await self.auth.live_sessions.user_last_seen([r.id for r in rows])
         result = []
         for row in rows:
@@ -349,7 +345,7 @@ class SessionService:
         self, db: AsyncSession, session_id: uuid.UUID, caller: Principal
     ) -> uuid.UUID:
         """Whose session this is, if the caller may end it; otherwise 404."""
-        row = await db.get(UserSession, session_id)
+        row = await SessionRepository(db).by_id(session_id)
         if row is None or row.revoked_at is not None:
             raise NotFound("No such session.")
         if row.user_id == caller.user_id or caller.is_super_admin:

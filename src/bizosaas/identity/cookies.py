@@ -1,15 +1,27 @@
-"""Browser cookies for the session: HttpOnly tokens and the readable CSRF token."""
+"""Browser cookies for the session: HttpOnly tokens and the readable CSRF token.
+
+The auth service sets them at sign-in and refresh; any page may clear them.
+"""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from starlette.responses import Response
 
-from bizosaas.auth.schemas import TokenPair
 from bizosaas.core.settings import Settings
 from bizosaas.identity.vocabulary import CookieNames
 
 
-def set_session_cookies(response: Response, tokens: TokenPair, settings: Settings) -> None:
+class SessionTokens(Protocol):
+    access_token: str
+    refresh_token: str
+    csrf_token: str
+    expires_in: int
+    refresh_expires_in: int
+
+
+def set_session_cookies(response: Response, tokens: SessionTokens, settings: Settings) -> None:
     names = CookieNames(settings.secure_cookies)
     common = {"path": "/", "secure": names.secure}
     response.set_cookie(

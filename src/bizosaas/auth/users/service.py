@@ -9,16 +9,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.auth import repository
+from bizosaas.auth.audit import AuditLog
 from bizosaas.auth.context import AuthContext, member_info, tenant_info
 from bizosaas.auth.models import Invitation, Tenant, User
-from bizosaas.auth.passwords import password_problem
 from bizosaas.auth.schemas import (
     InvitationAccept,
     TenantCreate,
@@ -26,9 +24,12 @@ from bizosaas.auth.schemas import (
     UserCreate,
     UserUpdate,
 )
-from bizosaas.auth.service import SessionService, password_helper
-from bizosaas.core.database import utcnow
+from bizosaas.auth.sessions.service import SessionService, password_helper
+from bizosaas.auth.users.passwords import password_problem
+from bizosaas.auth.users.repository import InvitationRepository, TenantRecords, UserRepository
+from bizosaas.core.database import after_commit, utcnow
 from bizosaas.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from bizosaas.core.repository import Page
 from bizosaas.identity.principal import Principal
 from bizosaas.identity.vocabulary import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role, TenantStatus
 
@@ -49,41 +50,46 @@ class ManagementService:
         self.sessions = SessionService(auth)
         self.settings = auth.runtime.settings
 
+    # The Redis directories follow PostgreSQL once the change is committed.
+
+    def _publish_tenant(self, db: AsyncSession, tenant: Tenant) -> None:
+        info = tenant_info(tenant)
+        after_commit(db, lambda: self.auth.tenants.publish(info))
+
+    def _publish_member(self, db: AsyncSession, user: User) -> None:
+        info = member_info(user)
+        after_commit(db, lambda: self.auth.members.publish(info))
+
     # Tenants ---------------------------------------------------------------
 
     async def create_tenant(
         self, db: AsyncSession, caller: Principal, body: TenantCreate
     ) -> Tenant:
         _require_super_admin(caller)
-        if await repository.tenant_by_slug(db, body.slug):
+        if await TenantRecords(db).by_slug(body.slug):
             raise Conflict(f"A tenant with slug {body.slug!r} already exists.")
         tenant = Tenant(id=uuid.uuid4(), **body.model_dump())
         db.add(tenant)
-        await repository.record_audit(
-            db,
+        AuditLog(db).record(
             "tenant_created",
             tenant_id=tenant.id,
             actor_id=caller.user_id,
             details={"slug": body.slug},
         )
         await db.flush()
-        await self.auth.tenants.publish(tenant_info(tenant))
+        self._publish_tenant(db, tenant)
         return tenant
 
-    async def list_tenants(
-        self, db: AsyncSession, caller: Principal, limit: int, offset: int
-    ) -> Sequence[Tenant]:
-        if caller.is_super_admin:
-            return await repository.list_tenants(db, limit, offset)
-        tenant = await self.get_tenant(db, caller, caller.tenant_id) if caller.tenant_id else None
-        return [tenant] if tenant and offset == 0 else []
+    async def list_tenants(self, db: AsyncSession, cursor: str | None, limit: int) -> Page[Tenant]:
+        """Every tenant (super admin), or the caller's own: the unit of work decides."""
+        return await TenantRecords(db).page(cursor, limit)
 
     async def get_tenant(
         self, db: AsyncSession, caller: Principal, tenant_id: uuid.UUID | None
     ) -> Tenant:
         if tenant_id is None or (not caller.is_super_admin and tenant_id != caller.tenant_id):
             raise NotFound("No such tenant.")
-        tenant = await repository.tenant_by_id(db, tenant_id)
+        tenant = await TenantRecords(db).by_id(tenant_id)
         if tenant is None:
             raise NotFound("No such tenant.")
         return tenant
@@ -107,8 +113,7 @@ class ManagementService:
         if status is not None and status != tenant.status:
             tenant.status = status
             tenant.suspended_at = utcnow() if status == TenantStatus.SUSPENDED else None
-            await repository.record_audit(
-                db,
+            AuditLog(db).record(
                 f"tenant_{'suspended' if status == 'suspended' else 'reactivated'}",
                 tenant_id=tenant.id,
                 actor_id=caller.user_id,
@@ -119,26 +124,24 @@ class ManagementService:
                     db, "tenant_suspended", actor=caller, tenant_id=tenant.id, ip=ip
                 )
         await db.flush()
-        await self.auth.tenants.publish(tenant_info(tenant))
+        self._publish_tenant(db, tenant)
         return tenant
 
     # Users -----------------------------------------------------------------
 
-    def _tenant_filter(self, caller: Principal) -> uuid.UUID | None:
-        return None if caller.is_super_admin else caller.tenant_id
-
     async def get_user(self, db: AsyncSession, caller: Principal, user_id: uuid.UUID) -> User:
+        """A user of the caller's tenant (any tenant's, for a super admin); else 404."""
         _require_admin(caller)
-        user = await repository.user_in_tenant(db, user_id, self._tenant_filter(caller))
+        user = await UserRepository(db).by_id(user_id)
         if user is None:
             raise NotFound("No such user.")
         return user
 
     async def list_users(
-        self, db: AsyncSession, caller: Principal, limit: int, offset: int
-    ) -> Sequence[User]:
+        self, db: AsyncSession, caller: Principal, cursor: str | None, limit: int
+    ) -> Page[User]:
         _require_admin(caller)
-        return await repository.list_users(db, self._tenant_filter(caller), limit, offset)
+        return await UserRepository(db).page(cursor, limit)
 
     async def create_user(
         self, db: AsyncSession, caller: Principal, body: UserCreate, ip: str | None
@@ -158,7 +161,7 @@ class ManagementService:
             raise BadRequest("tenant_id is required to create a tenant user.")
         elif not caller.is_super_admin and body.tenant_id not in (None, caller.tenant_id):
             raise NotFound("No such tenant.")
-        tenant = await repository.tenant_by_id(db, tenant_id) if tenant_id else None
+        tenant = await TenantRecords(db).by_id(tenant_id) if tenant_id else None
         if tenant_id is not None and tenant is None:
             raise NotFound("No such tenant.")
         email = str(body.email).lower()
@@ -166,7 +169,7 @@ class ManagementService:
             problem = password_problem(body.password, [email, body.full_name])
             if problem:
                 raise BadRequest(problem)
-        if await repository.email_taken(db, email):
+        if await UserRepository(db).email_taken(email):
             raise Conflict("A user with this email already exists.")
         role = body.role
         user = User(
@@ -191,8 +194,7 @@ class ManagementService:
             await db.flush()
         except IntegrityError as exc:
             raise Conflict("A user with this email already exists.") from exc
-        await repository.record_audit(
-            db,
+        AuditLog(db).record(
             "user_created",
             tenant_id=tenant_id,
             actor_id=caller.user_id,
@@ -204,7 +206,7 @@ class ManagementService:
         link = None
         if body.password is None:
             link = await self._invite(db, user, caller)
-        await self.auth.members.publish(member_info(user))
+        self._publish_member(db, user)
         return user, link
 
     async def _invite(self, db: AsyncSession, user: User, caller: Principal) -> str:
@@ -228,15 +230,15 @@ class ManagementService:
     async def accept_invitation(
         self, db: AsyncSession, body: InvitationAccept, ip: str | None
     ) -> User:
-        invitation = await repository.invitation_by_hash(
-            db, hashlib.sha256(body.token.encode()).hexdigest()
+        invitation = await InvitationRepository(db).by_token_hash(
+            hashlib.sha256(body.token.encode()).hexdigest()
         )
         if invitation is None or invitation.accepted_at is not None:
             raise NotFound("This invitation is unknown or was already used.")
         if invitation.expires_at <= utcnow():
             raise BadRequest("This invitation has expired. Ask your administrator for a new one.")
-        user = await repository.user_in_tenant(db, invitation.user_id, invitation.tenant_id)
-        if user is None:
+        user = await UserRepository(db).by_id(invitation.user_id)
+        if user is None or user.tenant_id != invitation.tenant_id:
             raise NotFound("This invitation is unknown or was already used.")
         name = body.full_name if body.full_name is not None else user.full_name
         problem = password_problem(body.password, [user.email, name])
@@ -247,8 +249,7 @@ class ManagementService:
         user.is_active = True
         user.is_verified = True  # they proved the address by opening the link
         invitation.accepted_at = utcnow()
-        await repository.record_audit(
-            db,
+        AuditLog(db).record(
             "invitation_accepted",
             tenant_id=user.tenant_id,
             subject_id=user.id,
@@ -257,7 +258,7 @@ class ManagementService:
             email=user.email,
         )
         await db.flush()
-        await self.auth.members.publish(member_info(user))
+        self._publish_member(db, user)
         return user
 
     async def update_user(
@@ -290,8 +291,7 @@ class ManagementService:
             user.allowed_platforms = [str(p) for p in dict.fromkeys(changes["allowed_platforms"])]
         authz_after = (user.role, list(user.permissions), list(user.allowed_platforms))
         if authz_after != authz_before:
-            await repository.record_audit(
-                db,
+            AuditLog(db).record(
                 "authorization_changed",
                 tenant_id=user.tenant_id,
                 actor_id=caller.user_id,
@@ -306,8 +306,7 @@ class ManagementService:
             await self.disable_user(db, caller, user, ip)
         elif changes.get("is_active") is True and not user.is_active:
             user.is_active = True
-            await repository.record_audit(
-                db,
+            AuditLog(db).record(
                 "user_enabled",
                 tenant_id=user.tenant_id,
                 actor_id=caller.user_id,
@@ -315,7 +314,7 @@ class ManagementService:
                 ip=ip,
             )
         await db.flush()
-        await self.auth.members.publish(member_info(user))
+        self._publish_member(db, user)
         return user
 
     async def disable_user(
@@ -324,8 +323,7 @@ class ManagementService:
         if user.id == caller.user_id:
             raise BadRequest("You cannot disable yourself.")
         user.is_active = False
-        await repository.record_audit(
-            db,
+        AuditLog(db).record(
             "user_disabled",
             tenant_id=user.tenant_id,
             actor_id=caller.user_id,

@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 
-from bizosaas.auth.keys import KeyRing
+from bizosaas.auth.sessions.keys import KeyRing
 from bizosaas.identity.sessions import LiveSession
 from bizosaas.identity.verification import ALGORITHM
 

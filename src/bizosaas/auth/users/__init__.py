@@ -1,0 +1,1 @@
+"""Tenants and users: management by admins, registration and password flows, password policy."""
