@@ -22,7 +22,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
-from bizosaas.core.database import Base, TimestampMixin, utcnow
+from bizosaas.core.database import Base, TimestampMixin, UUIDKey, utcnow
+from bizosaas.core.repository import tenant_index
 
 
 class Tenant(TimestampMixin, Base):
@@ -33,7 +34,7 @@ class Tenant(TimestampMixin, Base):
         CheckConstraint("rate_limit_per_hour > 0", name="rate_limit_positive"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     slug: Mapped[str] = mapped_column(String(63), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
@@ -50,7 +51,7 @@ class User(SQLAlchemyBaseUserTableUUID, TimestampMixin, Base):
             "(role = 'super_admin') = (tenant_id IS NULL)", name="super_admin_has_no_tenant"
         ),
         CheckConstraint("role IN ('super_admin', 'tenant_admin', 'user')", name="role_known"),
-        Index("ix_users_tenant_id_created_at", "tenant_id", "created_at"),
+        tenant_index("users", "created_at"),
     )
 
     tenant_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -70,11 +71,11 @@ class UserSession(Base):
 
     __tablename__ = "user_sessions"
     __table_args__ = (
-        Index("ix_user_sessions_tenant_id_user_id", "tenant_id", "user_id"),
+        tenant_index("user_sessions", "user_id"),
         Index("ix_user_sessions_user_id_active", "user_id", postgresql_where="revoked_at IS NULL"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     tenant_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     user_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
@@ -98,9 +99,9 @@ class UserSession(Base):
 
 class Invitation(Base):
     __tablename__ = "invitations"
-    __table_args__ = (Index("ix_invitations_tenant_id_user_id", "tenant_id", "user_id"),)
+    __table_args__ = (tenant_index("invitations", "user_id"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     tenant_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
     )
@@ -118,7 +119,7 @@ class Invitation(Base):
 
 class AuditEvent(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_tenant_id_occurred_at", "tenant_id", "occurred_at"),)
+    __table_args__ = (tenant_index("audit_log", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(

@@ -83,3 +83,26 @@ class BackgroundLoop:
                     if wakeable or self._stopping:
                         return
                     self._wake.clear()
+
+
+class BackgroundWork:
+    """A component whose work runs in one :class:`BackgroundLoop`: subclasses say what a
+    turn is (``turn``) and name the loop; ``start``, ``wake`` and ``stop`` drive it."""
+
+    loop_name = "background-work"
+
+    def __init__(self, interval_seconds: float) -> None:
+        self._loop = BackgroundLoop(self.loop_name, self.turn, interval_seconds)
+
+    async def turn(self) -> bool:
+        """One turn of work; True when more is waiting right now."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self._loop.start()
+
+    def wake(self) -> None:
+        self._loop.wake()
+
+    async def stop(self) -> None:
+        await self._loop.stop()

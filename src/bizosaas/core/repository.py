@@ -25,14 +25,15 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import orjson
 from fastapi import Query
-from sqlalchemy import Select, and_, bindparam, or_, select, tuple_
+from sqlalchemy import Index, Select, and_, bindparam, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from bizosaas.core.database import require_platform, tenant_of, visible_tenant
-from bizosaas.core.errors import BadRequest
+from bizosaas.core.errors import BadRequest, Conflict
 
 T = TypeVar("T")
 V = TypeVar("V", int, str, uuid.UUID, datetime, Decimal)
@@ -45,6 +46,13 @@ class TenantOwned:
     """Mixin of a tenant-owned table: ``tenant_id`` (first in its indexes, under RLS)."""
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+
+
+def tenant_index(table: str, *columns: str, unique: bool = False, **options: Any) -> Index:
+    """An index of a tenant-owned table, ``tenant_id`` first, named by the convention
+    (``ix_`` or ``uq_<table>_tenant_id_<columns>``)."""
+    name = "_".join(["uq" if unique else "ix", table, "tenant_id", *columns])
+    return Index(name, "tenant_id", *columns, unique=unique, **options)
 
 
 class TenantQueries:
@@ -81,6 +89,17 @@ class ScopedRepository(Generic[Model]):
         if self.tenant_id is not None:
             setattr(row, self.tenant_column, self.tenant_id)
         self.session.add(row)
+        return row
+
+    async def insert_unique(self, row: Model, *, taken: str) -> Model:
+        """Add and flush a new row; a unique key another transaction took at the same moment
+        answers 409 with ``taken`` (the transaction goes on without the row)."""
+        try:
+            async with self.session.begin_nested():
+                self.add(row)
+                await self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict(taken) from exc
         return row
 
     async def get(

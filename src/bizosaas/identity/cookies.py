@@ -23,32 +23,23 @@ class SessionTokens(Protocol):
 
 def set_session_cookies(response: Response, tokens: SessionTokens, settings: Settings) -> None:
     names = CookieNames(settings.secure_cookies)
-    common = {"path": "/", "secure": names.secure}
-    response.set_cookie(
-        names.access,
-        tokens.access_token,
-        max_age=tokens.expires_in,
-        httponly=True,
-        samesite="lax",
-        **common,  # type: ignore[arg-type]
+    cookies = (
+        # (name, value, lifetime, HttpOnly, SameSite)
+        (names.access, tokens.access_token, tokens.expires_in, True, "lax"),
+        (names.refresh, tokens.refresh_token, tokens.refresh_expires_in, True, "strict"),
+        # Readable by the page's own scripts, which echo it in X-CSRF-Token.
+        (names.csrf, tokens.csrf_token, tokens.refresh_expires_in, False, "strict"),
     )
-    response.set_cookie(
-        names.refresh,
-        tokens.refresh_token,
-        max_age=tokens.refresh_expires_in,
-        httponly=True,
-        samesite="strict",
-        **common,  # type: ignore[arg-type]
-    )
-    # Readable by the page's own scripts, which echo it in X-CSRF-Token.
-    response.set_cookie(
-        names.csrf,
-        tokens.csrf_token,
-        max_age=tokens.refresh_expires_in,
-        httponly=False,
-        samesite="strict",
-        **common,  # type: ignore[arg-type]
-    )
+    for name, value, max_age, httponly, samesite in cookies:
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            path="/",
+            secure=names.secure,
+            httponly=httponly,
+            samesite=samesite,  # type: ignore[arg-type]
+        )
 
 
 def clear_session_cookies(response: Response, settings: Settings) -> None:

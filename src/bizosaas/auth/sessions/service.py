@@ -14,6 +14,8 @@ import secrets
 import uuid
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
 from fastapi_users.password import PasswordHelper
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -132,14 +134,7 @@ class SessionService:
             refusal = Forbidden(f"Your account may not sign in to {chosen or 'any platform'}.")
         if refusal is not None:
             async with self._separate_transaction() as db:
-                AuditLog(db).record(
-                    "login_refused",
-                    tenant_id=user.tenant_id,
-                    subject_id=user.id,
-                    ip=client.ip,
-                    email=user.email,
-                    details={"reason": refusal.name},
-                )
+                _audit_sign_in(db, "login_refused", user, client, reason=refusal.name)
             raise refusal
 
         await self.auth.throttle.record_success(normalized, ip)
@@ -159,14 +154,8 @@ class SessionService:
         async with self._separate_transaction() as db:
             await UserRepository(db).mark_signed_in(user.id, new_hash)
             db.add(row)
-            AuditLog(db).record(
-                "login_success",
-                tenant_id=user.tenant_id,
-                actor_id=user.id,
-                subject_id=user.id,
-                ip=client.ip,
-                email=user.email,
-                details={"platform": chosen, "session_id": str(row.id)},
+            _audit_sign_in(
+                db, "login_success", user, client, platform=chosen, session_id=str(row.id)
             )
         live = live_session_of(row, user, tenant)
         await self.auth.live_sessions.put(live)
@@ -194,22 +183,16 @@ class SessionService:
         lockout = await self.auth.throttle.record_failure(email, client.ip or "unknown")
         tenant_id = user.tenant_id if user else None
         async with self._separate_transaction() as db:
-            AuditLog(db).record(
-                "login_failure",
+            record = partial(
+                AuditLog(db).record,
                 tenant_id=tenant_id,
                 subject_id=user.id if user else None,
                 ip=client.ip,
                 email=email,
             )
+            record("login_failure")
             if lockout:
-                AuditLog(db).record(
-                    "lockout",
-                    tenant_id=tenant_id,
-                    subject_id=user.id if user else None,
-                    ip=client.ip,
-                    email=email,
-                    details={"seconds": lockout},
-                )
+                record("lockout", details={"seconds": lockout})
         if lockout:
             AUTH_EVENTS.labels("lockout").inc()
         AUTH_EVENTS.labels("login_failure").inc()
@@ -353,6 +336,21 @@ class SessionService:
         if caller.role is Role.TENANT_ADMIN and row.tenant_id == caller.tenant_id:
             return row.user_id
         raise NotFound("No such session.")
+
+
+def _audit_sign_in(
+    db: AsyncSession, event: str, user: User, client: ClientInfo, **details: Any
+) -> None:
+    """A sign-in (refused or not) of a known account, in the audit log."""
+    AuditLog(db).record(
+        event,
+        tenant_id=user.tenant_id,
+        actor_id=user.id if event == "login_success" else None,
+        subject_id=user.id,
+        ip=client.ip,
+        email=user.email,
+        details=details,
+    )
 
 
 class TenantSuspended(Forbidden):

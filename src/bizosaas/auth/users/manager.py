@@ -111,18 +111,16 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
     async def on_after_request_verify(
         self, user: User, token: str, request: Request | None = None
     ) -> None:
-        link = f"{self.auth.runtime.settings.public_url}/login/verify?token={token}"
-        await self.auth.mailer.send(
-            user.email, "Confirm your email address", f"Confirm your address: {link}"
-        )
+        await self._mail_link(user, "verify", token, "Confirm your email address")
 
     async def on_after_forgot_password(
         self, user: User, token: str, request: Request | None = None
     ) -> None:
-        link = f"{self.auth.runtime.settings.public_url}/login/reset?token={token}"
-        await self.auth.mailer.send(
-            user.email, "Reset your password", f"Choose a new password: {link}"
-        )
+        await self._mail_link(user, "reset", token, "Reset your password")
+
+    async def _mail_link(self, user: User, page: str, token: str, subject: str) -> None:
+        link = f"{self.auth.runtime.settings.public_url}/login/{page}?token={token}"
+        await self.auth.mailer.send(user.email, subject, f"{subject}: {link}")
 
     async def on_after_reset_password(self, user: User, request: Request | None = None) -> None:
         # A new password ends every session: whoever knew the old one is out.

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +43,20 @@ def _require_admin(caller: Principal) -> None:
 def _require_super_admin(caller: Principal) -> None:
     if not caller.is_super_admin:
         raise Forbidden("Only the platform's super admins may manage tenants.")
+
+
+def _audit_user(
+    db: AsyncSession, event: str, caller: Principal, user: User, ip: str | None, **details: Any
+) -> None:
+    """An administrator's change to a user, in the audit log."""
+    AuditLog(db).record(
+        event,
+        tenant_id=user.tenant_id,
+        actor_id=caller.user_id,
+        subject_id=user.id,
+        ip=ip,
+        details=details or None,
+    )
 
 
 class ManagementService:
@@ -291,13 +306,14 @@ class ManagementService:
             user.allowed_platforms = [str(p) for p in dict.fromkeys(changes["allowed_platforms"])]
         authz_after = (user.role, list(user.permissions), list(user.allowed_platforms))
         if authz_after != authz_before:
-            AuditLog(db).record(
+            _audit_user(
+                db,
                 "authorization_changed",
-                tenant_id=user.tenant_id,
-                actor_id=caller.user_id,
-                subject_id=user.id,
-                ip=ip,
-                details={"before": list(authz_before), "after": list(authz_after)},
+                caller,
+                user,
+                ip,
+                before=list(authz_before),
+                after=list(authz_after),
             )
             await self.auth.live_sessions.update_authorization(
                 user.id, user.role, tuple(user.permissions), tuple(user.allowed_platforms)
@@ -306,13 +322,7 @@ class ManagementService:
             await self.disable_user(db, caller, user, ip)
         elif changes.get("is_active") is True and not user.is_active:
             user.is_active = True
-            AuditLog(db).record(
-                "user_enabled",
-                tenant_id=user.tenant_id,
-                actor_id=caller.user_id,
-                subject_id=user.id,
-                ip=ip,
-            )
+            _audit_user(db, "user_enabled", caller, user, ip)
         await db.flush()
         self._publish_member(db, user)
         return user
@@ -323,13 +333,7 @@ class ManagementService:
         if user.id == caller.user_id:
             raise BadRequest("You cannot disable yourself.")
         user.is_active = False
-        AuditLog(db).record(
-            "user_disabled",
-            tenant_id=user.tenant_id,
-            actor_id=caller.user_id,
-            subject_id=user.id,
-            ip=ip,
-        )
+        _audit_user(db, "user_disabled", caller, user, ip)
         await self.sessions.end_sessions(
             db, "user_disabled", actor=caller, user_id=user.id, tenant_id=user.tenant_id, ip=ip
         )

@@ -109,23 +109,19 @@ async def update_definition(
 
 
 @router.post(
-    "/definitions/{achievement_id}/archive",
-    summary="Archive an achievement: it stops counting; unlocks are kept",
+    "/definitions/{achievement_id}/{transition}",
+    summary="Archive an achievement, or restore an archived one (manage_achievements)",
 )
-async def archive_definition(
-    achievement_id: uuid.UUID, caller: ManageAchievementsDep, db: SessionDep
+async def change_status(
+    achievement_id: uuid.UUID,
+    transition: Literal["archive", "restore"],
+    caller: ManageAchievementsDep,
+    db: SessionDep,
 ) -> AchievementOut:
-    return await service.set_status(db, achievement_id, ARCHIVED)
-
-
-@router.post(
-    "/definitions/{achievement_id}/restore",
-    summary="Make an archived achievement count again (events meanwhile are not counted)",
-)
-async def restore_definition(
-    achievement_id: uuid.UUID, caller: ManageAchievementsDep, db: SessionDep
-) -> AchievementOut:
-    return await service.set_status(db, achievement_id, ACTIVE)
+    """`archive`: it stops counting, and unlocks are kept; `restore`: it counts again (events
+    meanwhile are not counted)."""
+    status = ARCHIVED if transition == "archive" else ACTIVE
+    return await service.set_status(db, achievement_id, status)
 
 
 async def _whose(

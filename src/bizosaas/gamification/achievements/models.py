@@ -7,23 +7,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
-from bizosaas.core.database import TimestampMixin, utcnow
-from bizosaas.core.repository import TenantOwned
+from bizosaas.core.database import TimestampMixin, UUIDKey, utcnow
+from bizosaas.core.repository import TenantOwned, tenant_index
 from bizosaas.gamification.db import GamificationBase
 
 
 class AchievementCategory(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "achievement_categories"
-    __table_args__ = (
-        Index("uq_achievement_categories_tenant_id_key", "tenant_id", "key", unique=True),
-    )
+    __table_args__ = (tenant_index("achievement_categories", "key", unique=True),)
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -33,11 +31,11 @@ class AchievementCategory(TenantOwned, TimestampMixin, GamificationBase):
 class Achievement(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "achievements"
     __table_args__ = (
-        Index("uq_achievements_tenant_id_key", "tenant_id", "key", unique=True),
-        Index("ix_achievements_tenant_id_status", "tenant_id", "status"),
+        tenant_index("achievements", "key", unique=True),
+        tenant_index("achievements", "status"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     category_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("achievement_categories.id", ondelete="SET NULL")
     )
@@ -66,7 +64,7 @@ class AchievementProgress(GamificationBase):
 
     __tablename__ = "achievement_progress"
     # A member's page and erasure look up by member, across achievements.
-    __table_args__ = (Index("ix_achievement_progress_tenant_id_user_id", "tenant_id", "user_id"),)
+    __table_args__ = (tenant_index("achievement_progress", "user_id"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     achievement_id: Mapped[uuid.UUID] = mapped_column(
@@ -86,19 +84,12 @@ class TenantAchievement(TenantOwned, GamificationBase):
 
     __tablename__ = "tenant_achievements"
     __table_args__ = (
-        Index(
-            "uq_tenant_achievements_tenant_id_achievement_id_user_id_level",
-            "tenant_id",
-            "achievement_id",
-            "user_id",
-            "level",
-            unique=True,
-        ),
-        Index("ix_tenant_achievements_tenant_id_user_id", "tenant_id", "user_id"),
-        Index("ix_tenant_achievements_tenant_id_unlocked_at", "tenant_id", "unlocked_at"),
+        tenant_index("tenant_achievements", "achievement_id", "user_id", "level", unique=True),
+        tenant_index("tenant_achievements", "user_id"),
+        tenant_index("tenant_achievements", "unlocked_at"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     achievement_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("achievements.id", ondelete="CASCADE"), nullable=False
     )

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import utcnow
@@ -116,11 +115,9 @@ async def create_custom(
         source="custom",
         created_by=caller.user_id,
     )
-    AchievementRepository(db).add(row)
-    try:
-        await db.flush()
-    except IntegrityError as exc:  # the same key created at the same moment
-        raise Conflict(f"An achievement with key {body.key!r} already exists.") from exc
+    await AchievementRepository(db).insert_unique(
+        row, taken=f"An achievement with key {body.key!r} already exists."
+    )
     return (await _definitions_out(db, [row]))[0]
 
 

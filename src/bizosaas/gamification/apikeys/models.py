@@ -10,19 +10,19 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
-from bizosaas.core.database import TimestampMixin
-from bizosaas.core.repository import TenantOwned
+from bizosaas.core.database import TimestampMixin, UUIDKey
+from bizosaas.core.repository import TenantOwned, tenant_index
 from bizosaas.gamification.db import GamificationBase
 
 
 class ApiKey(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "api_keys"
     __table_args__ = (
-        Index("ix_api_keys_tenant_id_created_at", "tenant_id", "created_at"),
+        tenant_index("api_keys", "created_at"),
         Index("uq_api_keys_key_hash", "key_hash", unique=True),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     prefix: Mapped[str] = mapped_column(String(24), nullable=False)  # shown in lists
     key_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # sha256 of the key

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
 from bizosaas.core.database import utcnow
-from bizosaas.core.repository import TenantOwned
+from bizosaas.core.repository import TenantOwned, tenant_index
 from bizosaas.gamification.db import GamificationBase
 
 
@@ -25,16 +25,9 @@ class EventStatus:
 class GamificationEvent(TenantOwned, GamificationBase):
     __tablename__ = "gamification_events"
     __table_args__ = (
-        Index("uq_gamification_events_tenant_id_event_id", "tenant_id", "event_id", unique=True),
-        Index(
-            "ix_gamification_events_tenant_id_user_id_occurred_at",
-            "tenant_id",
-            "user_id",
-            "occurred_at",
-        ),
-        Index(
-            "ix_gamification_events_tenant_id_type_occurred_at", "tenant_id", "type", "occurred_at"
-        ),
+        tenant_index("gamification_events", "event_id", unique=True),
+        tenant_index("gamification_events", "user_id", "occurred_at"),
+        tenant_index("gamification_events", "type", "occurred_at"),
         # The processor's queue: only pending rows, in arrival order.
         Index(
             "ix_gamification_events_tenant_id_pending",

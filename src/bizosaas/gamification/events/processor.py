@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.background import BackgroundLoop
+from bizosaas.core.background import BackgroundWork
 from bizosaas.core.database import Database, RowScope, after_commit, use_custom_plans, utcnow
 from bizosaas.core.errors import is_outage
 from bizosaas.core.logging import get_logger
@@ -46,7 +46,9 @@ LAG = Histogram(
 )
 
 
-class EventProcessor:
+class EventProcessor(BackgroundWork):
+    loop_name = "gamification-event-processor"
+
     def __init__(
         self,
         database: Database,
@@ -54,24 +56,13 @@ class EventProcessor:
         members: MemberService,
         notifier: Notifier,
     ) -> None:
+        super().__init__(IDLE_WAIT_SECONDS)
         self.database = database
         self.handlers = list(handlers)
         self.members = members
         self.notifier = notifier
-        self._loop = BackgroundLoop("gamification-event-processor", self._turn, IDLE_WAIT_SECONDS)
 
-    # -- running in the background ---------------------------------------------------
-
-    def start(self) -> None:
-        self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()
-
-    def wake(self) -> None:
-        self._loop.wake()
-
-    async def _turn(self) -> bool:
+    async def turn(self) -> bool:
         return await self.process_pending() > 0
 
     # -- one pass ------------------------------------------------------------------------

@@ -22,19 +22,19 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
-from bizosaas.core.database import TimestampMixin, utcnow
-from bizosaas.core.repository import TenantOwned
+from bizosaas.core.database import TimestampMixin, UUIDKey, utcnow
+from bizosaas.core.repository import TenantOwned, tenant_index
 from bizosaas.gamification.db import GamificationBase
 
 
 class Leaderboard(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "leaderboards"
     __table_args__ = (
-        Index("uq_leaderboards_tenant_id_key", "tenant_id", "key", unique=True),
-        Index("ix_leaderboards_tenant_id_status", "tenant_id", "status"),
+        tenant_index("leaderboards", "key", unique=True),
+        tenant_index("leaderboards", "status"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     description: Mapped[str] = mapped_column(String(500), nullable=False, default="")
@@ -67,7 +67,7 @@ class LeaderboardEntry(GamificationBase):
 
     __tablename__ = "leaderboard_entries"
     __table_args__ = (
-        Index("ix_leaderboard_entries_tenant_id_member_id", "tenant_id", "member_id"),
+        tenant_index("leaderboard_entries", "member_id"),
         # Archived standings, page by page in final order.
         Index(
             "ix_leaderboard_entries_final_rank",
@@ -123,13 +123,8 @@ class LeaderboardRejection(TenantOwned, GamificationBase):
 
     __tablename__ = "leaderboard_rejections"
     __table_args__ = (
-        Index("ix_leaderboard_rejections_tenant_id_created_at", "tenant_id", "created_at"),
-        Index(
-            "ix_leaderboard_rejections_tenant_id_leaderboard_id_id",
-            "tenant_id",
-            "leaderboard_id",
-            "id",
-        ),
+        tenant_index("leaderboard_rejections", "created_at"),
+        tenant_index("leaderboard_rejections", "leaderboard_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)

@@ -7,7 +7,7 @@ has just rolled over is left alone.
 
 from __future__ import annotations
 
-from bizosaas.core.background import BackgroundLoop
+from bizosaas.core.background import BackgroundWork
 from bizosaas.core.database import RowScope
 from bizosaas.core.logging import get_logger
 from bizosaas.gamification.leaderboards.live import LiveRanks
@@ -17,19 +17,14 @@ log = get_logger("bizosaas.gamification.leaderboards")
 INTERVAL_SECONDS = 30.0
 
 
-class LeaderboardScheduler:
+class LeaderboardScheduler(BackgroundWork):
+    loop_name = "leaderboard-period-resets"
+
     def __init__(self, live: LiveRanks, interval: float = INTERVAL_SECONDS) -> None:
+        super().__init__(interval)
         self.live = live
-        self.interval = interval
-        self._loop = BackgroundLoop("leaderboard-period-resets", self._turn, interval)
 
-    def start(self) -> None:
-        self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()
-
-    async def _turn(self) -> bool:
+    async def turn(self) -> bool:
         await self.tick()
         return False  # resets are due at most once per interval
 

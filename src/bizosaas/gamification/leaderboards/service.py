@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.errors import BadRequest, Conflict, NotFound
@@ -79,11 +78,7 @@ async def create_board(
         created_at=now,
         updated_at=now,
     )
-    boards.add(board)
-    try:
-        await boards.session.flush()
-    except IntegrityError as exc:  # the same key created at the same moment
-        raise Conflict(f"A leaderboard with key {body.key!r} already exists.") from exc
+    await boards.insert_unique(board, taken=f"A leaderboard with key {body.key!r} already exists.")
     if board.kind == TENANT:
         await live.ranks.mark_ready(live.slot(board))  # a new board has no rows to rebuild from
     return board

@@ -6,27 +6,25 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import String, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
-from bizosaas.core.database import utcnow
-from bizosaas.core.repository import TenantOwned
+from bizosaas.core.database import UUIDKey, utcnow
+from bizosaas.core.repository import TenantOwned, tenant_index
 from bizosaas.gamification.db import GamificationBase
 
 
 class Notification(TenantOwned, GamificationBase):
     __tablename__ = "notifications"
     __table_args__ = (
-        Index(
-            "ix_notifications_tenant_id_user_id_created_at", "tenant_id", "user_id", "created_at"
-        ),
+        tenant_index("notifications", "user_id", "created_at"),
         # A replay re-derives the same notification key, so nobody is told twice.
-        Index("uq_notifications_tenant_id_dedupe_key", "tenant_id", "dedupe_key", unique=True),
+        tenant_index("notifications", "dedupe_key", unique=True),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     title: Mapped[str] = mapped_column(String(200), nullable=False)

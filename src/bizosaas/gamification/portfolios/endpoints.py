@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Response, status
 
@@ -92,37 +92,27 @@ async def delete_portfolio(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post(
-    f"{BASE}/{{portfolio_id}}/publish",
-    summary="Publish: readable without login at its public path",
-    responses=MISSING,
-)
-async def publish(
-    portfolio_id: uuid.UUID, caller: ManagePortfoliosDep, db: SessionDep
-) -> PortfolioOut:
-    return await service.set_status(db, caller, portfolio_id, service.PUBLISHED)
+STATUS_AFTER = {
+    "publish": service.PUBLISHED,
+    "unpublish": service.DRAFT,
+    "archive": service.ARCHIVED,
+}
 
 
 @router.post(
-    f"{BASE}/{{portfolio_id}}/unpublish",
-    summary="Back to draft: the public page disappears",
+    f"{BASE}/{{portfolio_id}}/{{transition}}",
+    summary="Publish, unpublish or archive (manage_portfolios)",
     responses=MISSING,
 )
-async def unpublish(
-    portfolio_id: uuid.UUID, caller: ManagePortfoliosDep, db: SessionDep
+async def change_status(
+    portfolio_id: uuid.UUID,
+    transition: Literal["publish", "unpublish", "archive"],
+    caller: ManagePortfoliosDep,
+    db: SessionDep,
 ) -> PortfolioOut:
-    return await service.set_status(db, caller, portfolio_id, service.DRAFT)
-
-
-@router.post(
-    f"{BASE}/{{portfolio_id}}/archive",
-    summary="Archive: kept, but no longer public or listed as a draft",
-    responses=MISSING,
-)
-async def archive(
-    portfolio_id: uuid.UUID, caller: ManagePortfoliosDep, db: SessionDep
-) -> PortfolioOut:
-    return await service.set_status(db, caller, portfolio_id, service.ARCHIVED)
+    """`publish`: readable without login at its public path; `unpublish`: back to draft, the
+    public page disappears; `archive`: kept, but no longer public or listed as a draft."""
+    return await service.set_status(db, caller, portfolio_id, STATUS_AFTER[transition])
 
 
 @router.post(

@@ -6,24 +6,24 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
-from bizosaas.core.database import TimestampMixin
-from bizosaas.core.repository import TenantOwned
+from bizosaas.core.database import TimestampMixin, UUIDKey
+from bizosaas.core.repository import TenantOwned, tenant_index
 from bizosaas.gamification.db import GamificationBase
 
 
 class ShowcasePortfolio(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "showcase_portfolios"
     __table_args__ = (
-        Index("uq_showcase_portfolios_tenant_id_slug", "tenant_id", "slug", unique=True),
-        Index("ix_showcase_portfolios_tenant_id_status", "tenant_id", "status"),
+        tenant_index("showcase_portfolios", "slug", unique=True),
+        tenant_index("showcase_portfolios", "status"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -40,11 +40,9 @@ class ShowcasePortfolio(TenantOwned, TimestampMixin, GamificationBase):
 
 class PortfolioMetric(TenantOwned, GamificationBase):
     __tablename__ = "portfolio_metrics"
-    __table_args__ = (
-        Index("ix_portfolio_metrics_tenant_id_portfolio_id", "tenant_id", "portfolio_id"),
-    )
+    __table_args__ = (tenant_index("portfolio_metrics", "portfolio_id"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     portfolio_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True),
         ForeignKey("showcase_portfolios.id", ondelete="CASCADE"),

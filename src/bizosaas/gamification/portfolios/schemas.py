@@ -83,26 +83,6 @@ class GenerateRequest(BaseModel):
     title: Title | None = None
 
 
-class PortfolioOut(BaseModel):
-    id: uuid.UUID
-    user_id: uuid.UUID | None
-    title: str
-    summary: str
-    challenge: str
-    solution: str
-    results: str
-    status: Status
-    slug: str
-    seo_title: str
-    seo_description: str
-    share_text: str
-    published_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    public_path: str | None = Field(description="Where the published portfolio can be read")
-    metrics: list[MetricOut]
-
-
 class PublicPortfolio(BaseModel):
     """What anyone may read: no member ids, no emails."""
 
@@ -117,3 +97,12 @@ class PublicPortfolio(BaseModel):
     share_text: str
     published_at: datetime | None
     metrics: list[MetricOut]
+
+
+class PortfolioOut(PublicPortfolio):
+    id: uuid.UUID
+    user_id: uuid.UUID | None
+    status: Status
+    created_at: datetime
+    updated_at: datetime
+    public_path: str | None = Field(description="Where the published portfolio can be read")

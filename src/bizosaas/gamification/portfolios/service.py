@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import after_commit, utcnow
@@ -37,6 +38,9 @@ def can_manage(caller: Caller) -> bool:
     return caller.is_tenant_admin or Permission.MANAGE_PORTFOLIOS.value in caller.permissions
 
 
+View = TypeVar("View", bound=BaseModel)
+
+
 def public_path(portfolio: ShowcasePortfolio) -> str:
     return f"/api/v1/gamification/public/portfolios/{portfolio.tenant_id}/{portfolio.slug}"
 
@@ -54,26 +58,18 @@ def _metrics_out(metrics: list[PortfolioMetric]) -> list[MetricOut]:
     ]
 
 
+def _view(
+    schema: type[View], portfolio: ShowcasePortfolio, metrics: list[PortfolioMetric], **extra: Any
+) -> View:
+    """The portfolio as ``schema`` shows it: its columns of that name, the metrics, ``extra``."""
+    given = {"metrics": _metrics_out(metrics), **extra}
+    columns = {name: getattr(portfolio, name) for name in schema.model_fields if name not in given}
+    return schema.model_validate({**columns, **given})
+
+
 def _out(portfolio: ShowcasePortfolio, metrics: list[PortfolioMetric]) -> PortfolioOut:
-    return PortfolioOut(
-        id=portfolio.id,
-        user_id=portfolio.user_id,
-        title=portfolio.title,
-        summary=portfolio.summary,
-        challenge=portfolio.challenge,
-        solution=portfolio.solution,
-        results=portfolio.results,
-        status=portfolio.status,  # type: ignore[arg-type]
-        slug=portfolio.slug,
-        seo_title=portfolio.seo_title,
-        seo_description=portfolio.seo_description,
-        share_text=portfolio.share_text,
-        published_at=portfolio.published_at,
-        created_at=portfolio.created_at,
-        updated_at=portfolio.updated_at,
-        public_path=public_path(portfolio) if portfolio.status == PUBLISHED else None,
-        metrics=_metrics_out(metrics),
-    )
+    public = public_path(portfolio) if portfolio.status == PUBLISHED else None
+    return _view(PortfolioOut, portfolio, metrics, public_path=public)
 
 
 async def _read(db: AsyncSession, portfolio: ShowcasePortfolio) -> PortfolioOut:
@@ -129,14 +125,8 @@ async def _check_slug(
 
 
 async def _save(db: AsyncSession, portfolio: ShowcasePortfolio) -> None:
-    try:
-        async with db.begin_nested():
-            db.add(portfolio)
-            await db.flush()
-    except IntegrityError as exc:  # the same slug taken at the same moment
-        raise Conflict(
-            f"The slug {portfolio.slug!r} is already used by another portfolio."
-        ) from exc
+    taken = f"The slug {portfolio.slug!r} is already used by another portfolio."
+    await PortfolioRepository(db).insert_unique(portfolio, taken=taken)
 
 
 def _refresh_claims(
@@ -223,19 +213,7 @@ async def public_portfolio(db: AsyncSession, tenant_id: uuid.UUID, slug: str) ->
     if portfolio is None:
         raise NotFound("No such published portfolio.")
     metrics = await PortfolioRepository(db).metrics_of([portfolio.id])
-    return PublicPortfolio(
-        slug=portfolio.slug,
-        title=portfolio.title,
-        summary=portfolio.summary,
-        challenge=portfolio.challenge,
-        solution=portfolio.solution,
-        results=portfolio.results,
-        seo_title=portfolio.seo_title,
-        seo_description=portfolio.seo_description,
-        share_text=portfolio.share_text,
-        published_at=portfolio.published_at,
-        metrics=_metrics_out(metrics[portfolio.id]),
-    )
+    return _view(PublicPortfolio, portfolio, metrics[portfolio.id])
 
 
 def _period_end(now: datetime) -> datetime:

@@ -8,7 +8,7 @@ admin's token; members see only their own codes and rewards.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -198,30 +198,19 @@ async def review_queue(
 
 
 @router.post(
-    "/conversions/{conversion_id}/approve",
-    summary="Approve a conversion and grant its rewards (tenant admin)",
-    responses={**NOT_FOUND, 409: {"description": "Already approved or refunded"}},
+    "/conversions/{conversion_id}/{decision}",
+    summary="Approve or reject a conversion (tenant admin)",
+    responses={**NOT_FOUND, 409: {"description": "Already decided that way, or refunded"}},
 )
-async def approve_conversion(
+async def decide_conversion(
     review: ReviewDep,
     conversion_id: uuid.UUID,
+    decision: Literal["approve", "reject"],
     caller: AdminDep,
     db: SessionDep,
     body: ReviewNote | None = None,
 ) -> ConversionOut:
-    return await review.approve(db, caller, conversion_id, body.note if body else None)
-
-
-@router.post(
-    "/conversions/{conversion_id}/reject",
-    summary="Reject a conversion; an approved one's rewards are clawed back (tenant admin)",
-    responses={**NOT_FOUND, 409: {"description": "Already rejected or refunded"}},
-)
-async def reject_conversion(
-    review: ReviewDep,
-    conversion_id: uuid.UUID,
-    caller: AdminDep,
-    db: SessionDep,
-    body: ReviewNote | None = None,
-) -> ConversionOut:
-    return await review.reject(db, caller, conversion_id, body.note if body else None)
+    """`approve` grants its rewards; `reject` refuses it, and claws back the rewards of one
+    that was approved."""
+    decide = review.approve if decision == "approve" else review.reject
+    return await decide(db, caller, conversion_id, body.note if body else None)

@@ -21,16 +21,16 @@ from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime, Text
 
-from bizosaas.core.database import TimestampMixin, utcnow
-from bizosaas.core.repository import TenantOwned
+from bizosaas.core.database import TimestampMixin, UUIDKey, utcnow
+from bizosaas.core.repository import TenantOwned, tenant_index
 from bizosaas.gamification.db import GamificationBase
 
 
 class ReferralProgram(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "referral_programs"
-    __table_args__ = (Index("ix_referral_programs_tenant_id_status", "tenant_id", "status"),)
+    __table_args__ = (tenant_index("referral_programs", "status"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     platform: Mapped[str] = mapped_column(String(32), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
@@ -49,17 +49,11 @@ class ReferralProgram(TenantOwned, TimestampMixin, GamificationBase):
 class ReferralCode(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "referral_codes"
     __table_args__ = (
-        Index("uq_referral_codes_tenant_id_code", "tenant_id", "code", unique=True),
-        Index(
-            "uq_referral_codes_tenant_id_program_id_user_id",
-            "tenant_id",
-            "program_id",
-            "user_id",
-            unique=True,
-        ),
+        tenant_index("referral_codes", "code", unique=True),
+        tenant_index("referral_codes", "program_id", "user_id", unique=True),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     program_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("referral_programs.id", ondelete="CASCADE"), nullable=False
     )
@@ -74,9 +68,7 @@ class ReferralVisit(TenantOwned, GamificationBase):
 
     __tablename__ = "referral_visits"
     __table_args__ = (
-        Index(
-            "ix_referral_visits_tenant_id_code_id_created_at", "tenant_id", "code_id", "created_at"
-        ),
+        tenant_index("referral_visits", "code_id", "created_at"),
         Index(
             "ix_referral_visits_tenant_id_referee_id",
             "tenant_id",
@@ -101,18 +93,12 @@ class ReferralVisit(TenantOwned, GamificationBase):
 class ReferralConversion(TenantOwned, TimestampMixin, GamificationBase):
     __tablename__ = "referral_conversions"
     __table_args__ = (
-        Index(
-            "uq_referral_conversions_tenant_id_program_id_referee_id",
-            "tenant_id",
-            "program_id",
-            "referee_id",
-            unique=True,
-        ),
-        Index("ix_referral_conversions_tenant_id_status", "tenant_id", "status"),
-        Index("ix_referral_conversions_tenant_id_referrer_id", "tenant_id", "referrer_id"),
+        tenant_index("referral_conversions", "program_id", "referee_id", unique=True),
+        tenant_index("referral_conversions", "status"),
+        tenant_index("referral_conversions", "referrer_id"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     program_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("referral_programs.id", ondelete="CASCADE"), nullable=False
     )

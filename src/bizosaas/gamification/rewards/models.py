@@ -6,26 +6,24 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime
 
-from bizosaas.core.database import utcnow
-from bizosaas.core.repository import TenantOwned
+from bizosaas.core.database import UUIDKey, utcnow
+from bizosaas.core.repository import TenantOwned, tenant_index
 from bizosaas.gamification.db import GamificationBase
 
 
 class RewardEntry(TenantOwned, GamificationBase):
     __tablename__ = "reward_ledger"
     __table_args__ = (
-        Index("uq_reward_ledger_tenant_id_grant_key", "tenant_id", "grant_key", unique=True),
-        Index(
-            "ix_reward_ledger_tenant_id_user_id_created_at", "tenant_id", "user_id", "created_at"
-        ),
+        tenant_index("reward_ledger", "grant_key", unique=True),
+        tenant_index("reward_ledger", "user_id", "created_at"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    id: Mapped[UUIDKey]
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False)
