@@ -48,6 +48,7 @@ from sqlalchemy import text
 from bizosaas.core.database import Database, RowScope
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.core.redis import Keys, create_redis
+from bizosaas.core.repository import PageRequest
 from bizosaas.core.settings import Settings
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.processor import EventProcessor
@@ -251,7 +252,7 @@ async def _reads(
     live = svc.live
 
     async def top10(db: Any, b: Leaderboard, i: int) -> Any:
-        return await service.standings(db, live, picks[i], b, 10, None)
+        return await service.standings(db, live, picks[i], b, PageRequest(None, 10))
 
     async def rank(db: Any, b: Leaderboard, i: int) -> Any:
         return await service.my_standing(

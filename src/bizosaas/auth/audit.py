@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from bizosaas.auth.models import AuditEvent
-from bizosaas.core.repository import Page, ScopedRepository, keyset_page
+from bizosaas.core.repository import Page, PageRequest, ScopedRepository, keyset_page
 
 
 class AuditLog(ScopedRepository[AuditEvent]):
@@ -38,8 +38,8 @@ class AuditLog(ScopedRepository[AuditEvent]):
             )
         )
 
-    async def page(self, cursor: str | None, limit: int) -> Page[AuditEvent]:
+    async def page(self, page: PageRequest) -> Page[AuditEvent]:
         """Newest first."""
         return await keyset_page(
-            self.session, self.statement(), [AuditEvent.id], cursor, limit, types=(int,)
+            self.session, self.statement(), [AuditEvent.id], page, types=(int,)
         )

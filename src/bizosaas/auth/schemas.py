@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi_users import schemas as fu_schemas
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, IPvAnyAddress, StringConstraints
 
-from bizosaas.core.schemas import Patch
+from bizosaas.core.schemas import FromRow, Patch
 from bizosaas.identity.vocabulary import Permission, Platform, Role
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
@@ -90,9 +90,7 @@ class TenantUpdate(Patch):
     self_signup: bool | None = None
 
 
-class TenantOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class TenantOut(FromRow):
     id: uuid.UUID
     slug: str
     name: str
@@ -129,9 +127,7 @@ class UserUpdate(Patch):
     is_active: bool | None = None
 
 
-class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class UserOut(FromRow):
     id: uuid.UUID
     email: str
     full_name: str
@@ -165,9 +161,7 @@ class InvitationAccept(Strict):
     )
 
 
-class AuditEntry(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class AuditEntry(FromRow):
     id: int
     occurred_at: datetime
     tenant_id: uuid.UUID | None

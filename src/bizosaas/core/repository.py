@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import orjson
-from fastapi import Query
+from fastapi import Depends, Query
 from sqlalchemy import Index, Select, and_, bindparam, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.exc import IntegrityError
@@ -188,6 +188,32 @@ CursorQuery = Annotated[
 
 
 @dataclass(frozen=True, slots=True)
+class PageRequest:
+    """Which page a client asks for: after ``cursor`` (the start without), ``limit`` rows."""
+
+    cursor: str | None
+    limit: int
+
+
+def paging(default: int, most: int) -> Any:
+    """The dependency of a listing's ``cursor`` and ``limit`` (1 to ``most``, else
+    ``default``): ``page: Annotated[PageRequest, paging(20, 100)]``."""
+
+    async def requested(cursor: str | None, limit: int) -> PageRequest:
+        return PageRequest(cursor, limit)
+
+    # Set here, not in the signature: this module's annotations are strings, and the
+    # bounds are this call's.
+    requested.__annotations__ = {
+        "cursor": CursorQuery,
+        "limit": Annotated[int, Query(ge=1, le=most, description="Page size")],
+        "return": PageRequest,
+    }
+    requested.__defaults__ = (None, default)
+    return Depends(requested)
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
@@ -197,17 +223,17 @@ async def keyset_page(
     session: AsyncSession,
     query: Select[Any],
     keys: Sequence[Any],
-    cursor: str | None,
-    limit: int,
+    page: PageRequest,
     *,
     types: Sequence[Callable[[str], CursorValue]],
     descending: bool | Sequence[bool] = True,
     scalars: bool = True,
 ) -> Page[Any]:
-    """One page of ``query`` in the order of ``keys`` (unique together), after ``cursor``.
+    """One page of ``query`` in the order of ``keys`` (unique together), after the cursor.
 
     ``descending`` is one direction for every key, or one per key (a mixed order)."""
     directions = [descending] * len(keys) if isinstance(descending, bool) else list(descending)
+    cursor, limit = page.cursor, page.limit
     if cursor is not None:
         after = decode_cursor(cursor, types)
         query = query.where(_after(keys, after, directions))

@@ -16,6 +16,12 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 
+class FromRow(BaseModel):
+    """A response read from a model's attributes (``model_validate(row)``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 @cache
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi_users.router import get_register_router, get_reset_password_router, get_verify_router
 
 from bizosaas.auth.audit import AuditLog
@@ -40,11 +40,10 @@ from bizosaas.auth.users.manager import FlushingUserDatabase, UserManager
 from bizosaas.auth.users.service import ManagementService
 from bizosaas.core.database import RowScope
 from bizosaas.core.errors import Forbidden
-from bizosaas.core.repository import CursorQuery
+from bizosaas.core.repository import PageRequest, paging
 from bizosaas.identity.vocabulary import Role
 
 router = APIRouter(prefix="/api/v1/auth")
-Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 
 
 @router.get("/tenants", tags=["tenants"])
@@ -52,13 +51,12 @@ async def list_tenants(
     principal: CurrentPrincipal,
     db: ScopedSession,
     auth: AuthDep,
-    limit: Limit = 50,
-    cursor: CursorQuery = None,
+    page: Annotated[PageRequest, paging(50, 200)],
 ) -> TenantPage:
     """Every tenant (super admin), or the caller's own; oldest first."""
-    page = await ManagementService(auth).list_tenants(db, cursor, limit)
+    found = await ManagementService(auth).list_tenants(db, page)
     return TenantPage(
-        tenants=[TenantOut.model_validate(t) for t in page.items], next_cursor=page.next_cursor
+        tenants=[TenantOut.model_validate(t) for t in found.items], next_cursor=found.next_cursor
     )
 
 
@@ -97,14 +95,13 @@ async def list_users(
     principal: CurrentPrincipal,
     db: ScopedSession,
     auth: AuthDep,
-    limit: Limit = 50,
-    cursor: CursorQuery = None,
+    page: Annotated[PageRequest, paging(50, 200)],
 ) -> UserPage:
     """Users of the caller's tenant (tenant admin) or of every tenant (super admin); oldest
     first."""
-    page = await ManagementService(auth).list_users(db, principal, cursor, limit)
+    found = await ManagementService(auth).list_users(db, principal, page)
     return UserPage(
-        users=[UserOut.model_validate(u) for u in page.items], next_cursor=page.next_cursor
+        users=[UserOut.model_validate(u) for u in found.items], next_cursor=found.next_cursor
     )
 
 
@@ -172,15 +169,14 @@ async def accept_invitation(
 async def audit_log(
     principal: CurrentPrincipal,
     db: ScopedSession,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: CursorQuery = None,
+    page: Annotated[PageRequest, paging(100, 500)],
 ) -> AuditPage:
     """Security events, newest first: the tenant's own (tenant admin) or all (super admin)."""
     if principal.role not in (Role.SUPER_ADMIN, Role.TENANT_ADMIN):
         raise Forbidden("Only administrators may read the audit log.")
-    page = await AuditLog(db).page(cursor, limit)
+    found = await AuditLog(db).page(page)
     return AuditPage(
-        events=[AuditEntry.model_validate(e) for e in page.items], next_cursor=page.next_cursor
+        events=[AuditEntry.model_validate(e) for e in found.items], next_cursor=found.next_cursor
     )
 
 

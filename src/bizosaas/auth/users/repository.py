@@ -13,7 +13,13 @@ from sqlalchemy import func, select, update
 
 from bizosaas.auth.models import Invitation, Tenant, User
 from bizosaas.core.database import utcnow
-from bizosaas.core.repository import Page, ScopedRepository, aware_datetime, keyset_page
+from bizosaas.core.repository import (
+    Page,
+    PageRequest,
+    ScopedRepository,
+    aware_datetime,
+    keyset_page,
+)
 
 # fastapi-users types User.id and User.email as plain values; query through the columns.
 _user = User.__table__.c
@@ -31,14 +37,13 @@ class TenantRecords(ScopedRepository[Tenant]):
     async def by_slug(self, slug: str) -> Tenant | None:
         return await self.get(Tenant.slug == slug.lower())
 
-    async def page(self, cursor: str | None, limit: int) -> Page[Tenant]:
+    async def page(self, page: PageRequest) -> Page[Tenant]:
         """Oldest first."""
         return await keyset_page(
             self.session,
             self.statement(),
             [Tenant.created_at, Tenant.id],
-            cursor,
-            limit,
+            page,
             types=(aware_datetime, uuid.UUID),
             descending=False,
         )
@@ -74,14 +79,13 @@ class UserRepository(ScopedRepository[User]):
             query = query.where(User.tenant_id == self.tenant_id)
         await self.session.execute(query.values(**values))
 
-    async def page(self, cursor: str | None, limit: int) -> Page[User]:
+    async def page(self, page: PageRequest) -> Page[User]:
         """Oldest first."""
         return await keyset_page(
             self.session,
             self.statement(),
             [_user.created_at, _user.id],
-            cursor,
-            limit,
+            page,
             types=(aware_datetime, uuid.UUID),
             descending=False,
         )

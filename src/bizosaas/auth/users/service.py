@@ -30,7 +30,7 @@ from bizosaas.auth.users.passwords import password_problem
 from bizosaas.auth.users.repository import InvitationRepository, TenantRecords, UserRepository
 from bizosaas.core.database import after_commit, utcnow
 from bizosaas.core.errors import BadRequest, Conflict, Forbidden, NotFound
-from bizosaas.core.repository import Page
+from bizosaas.core.repository import Page, PageRequest
 from bizosaas.identity.principal import Principal
 from bizosaas.identity.vocabulary import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role, TenantStatus
 
@@ -95,9 +95,9 @@ class ManagementService:
         self._publish_tenant(db, tenant)
         return tenant
 
-    async def list_tenants(self, db: AsyncSession, cursor: str | None, limit: int) -> Page[Tenant]:
+    async def list_tenants(self, db: AsyncSession, page: PageRequest) -> Page[Tenant]:
         """Every tenant (super admin), or the caller's own: the unit of work decides."""
-        return await TenantRecords(db).page(cursor, limit)
+        return await TenantRecords(db).page(page)
 
     async def get_tenant(
         self, db: AsyncSession, caller: Principal, tenant_id: uuid.UUID | None
@@ -153,10 +153,10 @@ class ManagementService:
         return user
 
     async def list_users(
-        self, db: AsyncSession, caller: Principal, cursor: str | None, limit: int
+        self, db: AsyncSession, caller: Principal, page: PageRequest
     ) -> Page[User]:
         _require_admin(caller)
-        return await UserRepository(db).page(cursor, limit)
+        return await UserRepository(db).page(page)
 
     async def create_user(
         self, db: AsyncSession, caller: Principal, body: UserCreate, ip: str | None

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bizosaas.core.schemas import Patch, Timezone
+from bizosaas.core.schemas import FromRow, Patch, Timezone
 from bizosaas.gamification.achievements import triggers
 from bizosaas.gamification.events.schemas import EVENT_TYPE_PATTERN
 
@@ -235,9 +235,7 @@ class CategoryCreate(BaseModel):
 # -- out --------------------------------------------------------------------------------
 
 
-class CategoryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class CategoryOut(FromRow):
     id: uuid.UUID
     key: str
     name: str

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from bizosaas.core.schemas import FromRow
+
 ApiKeyScope = Literal["events:write"]
 DEFAULT_SCOPES: tuple[ApiKeyScope, ...] = ("events:write",)
 
@@ -20,9 +22,7 @@ class ApiKeyCreate(BaseModel):
     expires_at: AwareDatetime | None = None
 
 
-class ApiKeyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class ApiKeyOut(FromRow):
     id: uuid.UUID
     name: str
     prefix: str

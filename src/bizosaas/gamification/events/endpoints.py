@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from bizosaas.core.database import after_commit
 from bizosaas.core.errors import NotFound
-from bizosaas.core.repository import CursorQuery
+from bizosaas.core.repository import PageRequest, paging
 from bizosaas.gamification.dependencies import (
     AdminDep,
     CallerDep,
@@ -70,21 +70,13 @@ async def list_events(
     caller: AdminDep,
     service: EventsDep,
     db: SessionDep,
+    page: Annotated[PageRequest, paging(100, 500)],
     user_id: uuid.UUID | None = None,
     type: Annotated[str | None, Query(pattern=EVENT_TYPE_PATTERN, max_length=64)] = None,
     status: Annotated[str | None, Query(pattern="^(pending|processed|failed)$")] = None,
-    cursor: CursorQuery = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EventPage:
     """Newest first; pass `next_cursor` back as `cursor` for the next page."""
-    return await service.list_events(
-        db,
-        user_id=user_id,
-        event_type=type,
-        status=status,
-        cursor=cursor,
-        limit=limit,
-    )
+    return await service.list_events(db, page, user_id=user_id, event_type=type, status=status)
 
 
 @router.post(

@@ -11,7 +11,13 @@ import orjson
 from sqlalchemy import Row, func, select, text, update
 
 from bizosaas.core.database import utcnow
-from bizosaas.core.repository import Page, PlatformRepository, TenantRepository, keyset_page
+from bizosaas.core.repository import (
+    Page,
+    PageRequest,
+    PlatformRepository,
+    TenantRepository,
+    keyset_page,
+)
 from bizosaas.gamification.events.models import EventStatus, GamificationEvent
 from bizosaas.gamification.events.pipeline import Event
 
@@ -50,12 +56,11 @@ class EventRepository(TenantRepository[GamificationEvent]):
 
     async def page(
         self,
+        page: PageRequest,
         *,
         user_id: uuid.UUID | None,
         event_type: str | None,
         status: str | None,
-        cursor: str | None,
-        limit: int,
     ) -> Page[GamificationEvent]:
         query = self.statement()
         if user_id is not None:
@@ -64,9 +69,7 @@ class EventRepository(TenantRepository[GamificationEvent]):
             query = query.where(GamificationEvent.type == event_type)
         if status is not None:
             query = query.where(GamificationEvent.status == status)
-        return await keyset_page(
-            self.session, query, (GamificationEvent.seq,), cursor, limit, types=(int,)
-        )
+        return await keyset_page(self.session, query, (GamificationEvent.seq,), page, types=(int,))
 
     async def pending(self, limit: int, only_seq: int | None = None) -> Sequence[Row[Any]]:
         """The oldest pending events, with when each arrived (for the lag metric)."""

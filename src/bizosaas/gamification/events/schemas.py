@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from bizosaas.core.schemas import FromRow
+
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 MAX_BATCH = 1000
 MAX_PROPERTIES = 50
@@ -76,9 +78,7 @@ class IngestResult(BaseModel):
     events: list[EventResult]
 
 
-class EventOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class EventOut(FromRow):
     event_id: str
     type: str
     user_id: uuid.UUID

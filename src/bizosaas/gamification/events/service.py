@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.core.database import utcnow
 from bizosaas.core.errors import BadRequest, Forbidden, NotFound
 from bizosaas.core.members import MemberDirectory
+from bizosaas.core.repository import PageRequest
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.pipeline import Event, EventHandler
 from bizosaas.gamification.events.repository import EventRepository
@@ -106,16 +107,15 @@ class EventService:
     async def list_events(
         self,
         db: AsyncSession,
+        page: PageRequest,
         *,
         user_id: uuid.UUID | None,
         event_type: str | None,
         status: str | None,
-        cursor: str | None,
-        limit: int,
     ) -> EventPage:
-        page = await EventRepository(db).page(
-            user_id=user_id, event_type=event_type, status=status, cursor=cursor, limit=limit
+        found = await EventRepository(db).page(
+            page, user_id=user_id, event_type=event_type, status=status
         )
         return EventPage(
-            events=[EventOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
+            events=[EventOut.model_validate(r) for r in found.items], next_cursor=found.next_cursor
         )

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from bizosaas.core.repository import CursorQuery
+from bizosaas.core.repository import PageRequest, paging
 from bizosaas.gamification.dependencies import AdminDep, LiveDep, MemberDep, SessionDep
 from bizosaas.gamification.leaderboards import service
 from bizosaas.gamification.leaderboards.dependencies import AdminBoardDep, MemberBoardDep
@@ -86,12 +86,11 @@ async def list_entries(
     caller: MemberDep,
     db: SessionDep,
     live: LiveDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    cursor: CursorQuery = None,
+    page: Annotated[PageRequest, paging(10, 100)],
 ) -> StandingsPage:
     """Pass `next_cursor` back as `cursor` for the next page. Members who hide are left
     out, and their places stay numbered (ranks count everyone)."""
-    return await service.standings(db, live, caller.user_id, board, limit, cursor)
+    return await service.standings(db, live, caller.user_id, board, page)
 
 
 @boards.get("/{board_id}/me", summary="My rank and score on this board")
@@ -117,13 +116,10 @@ async def around_member(
 
 @boards.get("/{board_id}/periods", summary="Past periods of the board")
 async def list_periods(
-    board: MemberBoardDep,
-    db: SessionDep,
-    cursor: CursorQuery = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    board: MemberBoardDep, db: SessionDep, page: Annotated[PageRequest, paging(20, 100)]
 ) -> PeriodPage:
     """Newest first; pass `next_cursor` back as `cursor`."""
-    return await service.list_periods(db, board, cursor, limit)
+    return await service.list_periods(db, board, page)
 
 
 @boards.get("/{board_id}/periods/{period_start}", summary="Final standings of a past period")
@@ -132,22 +128,17 @@ async def period_results(
     board: MemberBoardDep,
     caller: MemberDep,
     db: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    cursor: CursorQuery = None,
+    page: Annotated[PageRequest, paging(10, 100)],
 ) -> FinalStandings:
-    return await service.final_standings(
-        db, caller, board, service.aware(period_start) or period_start, cursor, limit
-    )
+    period = service.aware(period_start) or period_start
+    return await service.final_standings(db, caller, board, period, page)
 
 
 @boards.get("/{board_id}/rejections", summary="Score changes the board refused (admin)")
 async def list_rejections(
-    board: AdminBoardDep,
-    db: SessionDep,
-    cursor: CursorQuery = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    board: AdminBoardDep, db: SessionDep, page: Annotated[PageRequest, paging(100, 500)]
 ) -> RejectionPage:
-    return await service.rejections(db, board, cursor, limit)
+    return await service.rejections(db, board, page)
 
 
 @boards.put("/{board_id}/privacy", summary="Hide from this board, or show under an alias")

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from bizosaas.core.database import Database, utcnow
+from bizosaas.core.repository import PageRequest
 from bizosaas.gamification.db import PLATFORM_SCOPE
 from bizosaas.gamification.leaderboards import schemas
 from bizosaas.gamification.leaderboards.live import schedule_of
@@ -72,13 +73,12 @@ async def standings(
     *,
     industry: str | None,
     period_at: datetime | None,
-    cursor: str | None,
-    limit: int,
+    page: PageRequest,
     tenant_id: uuid.UUID | None,
 ) -> schemas.PlatformStandings:
     """Opted-in tenants ranked for the period containing ``period_at`` (default: now)."""
     period_start, next_reset_at = schedule_of(board).bounds(period_at or now)
-    rows, next_cursor = await boards.standings(board, period_start, industry, cursor, limit)
+    rows, next_cursor = await boards.standings(board, period_start, industry, page)
     mine = None
     if tenant_id is not None:
         found = await boards.standing_of(board, period_start, industry, tenant_id)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, status
 
 from bizosaas.core.errors import Forbidden
-from bizosaas.core.repository import CursorQuery
+from bizosaas.core.repository import PageRequest, paging
 from bizosaas.gamification.dependencies import (
     LiveDep,
     MemberDep,
@@ -62,15 +62,14 @@ async def platform_entries(
     db: SessionDep,
     boards: ReaderPlatformBoardsDep,
     live: LiveDep,
+    page: Annotated[PageRequest, paging(10, 100)],
     industry: Industry = None,
     at: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    cursor: CursorQuery = None,
 ) -> PlatformStandings:
     """`industry` ranks only tenants of that industry; `at` picks a past period (the one
     containing that instant). `mine` is your organisation's place."""
     await _require_opted_in(db)
-    return await _standings(boards, board_id, live, industry, at, limit, cursor, caller.tenant_id)
+    return await _standings(boards, board_id, live, industry, at, page, caller.tenant_id)
 
 
 @router.get("/platform-admin/leaderboards", summary="Every platform board (super admin)")
@@ -132,12 +131,11 @@ async def admin_platform_entries(
     board_id: uuid.UUID,
     boards: PlatformBoardsDep,
     live: LiveDep,
+    page: Annotated[PageRequest, paging(10, 100)],
     industry: Industry = None,
     at: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    cursor: CursorQuery = None,
 ) -> PlatformStandings:
-    return await _standings(boards, board_id, live, industry, at, limit, cursor, None)
+    return await _standings(boards, board_id, live, industry, at, page, None)
 
 
 @router.get(
@@ -163,8 +161,7 @@ async def _standings(
     live: LiveDep,
     industry: str | None,
     at: datetime | None,
-    limit: int,
-    cursor: str | None,
+    page: PageRequest,
     tenant_id: uuid.UUID | None,
 ) -> PlatformStandings:
     return await platform.standings(
@@ -173,7 +170,6 @@ async def _standings(
         live.clock(),
         industry=industry,
         period_at=service.aware(at),
-        cursor=cursor,
-        limit=limit,
+        page=page,
         tenant_id=tenant_id,
     )

@@ -23,6 +23,7 @@ from bizosaas.core.database import require_platform, utcnow
 from bizosaas.core.errors import NotFound
 from bizosaas.core.repository import (
     Page,
+    PageRequest,
     PlatformRepository,
     TenantRepository,
     aware_datetime,
@@ -104,23 +105,21 @@ class PlatformBoardRepository(BoardRepository):
         board: Leaderboard,
         period_start: datetime,
         industry: str | None,
-        cursor: str | None,
-        limit: int,
+        page: PageRequest,
     ) -> tuple[list[Row[Any]], str | None]:
         """Opted-in tenants (of one industry) ranked in a period, one keyset page."""
         ranked = _ranked(board, period_start, industry)
         down = board.sort_order == "desc"
-        page = await keyset_page(
+        found = await keyset_page(
             self.session,
             select(ranked),
             [ranked.c.score, ranked.c.reached_at, ranked.c.tenant_id],
-            cursor,
-            limit,
+            page,
             types=(Decimal, aware_datetime, uuid.UUID),
             descending=(down, False, True),
             scalars=False,
         )
-        return page.items, page.next_cursor
+        return found.items, found.next_cursor
 
     async def standing_of(
         self, board: Leaderboard, period_start: datetime, industry: str | None, tenant_id: uuid.UUID
@@ -186,14 +185,10 @@ class RejectionRepository(TenantRepository[LeaderboardRejection]):
             ],
         )
 
-    async def page(
-        self, board_id: uuid.UUID, cursor: str | None, limit: int
-    ) -> Page[LeaderboardRejection]:
+    async def page(self, board_id: uuid.UUID, page: PageRequest) -> Page[LeaderboardRejection]:
         """Newest first."""
         query = self.statement().where(LeaderboardRejection.leaderboard_id == board_id)
-        return await keyset_page(
-            self.session, query, [LeaderboardRejection.id], cursor, limit, types=(int,)
-        )
+        return await keyset_page(self.session, query, [LeaderboardRejection.id], page, types=(int,))
 
 
 # -- members on boards -------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bizosaas.core.schemas import Patch, Timezone
+from bizosaas.core.schemas import FromRow, Patch, Timezone
 from bizosaas.gamification.events.schemas import EVENT_TYPE_PATTERN
 from bizosaas.gamification.leaderboards.periods import Schedule, ScheduleError
 
@@ -123,9 +123,7 @@ class LeaderboardUpdate(Patch):
     max_change_per_period: Limit | None = None
 
 
-class LeaderboardOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class LeaderboardOut(FromRow):
     id: uuid.UUID
     key: str
     name: str
@@ -189,9 +187,7 @@ class AroundPage(BaseModel):
     entries: list[Standing]
 
 
-class PeriodOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class PeriodOut(FromRow):
     period_start: datetime
     period_end: datetime
     participants: int
@@ -209,9 +205,7 @@ class FinalStandings(BaseModel):
     next_cursor: str | None
 
 
-class RejectionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class RejectionOut(FromRow):
     id: int
     member_id: uuid.UUID
     event_id: str | None
@@ -235,9 +229,7 @@ class PrivacyIn(BaseModel):
     )
 
 
-class PrivacyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class PrivacyOut(FromRow):
     leaderboard_id: uuid.UUID
     hidden: bool
     alias: str | None

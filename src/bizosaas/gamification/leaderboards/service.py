@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.errors import BadRequest, Conflict, NotFound
-from bizosaas.core.repository import BAD_CURSOR, decode_cursor, encode_cursor
+from bizosaas.core.repository import BAD_CURSOR, PageRequest, decode_cursor, encode_cursor
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.leaderboards import schemas
 from bizosaas.gamification.leaderboards.live import LiveRanks, is_due, schedule_of
@@ -132,12 +132,12 @@ async def standings(
     live: LiveRanks,
     viewer: uuid.UUID | None,
     board: Leaderboard,
-    limit: int,
-    cursor: str | None,
+    page: PageRequest,
 ) -> schemas.StandingsPage:
-    """Top of the board, or the page after ``cursor``; hidden members are skipped."""
+    """Top of the board, or the page after the cursor; hidden members are skipped."""
     board = await live.current(db, board)
-    after = _read_cursor(cursor)
+    after = _read_cursor(page.cursor)
+    limit = page.limit
     entries: list[schemas.Standing] = []
     total = 0
     more = True
@@ -274,7 +274,7 @@ async def public_board(
         or (await tenant_settings(db)).boards_members_only
     ):
         raise NotFound("No such public leaderboard.")
-    page = await standings(db, live, None, board, limit, None)
+    page = await standings(db, live, None, board, PageRequest(None, limit))
     return schemas.PublicBoard(
         key=board.key,
         name=board.name,
@@ -291,12 +291,12 @@ async def public_board(
 
 
 async def list_periods(
-    db: AsyncSession, board: Leaderboard, cursor: str | None, limit: int
+    db: AsyncSession, board: Leaderboard, page: PageRequest
 ) -> schemas.PeriodPage:
-    page = await StandingRepository(db).periods(board.id, cursor, limit)
+    found = await StandingRepository(db).periods(board.id, page)
     return schemas.PeriodPage(
-        periods=[schemas.PeriodOut.model_validate(p) for p in page.items],
-        next_cursor=page.next_cursor,
+        periods=[schemas.PeriodOut.model_validate(p) for p in found.items],
+        next_cursor=found.next_cursor,
     )
 
 
@@ -305,8 +305,7 @@ async def final_standings(
     caller: Caller,
     board: Leaderboard,
     period_start: datetime,
-    cursor: str | None,
-    limit: int,
+    page: PageRequest,
 ) -> schemas.FinalStandings:
     """An archived period by final rank; members hidden then are skipped (not renumbered)."""
     standings, members = StandingRepository(db), BoardMemberRepository(db)
@@ -314,21 +313,21 @@ async def final_standings(
     if period is None:
         raise NotFound("No archived period of this board starts then.")
     entries: list[schemas.Standing] = []
-    next_cursor = cursor
+    limit, next_cursor = page.limit, page.cursor
     while len(entries) < limit:
-        page = await standings.final_standings(
-            board.id, period_start, next_cursor, limit + SCAN_EXTRA
+        scanned = await standings.final_standings(
+            board.id, period_start, PageRequest(next_cursor, limit + SCAN_EXTRA)
         )
-        presence = await members.presence_of(board.id, (r.member_id for r in page.items))
-        next_cursor = page.next_cursor
-        for row in page.items:
+        presence = await members.presence_of(board.id, (r.member_id for r in scanned.items))
+        next_cursor = scanned.next_cursor
+        for row in scanned.items:
             who = presence.get(row.member_id, NOBODY)
             if who.hidden and row.member_id != caller.user_id:
                 continue
             entries.append(_final(row, who.name, caller.user_id))
             if len(entries) == limit:
                 last = row.final_rank or 0
-                more = row is not page.items[-1] or page.next_cursor is not None
+                more = row is not scanned.items[-1] or scanned.next_cursor is not None
                 next_cursor = encode_cursor([last]) if more else None
                 break
         if next_cursor is None:
@@ -350,12 +349,12 @@ def _final(row: LeaderboardEntry, name: str, viewer: uuid.UUID | None) -> schema
 
 
 async def rejections(
-    db: AsyncSession, board: Leaderboard, cursor: str | None, limit: int
+    db: AsyncSession, board: Leaderboard, page: PageRequest
 ) -> schemas.RejectionPage:
-    page = await RejectionRepository(db).page(board.id, cursor, limit)
+    found = await RejectionRepository(db).page(board.id, page)
     return schemas.RejectionPage(
-        rejections=[schemas.RejectionOut.model_validate(r) for r in page.items],
-        next_cursor=page.next_cursor,
+        rejections=[schemas.RejectionOut.model_validate(r) for r in found.items],
+        next_cursor=found.next_cursor,
     )
 
 

@@ -15,7 +15,13 @@ from typing import Any
 from sqlalchemy import Row, and_, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from bizosaas.core.repository import Page, TenantRepository, aware_datetime, keyset_page
+from bizosaas.core.repository import (
+    Page,
+    PageRequest,
+    TenantRepository,
+    aware_datetime,
+    keyset_page,
+)
 from bizosaas.gamification.leaderboards.models import (
     Leaderboard,
     LeaderboardEntry,
@@ -145,14 +151,12 @@ class StandingRepository(TenantRepository[LeaderboardEntry]):
         )
         return participants
 
-    async def periods(
-        self, board_id: uuid.UUID, cursor: str | None, limit: int
-    ) -> Page[LeaderboardPeriod]:
+    async def periods(self, board_id: uuid.UUID, page: PageRequest) -> Page[LeaderboardPeriod]:
         """Archived periods, newest first."""
         p = LeaderboardPeriod
         query = select(p).where(p.tenant_id == self.tenant_id, p.leaderboard_id == board_id)
         return await keyset_page(
-            self.session, query, [p.period_start], cursor, limit, types=(aware_datetime,)
+            self.session, query, [p.period_start], page, types=(aware_datetime,)
         )
 
     async def period(self, board_id: uuid.UUID, period_start: datetime) -> LeaderboardPeriod | None:
@@ -165,7 +169,7 @@ class StandingRepository(TenantRepository[LeaderboardEntry]):
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def final_standings(
-        self, board_id: uuid.UUID, period_start: datetime, cursor: str | None, limit: int
+        self, board_id: uuid.UUID, period_start: datetime, page: PageRequest
     ) -> Page[LeaderboardEntry]:
         """An archived period's entries by final rank."""
         e = LeaderboardEntry
@@ -175,7 +179,7 @@ class StandingRepository(TenantRepository[LeaderboardEntry]):
             e.final_rank.is_not(None),
         )
         return await keyset_page(
-            self.session, query, [e.final_rank], cursor, limit, types=(int,), descending=False
+            self.session, query, [e.final_rank], page, types=(int,), descending=False
         )
 
     # -- forgetting --------------------------------------------------------------------

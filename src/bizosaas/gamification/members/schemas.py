@@ -6,17 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from bizosaas.core.schemas import Patch, Timezone
+from bizosaas.core.schemas import FromRow, Patch, Timezone
 from bizosaas.gamification.events.schemas import EVENT_TYPE_PATTERN
 
 EventType = Annotated[str, Field(max_length=64, pattern=EVENT_TYPE_PATTERN)]
 
 
-class MemberOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class MemberOut(FromRow):
     user_id: uuid.UUID
     display_name: str
     alias: str | None
@@ -35,9 +33,7 @@ class PrivacyUpdate(Patch):
     hidden: bool | None = Field(default=None, description="Hide from every board of the tenant")
 
 
-class SettingsOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class SettingsOut(FromRow):
     display_name: str
     timezone: str
     industry: str | None

@@ -7,10 +7,10 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from bizosaas.core.repository import CursorQuery
+from bizosaas.core.repository import PageRequest, paging
 from bizosaas.gamification.dependencies import MemberDep, NotifierDep, SessionDep
 from bizosaas.gamification.notifications import service
 from bizosaas.gamification.notifications.schemas import NotificationOut, NotificationPage
@@ -23,12 +23,11 @@ KEEPALIVE_SECONDS = 15.0
 async def list_notifications(
     caller: MemberDep,
     db: SessionDep,
+    page: Annotated[PageRequest, paging(20, 100)],
     unread: bool = False,
-    cursor: CursorQuery = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> NotificationPage:
     """Pass `next_cursor` back as `cursor` for the next page."""
-    return await service.list_mine(db, caller.require_member(), unread, cursor, limit)
+    return await service.list_mine(db, caller.require_member(), unread, page)
 
 
 @router.post("/{notification_id}/read", summary="Mark one notification read")

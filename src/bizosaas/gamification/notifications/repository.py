@@ -9,7 +9,13 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select, text, update
 
-from bizosaas.core.repository import Page, TenantRepository, aware_datetime, keyset_page
+from bizosaas.core.repository import (
+    Page,
+    PageRequest,
+    TenantRepository,
+    aware_datetime,
+    keyset_page,
+)
 from bizosaas.gamification.notifications.models import Notification
 
 
@@ -17,7 +23,7 @@ class NotificationRepository(TenantRepository[Notification]):
     model = Notification
 
     async def page_of(
-        self, user_id: uuid.UUID, *, unread: bool, cursor: str | None, limit: int
+        self, user_id: uuid.UUID, page: PageRequest, *, unread: bool
     ) -> Page[Notification]:
         query = self.statement().where(Notification.user_id == user_id)
         if unread:
@@ -26,8 +32,7 @@ class NotificationRepository(TenantRepository[Notification]):
             self.session,
             query,
             (Notification.created_at, Notification.id),
-            cursor,
-            limit,
+            page,
             types=(aware_datetime, uuid.UUID),
         )
 

@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from bizosaas.core.schemas import FromRow
 
 
-class NotificationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class NotificationOut(FromRow):
     id: uuid.UUID
     kind: str
     title: str

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.core.database import after_commit, utcnow
 from bizosaas.core.errors import NotFound
 from bizosaas.core.redis import Keys
+from bizosaas.core.repository import PageRequest
 from bizosaas.gamification.events.pipeline import Batch, NotificationDraft
 from bizosaas.gamification.notifications.models import Notification
 from bizosaas.gamification.notifications.repository import NotificationRepository
@@ -94,14 +95,14 @@ def message_of(row: dict[str, object] | Notification) -> dict[str, object]:
 
 
 async def list_mine(
-    db: AsyncSession, user_id: uuid.UUID, unread: bool, cursor: str | None, limit: int
+    db: AsyncSession, user_id: uuid.UUID, unread: bool, page: PageRequest
 ) -> NotificationPage:
     notifications = NotificationRepository(db)
-    page = await notifications.page_of(user_id, unread=unread, cursor=cursor, limit=limit)
+    found = await notifications.page_of(user_id, page, unread=unread)
     return NotificationPage(
-        notifications=[NotificationOut.model_validate(n) for n in page.items],
+        notifications=[NotificationOut.model_validate(n) for n in found.items],
         unread=await notifications.unread_count(user_id),
-        next_cursor=page.next_cursor,
+        next_cursor=found.next_cursor,
     )
 
 

@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from bizosaas.core.schemas import Patch
+from bizosaas.core.schemas import FromRow, Patch
 
 Platform = Literal["bizoholic", "coreldove", "bizosaas-admin"]
 ProgramStatus = Literal["draft", "active", "paused", "archived"]
@@ -115,9 +115,7 @@ class ProgramUpdate(Patch):
         return self
 
 
-class ProgramOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class ProgramOut(FromRow):
     id: uuid.UUID
     name: str
     platform: str
@@ -142,9 +140,7 @@ class GenerateCode(BaseModel):
     program_id: uuid.UUID | None = None
 
 
-class CodeOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class CodeOut(FromRow):
     id: uuid.UUID
     program_id: uuid.UUID
     user_id: uuid.UUID
@@ -167,9 +163,7 @@ class SignupIn(ClickIn):
     referee_id: uuid.UUID
 
 
-class VisitOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class VisitOut(FromRow):
     id: int
     code_id: uuid.UUID
     kind: str
@@ -199,9 +193,7 @@ class ConversionIn(BaseModel):
         return self
 
 
-class ConversionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class ConversionOut(FromRow):
     id: uuid.UUID
     program_id: uuid.UUID
     code_id: uuid.UUID

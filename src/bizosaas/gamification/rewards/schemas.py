@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from bizosaas.core.schemas import FromRow
 
 
-class RewardEntryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class RewardEntryOut(FromRow):
     id: uuid.UUID
     user_id: uuid.UUID
     kind: str  # referrer, referee, tier, clawback
