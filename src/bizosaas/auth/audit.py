@@ -40,6 +40,4 @@ class AuditLog(ScopedRepository[AuditEvent]):
 
     async def page(self, page: PageRequest) -> Page[AuditEvent]:
         """Newest first."""
-        return await keyset_page(
-            self.session, self.statement(), [AuditEvent.id], page, types=(int,)
-        )
+        return await keyset_page(self.session, self.statement(), [AuditEvent.id], page)

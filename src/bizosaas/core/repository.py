@@ -118,6 +118,10 @@ class ScopedRepository(Generic[Model]):
     async def all(self, query: Select[tuple[Model]]) -> Sequence[Model]:
         return (await self.session.execute(query)).scalars().all()
 
+    async def oldest_first(self, page: PageRequest, *keys: Any) -> Page[Model]:
+        """A page of every row this repository serves, in ascending order of ``keys``."""
+        return await keyset_page(self.session, self.statement(), keys, page, descending=False)
+
 
 class TenantRepository(ScopedRepository[Model]):
     """The rows of one model that belong to the tenant of the session's unit of work (a
@@ -169,7 +173,7 @@ def decode_cursor(
         if not isinstance(values, list) or len(values) != len(types):
             raise ValueError
         return tuple(parse(str(value)) for parse, value in zip(types, values, strict=True))
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
+    except (ValueError, TypeError, ArithmeticError, binascii.Error, orjson.JSONDecodeError) as exc:
         raise BadRequest(BAD_CURSOR) from exc
 
 
@@ -225,7 +229,6 @@ async def keyset_page(
     keys: Sequence[Any],
     page: PageRequest,
     *,
-    types: Sequence[Callable[[str], CursorValue]],
     descending: bool | Sequence[bool] = True,
     scalars: bool = True,
 ) -> Page[Any]:
@@ -235,7 +238,7 @@ async def keyset_page(
     directions = [descending] * len(keys) if isinstance(descending, bool) else list(descending)
     cursor, limit = page.cursor, page.limit
     if cursor is not None:
-        after = decode_cursor(cursor, types)
+        after = decode_cursor(cursor, [_parser_of(key) for key in keys])
         query = query.where(_after(keys, after, directions))
     order = [k.desc() if down else k.asc() for k, down in zip(keys, directions, strict=True)]
     result = await session.execute(query.order_by(*order).limit(limit + 1))
@@ -247,6 +250,20 @@ async def keyset_page(
         last = rows[-1]
         next_cursor = encode_cursor([getattr(last, key.key) for key in keys])
     return Page(rows, next_cursor)
+
+
+_PARSERS: dict[type, Callable[[str], CursorValue]] = {
+    int: int,
+    str: str,
+    uuid.UUID: uuid.UUID,
+    datetime: aware_datetime,
+    Decimal: Decimal,
+}
+
+
+def _parser_of(key: Any) -> Callable[[str], CursorValue]:
+    """How a cursor's value for this column is read back (by the column's Python type)."""
+    return _PARSERS[key.type.python_type]
 
 
 def _after(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import hvac
 import hvac.exceptions
@@ -31,7 +31,7 @@ from bizosaas.stack._process import (
     wait_until,
     write_private_json,
 )
-from bizosaas.stack.server import EmbeddedServer
+from bizosaas.stack.server import EmbeddedServer, ServerOptions
 
 KV_MOUNT = "secret"
 
@@ -53,15 +53,9 @@ class EmbeddedOpenBao(EmbeddedServer):
     stop_timeout = 15.0
 
     def __init__(
-        self,
-        data_dir: Path,
-        port: int,
-        dev: bool = False,
-        *,
-        log_file: Path | None = None,
-        start_timeout: float = 30.0,
+        self, data_dir: Path, port: int, dev: bool = False, **options: Unpack[ServerOptions]
     ) -> None:
-        super().__init__(data_dir, port, log_file=log_file, start_timeout=start_timeout)
+        super().__init__(data_dir, port, **options)
         self.dev = dev
         self.config_file = self.data_dir / "bao.hcl"
         self.init_file = self.data_dir / "init.json"

@@ -75,19 +75,18 @@ class EmbeddedPostgres(EmbeddedServer):
 
     label = "PostgreSQL"
     process_name = "postgres"
+    start_timeout = 60.0
 
-    def __init__(
-        self,
-        data_dir: Path,
-        port: int,
-        *,
-        log_file: Path | None = None,
-        start_timeout: float = 60.0,
-    ) -> None:
-        super().__init__(data_dir, port, log_file=log_file, start_timeout=start_timeout)
-        self.pgdata = self.data_dir / "pgdata"
-        self.pid_file = self.pgdata / "postmaster.pid"
-        self.password_file = self.data_dir / "superuser.password"
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    @property
+    def password_file(self) -> Path:
+        return self.data_dir / "superuser.password"
+
+    def _pid_path(self) -> Path:
+        return self.pgdata / "postmaster.pid"
 
     @property
     def password(self) -> str:

@@ -12,7 +12,7 @@ import os
 import subprocess
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 
 from bizosaas.stack._process import (
     ensure_port_free,
@@ -23,26 +23,41 @@ from bizosaas.stack._process import (
 )
 
 
+class ServerOptions(TypedDict, total=False):
+    log_file: Path | None
+    start_timeout: float | None
+
+
 class EmbeddedServer(ABC):
     """One local server of the stack on 127.0.0.1:`port`, its files under `data_dir`."""
 
     label: ClassVar[str]  # for messages: "Valkey"
     process_name: ClassVar[str]  # the executable's name, to recognise our pid
     stop_timeout: ClassVar[float] = 30.0
+    start_timeout: float = 30.0  # the default of each kind; an instance may be given its own
 
     def __init__(
-        self, data_dir: Path, port: int, *, log_file: Path | None, start_timeout: float
+        self,
+        data_dir: Path,
+        port: int,
+        *,
+        log_file: Path | None = None,
+        start_timeout: float | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
-        self.start_timeout = start_timeout
-        self.pid_file = self.data_dir / f"{self.process_name}.pid"
+        if start_timeout is not None:
+            self.start_timeout = start_timeout
+        self.pid_file = self._pid_path()
         self.log_file = (
             log_file.resolve() if log_file else self.data_dir / f"{self.process_name}.log"
         )
         # True when start() found this server already running and adopted it.
         self.reused = False
         self._proc: subprocess.Popen[bytes] | None = None
+
+    def _pid_path(self) -> Path:
+        return self.data_dir / f"{self.process_name}.pid"
 
     @property
     def pid(self) -> int | None:

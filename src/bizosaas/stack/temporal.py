@@ -15,6 +15,7 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import Unpack
 
 import psutil
 
@@ -25,7 +26,7 @@ from bizosaas.stack._process import (
     port_accepts,
     wait_until,
 )
-from bizosaas.stack.server import EmbeddedServer
+from bizosaas.stack.server import EmbeddedServer, ServerOptions
 
 
 def temporal_binary() -> Path | None:
@@ -46,6 +47,7 @@ class EmbeddedTemporal(EmbeddedServer):
 
     label = "Temporal"
     process_name = "temporal"
+    start_timeout = 60.0
 
     def __init__(
         self,
@@ -54,10 +56,9 @@ class EmbeddedTemporal(EmbeddedServer):
         ui_port: int,
         *,
         headless: bool = True,
-        log_file: Path | None = None,
-        start_timeout: float = 60.0,
+        **options: Unpack[ServerOptions],
     ) -> None:
-        super().__init__(data_dir, port, log_file=log_file, start_timeout=start_timeout)
+        super().__init__(data_dir, port, **options)
         self.ui_port = ui_port
         self.headless = headless
         self.db_file = self.data_dir / "temporal.db"

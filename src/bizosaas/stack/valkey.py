@@ -44,17 +44,11 @@ class EmbeddedValkey(EmbeddedServer):
 
     label = "Valkey"
     process_name = "valkey"
+    start_timeout = 20.0
 
-    def __init__(
-        self,
-        data_dir: Path,
-        port: int,
-        *,
-        log_file: Path | None = None,
-        start_timeout: float = 20.0,
-    ) -> None:
-        super().__init__(data_dir, port, log_file=log_file, start_timeout=start_timeout)
-        self.config_file = self.data_dir / "valkey.conf"
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / "valkey.conf"
 
     @property
     def url(self) -> str:

@@ -18,34 +18,25 @@ class ClientInfo:
 def describe_device(user_agent: str) -> str:
     """A short, human label ("Chrome on Android") for the sessions list."""
     ua = user_agent.lower()
-    browser = next(
-        (
-            name
-            for key, name in (
-                ("edg/", "Edge"),
-                ("firefox/", "Firefox"),
-                ("chrome/", "Chrome"),
-                ("safari/", "Safari"),
-                ("curl/", "curl"),
-                ("python", "Python"),
-            )
-            if key in ua
-        ),
-        "Unknown browser",
-    )
-    system = next(
-        (
-            name
-            for key, name in (
-                ("android", "Android"),
-                ("iphone", "iOS"),
-                ("ipad", "iPadOS"),
-                ("windows", "Windows"),
-                ("mac os", "macOS"),
-                ("linux", "Linux"),
-            )
-            if key in ua
-        ),
-        "",
-    )
+    browser = next((name for key, name in _BROWSERS if key in ua), "Unknown browser")
+    system = next((name for key, name in _SYSTEMS if key in ua), "")
     return f"{browser} on {system}" if system else browser
+
+
+# The first match wins: Edge says "chrome/" too, and Chrome says "safari/".
+_BROWSERS = (
+    ("edg/", "Edge"),
+    ("firefox/", "Firefox"),
+    ("chrome/", "Chrome"),
+    ("safari/", "Safari"),
+    ("curl/", "curl"),
+    ("python", "Python"),
+)
+_SYSTEMS = (
+    ("android", "Android"),
+    ("iphone", "iOS"),
+    ("ipad", "iPadOS"),
+    ("windows", "Windows"),
+    ("mac os", "macOS"),
+    ("linux", "Linux"),
+)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import ValidationError
 
+from bizosaas.auth.context import AuthContext
 from bizosaas.auth.dependencies import AuthDep, ClientDep, CurrentPrincipal, ScopedSession
 from bizosaas.auth.schemas import LoginRequest, Me, RefreshRequest, SessionOut, TokenPair
 from bizosaas.auth.sessions.service import SessionService, me_of
@@ -101,9 +102,7 @@ async def logout(
     await SessionService(auth).end_sessions(
         db, "logout", actor=principal, session_id=principal.session_id, ip=client.ip
     )
-    response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    clear_session_cookies(response, auth.runtime.settings)
-    return response
+    return _signed_out(auth)
 
 
 @router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
@@ -114,6 +113,11 @@ async def logout_all(
     await SessionService(auth).end_sessions(
         db, "logout_all", actor=principal, user_id=principal.user_id, ip=client.ip
     )
+    return _signed_out(auth)
+
+
+def _signed_out(auth: AuthContext) -> Response:
+    """No content, and the browser's session cookies cleared."""
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookies(response, auth.runtime.settings)
     return response

@@ -17,8 +17,6 @@ from bizosaas.core.repository import (
     Page,
     PageRequest,
     ScopedRepository,
-    aware_datetime,
-    keyset_page,
 )
 
 # fastapi-users types User.id and User.email as plain values; query through the columns.
@@ -38,15 +36,7 @@ class TenantRecords(ScopedRepository[Tenant]):
         return await self.get(Tenant.slug == slug.lower())
 
     async def page(self, page: PageRequest) -> Page[Tenant]:
-        """Oldest first."""
-        return await keyset_page(
-            self.session,
-            self.statement(),
-            [Tenant.created_at, Tenant.id],
-            page,
-            types=(aware_datetime, uuid.UUID),
-            descending=False,
-        )
+        return await self.oldest_first(page, Tenant.created_at, Tenant.id)
 
 
 class UserRepository(ScopedRepository[User]):
@@ -80,15 +70,7 @@ class UserRepository(ScopedRepository[User]):
         await self.session.execute(query.values(**values))
 
     async def page(self, page: PageRequest) -> Page[User]:
-        """Oldest first."""
-        return await keyset_page(
-            self.session,
-            self.statement(),
-            [_user.created_at, _user.id],
-            page,
-            types=(aware_datetime, uuid.UUID),
-            descending=False,
-        )
+        return await self.oldest_first(page, _user.created_at, _user.id)
 
     async def email_taken(self, email: str) -> bool:
         """Among the users this unit of work sees (the unique index decides across tenants)."""

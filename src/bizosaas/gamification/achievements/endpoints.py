@@ -8,9 +8,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
-from bizosaas.core.members import MemberDirectory
 from bizosaas.gamification.achievements import member_views, service
 from bizosaas.gamification.achievements.repository import ACTIVE, ARCHIVED
 from bizosaas.gamification.achievements.schemas import (
@@ -22,7 +21,6 @@ from bizosaas.gamification.achievements.schemas import (
     MemberAchievements,
     NextGoals,
 )
-from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.dependencies import (
     DirectoryDep,
     ManageAchievementsDep,
@@ -125,9 +123,16 @@ async def change_status(
 
 
 async def _whose(
-    directory: MemberDirectory, caller: Caller, user_id: uuid.UUID | None
+    tenant_id: uuid.UUID,
+    caller: MemberDep,
+    directory: DirectoryDep,
+    user_id: Annotated[
+        uuid.UUID | None, Query(description="Tenant admins: a member's, not their own")
+    ] = None,
 ) -> uuid.UUID:
-    """The caller's own progress, or (tenant admins only) a member's of the same tenant."""
+    """Whose achievements: the caller's own, or (tenant admins only) a member's of the same
+    tenant; the path's tenant must be the caller's (else 404)."""
+    caller.check_tenant(tenant_id)
     me = caller.require_member()
     if user_id is None or user_id == me:
         return me
@@ -136,23 +141,19 @@ async def _whose(
     return user_id
 
 
+WhoseDep = Annotated[uuid.UUID, Depends(_whose)]
+
+
 @router.get(
     "/{tenant_id}/next-goals",
     summary="A member's achievements closest to their next level",
     responses={404: {"description": "Another tenant, or no such member"}},
 )
 async def next_goals(
-    tenant_id: uuid.UUID,
-    caller: MemberDep,
-    db: SessionDep,
-    directory: DirectoryDep,
-    user_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=20)] = 3,
+    whose: WhoseDep, db: SessionDep, limit: Annotated[int, Query(ge=1, le=20)] = 3
 ) -> NextGoals:
     """Active, open, not hidden, not fully unlocked; highest percent of the next threshold
-    first. A tenant admin may pass `user_id` to see a member's."""
-    caller.check_tenant(tenant_id)
-    whose = await _whose(directory, caller, user_id)
+    first."""
     return await member_views.next_goals(db, whose, limit)
 
 
@@ -162,17 +163,10 @@ async def next_goals(
     responses={404: {"description": "Another tenant, or no such member"}},
 )
 async def member_achievements(
-    tenant_id: uuid.UUID,
-    caller: MemberDep,
-    db: SessionDep,
-    directory: DirectoryDep,
-    user_id: uuid.UUID | None = None,
+    whose: WhoseDep, caller: MemberDep, db: SessionDep
 ) -> MemberAchievements:
     """Each achievement with the current value, the next threshold and the percent towards
     it, and the levels unlocked with their dates. Hidden achievements not yet unlocked show
-    as secrets (no name, trigger or progress) unless the caller manages achievements. A
-    tenant admin may pass `user_id` to see a member's."""
-    caller.check_tenant(tenant_id)
-    whose = await _whose(directory, caller, user_id)
+    as secrets (no name, trigger or progress) unless the caller manages achievements."""
     reveal = Permission.MANAGE_ACHIEVEMENTS.value in caller.permissions
     return await member_views.member_achievements(db, whose, reveal=reveal)

@@ -62,13 +62,7 @@ async def list_categories(db: AsyncSession) -> list[CategoryOut]:
 
 async def create_category(db: AsyncSession, body: CategoryCreate) -> CategoryOut:
     await ensure_catalog(db)
-    row = AchievementCategory(
-        id=uuid.uuid4(),
-        key=body.key,
-        name=body.name,
-        description=body.description,
-        position=body.position,
-    )
+    row = AchievementCategory(id=uuid.uuid4(), **body.model_dump())
     if not await AchievementRepository(db).add_category(row):
         raise Conflict(f"A category with key {body.key!r} already exists.")
     return CategoryOut.model_validate(row)

@@ -69,7 +69,7 @@ class EventRepository(TenantRepository[GamificationEvent]):
             query = query.where(GamificationEvent.type == event_type)
         if status is not None:
             query = query.where(GamificationEvent.status == status)
-        return await keyset_page(self.session, query, (GamificationEvent.seq,), page, types=(int,))
+        return await keyset_page(self.session, query, (GamificationEvent.seq,), page)
 
     async def pending(self, limit: int, only_seq: int | None = None) -> Sequence[Row[Any]]:
         """The oldest pending events, with when each arrived (for the lag metric)."""

@@ -57,7 +57,16 @@ class Leaderboard(TenantOwned, TimestampMixin, GamificationBase):
     next_reset_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class LeaderboardEntry(GamificationBase):
+class PerBoard:
+    """Rows keyed by tenant and board first (their primary key goes on from there)."""
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    leaderboard_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("leaderboards.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class LeaderboardEntry(PerBoard, GamificationBase):
     """A member's (or, on platform boards, a tenant's) score in one period of one board.
 
     A tenant's score on a platform board is a row of that tenant (``tenant_id`` and
@@ -86,10 +95,6 @@ class LeaderboardEntry(GamificationBase):
         ),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    leaderboard_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("leaderboards.id", ondelete="CASCADE"), primary_key=True
-    )
     period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     member_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     score: Mapped[Decimal] = mapped_column(Numeric(24, 4), nullable=False, default=0)
@@ -101,15 +106,11 @@ class LeaderboardEntry(GamificationBase):
     )
 
 
-class LeaderboardPeriod(GamificationBase):
+class LeaderboardPeriod(PerBoard, GamificationBase):
     """A finished period: archived (final ranks written) before its live ranks are cleared."""
 
     __tablename__ = "leaderboard_periods"
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    leaderboard_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("leaderboards.id", ondelete="CASCADE"), primary_key=True
-    )
     period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     period_end: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     participants: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -142,15 +143,11 @@ class LeaderboardRejection(TenantOwned, GamificationBase):
     )
 
 
-class LeaderboardMemberSetting(GamificationBase):
+class LeaderboardMemberSetting(PerBoard, GamificationBase):
     """A member's privacy on one board: hidden from others, or shown under an alias."""
 
     __tablename__ = "leaderboard_member_settings"
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    leaderboard_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("leaderboards.id", ondelete="CASCADE"), primary_key=True
-    )
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     hidden: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     alias: Mapped[str | None] = mapped_column(String(64))

@@ -26,7 +26,6 @@ from bizosaas.core.repository import (
     PageRequest,
     PlatformRepository,
     TenantRepository,
-    aware_datetime,
     keyset_page,
 )
 from bizosaas.gamification.leaderboards.models import (
@@ -115,7 +114,6 @@ class PlatformBoardRepository(BoardRepository):
             select(ranked),
             [ranked.c.score, ranked.c.reached_at, ranked.c.tenant_id],
             page,
-            types=(Decimal, aware_datetime, uuid.UUID),
             descending=(down, False, True),
             scalars=False,
         )
@@ -188,7 +186,7 @@ class RejectionRepository(TenantRepository[LeaderboardRejection]):
     async def page(self, board_id: uuid.UUID, page: PageRequest) -> Page[LeaderboardRejection]:
         """Newest first."""
         query = self.statement().where(LeaderboardRejection.leaderboard_id == board_id)
-        return await keyset_page(self.session, query, [LeaderboardRejection.id], page, types=(int,))
+        return await keyset_page(self.session, query, [LeaderboardRejection.id], page)
 
 
 # -- members on boards -------------------------------------------------------------------

@@ -19,7 +19,6 @@ from bizosaas.core.repository import (
     Page,
     PageRequest,
     TenantRepository,
-    aware_datetime,
     keyset_page,
 )
 from bizosaas.gamification.leaderboards.models import (
@@ -155,9 +154,7 @@ class StandingRepository(TenantRepository[LeaderboardEntry]):
         """Archived periods, newest first."""
         p = LeaderboardPeriod
         query = select(p).where(p.tenant_id == self.tenant_id, p.leaderboard_id == board_id)
-        return await keyset_page(
-            self.session, query, [p.period_start], page, types=(aware_datetime,)
-        )
+        return await keyset_page(self.session, query, [p.period_start], page)
 
     async def period(self, board_id: uuid.UUID, period_start: datetime) -> LeaderboardPeriod | None:
         p = LeaderboardPeriod
@@ -178,9 +175,7 @@ class StandingRepository(TenantRepository[LeaderboardEntry]):
             e.period_start == period_start,
             e.final_rank.is_not(None),
         )
-        return await keyset_page(
-            self.session, query, [e.final_rank], page, types=(int,), descending=False
-        )
+        return await keyset_page(self.session, query, [e.final_rank], page, descending=False)
 
     # -- forgetting --------------------------------------------------------------------
 

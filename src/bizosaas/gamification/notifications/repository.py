@@ -13,7 +13,6 @@ from bizosaas.core.repository import (
     Page,
     PageRequest,
     TenantRepository,
-    aware_datetime,
     keyset_page,
 )
 from bizosaas.gamification.notifications.models import Notification
@@ -33,7 +32,6 @@ class NotificationRepository(TenantRepository[Notification]):
             query,
             (Notification.created_at, Notification.id),
             page,
-            types=(aware_datetime, uuid.UUID),
         )
 
     async def unread_count(self, user_id: uuid.UUID) -> int:

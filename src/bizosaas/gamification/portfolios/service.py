@@ -7,6 +7,7 @@ member's token claims once the unit of work has committed.
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -245,14 +246,7 @@ async def generate(
     portfolio = ShowcasePortfolio(
         tenant_id=caller.tenant_id,
         user_id=body.user_id,
-        title=draft.title,
-        summary=draft.summary,
-        challenge=draft.challenge,
-        solution=draft.solution,
-        results=draft.results,
-        seo_title=draft.seo_title,
-        seo_description=draft.seo_description,
-        share_text=draft.share_text,
+        **{name: value for name, value in asdict(draft).items() if name != "metrics"},
         slug=await _unique_slug(db, caller.tenant_id, draft.title),
         status=DRAFT,
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from bizosaas.core.repository import TenantRepository
 from bizosaas.gamification.members.models import Member
@@ -133,19 +134,7 @@ class VisitRepository(TenantRepository[ReferralVisit]):
     ) -> ReferralVisit | None:
         """The referee's latest signup with one of these codes, else the latest click from the
         referee's IP or device."""
-        signup = (
-            await self.session.execute(
-                select(ReferralVisit)
-                .where(
-                    ReferralVisit.tenant_id == self.tenant_id,
-                    ReferralVisit.code_id.in_(code_ids),
-                    ReferralVisit.kind == "signup",
-                    ReferralVisit.referee_id == referee_id,
-                )
-                .order_by(ReferralVisit.created_at.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+        signup = await self._latest(code_ids, "signup", ReferralVisit.referee_id == referee_id)
         if signup is not None or (ip is None and device is None):
             return signup
         matches = []
@@ -153,19 +142,16 @@ class VisitRepository(TenantRepository[ReferralVisit]):
             matches.append(ReferralVisit.ip == ip)
         if device is not None:
             matches.append(ReferralVisit.device_fingerprint == device)
-        return (
-            await self.session.execute(
-                select(ReferralVisit)
-                .where(
-                    ReferralVisit.tenant_id == self.tenant_id,
-                    ReferralVisit.code_id.in_(code_ids),
-                    ReferralVisit.kind == "click",
-                    or_(*matches),
-                )
-                .order_by(ReferralVisit.created_at.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+        return await self._latest(code_ids, "click", or_(*matches))
+
+    async def _latest(
+        self, code_ids: Sequence[uuid.UUID], kind: str, matching: ColumnElement[bool]
+    ) -> ReferralVisit | None:
+        query = self.statement().where(
+            ReferralVisit.code_id.in_(code_ids), ReferralVisit.kind == kind, matching
+        )
+        found = await self.all(query.order_by(ReferralVisit.created_at.desc()).limit(1))
+        return found[0] if found else None
 
     async def unconverted_signups(
         self, referees: set[uuid.UUID], program_ids: Sequence[uuid.UUID]

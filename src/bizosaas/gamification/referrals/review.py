@@ -21,10 +21,15 @@ class ReferralReview:
     def __init__(self, conversions: ReferralConversions) -> None:
         self.conversions = conversions
 
-    async def _conversion(self, db: AsyncSession, conversion_id: uuid.UUID) -> ReferralConversion:
+    async def _conversion(
+        self, db: AsyncSession, conversion_id: uuid.UUID, *, final: tuple[str, ...] = ()
+    ) -> ReferralConversion:
+        """The conversion, locked; 409 when it is already in one of the ``final`` states."""
         conversion = await ConversionRepository(db).by_id(conversion_id, lock=True)
         if conversion is None:
             raise NotFound("No such conversion.")
+        if conversion.status in final:
+            raise Conflict(f"The conversion is already {conversion.status}.")
         return conversion
 
     def _reviewed(self, conversion: ReferralConversion, caller: Caller, note: str | None) -> None:
@@ -42,9 +47,7 @@ class ReferralReview:
     async def approve(
         self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
     ) -> ConversionOut:
-        conversion = await self._conversion(db, conversion_id)
-        if conversion.status in ("approved", "refunded"):
-            raise Conflict(f"The conversion is already {conversion.status}.")
+        conversion = await self._conversion(db, conversion_id, final=("approved", "refunded"))
         program = await find_program(db, conversion.program_id)
         self._reviewed(conversion, caller, note)
         await self.conversions.approve(db, conversion, program)
@@ -54,9 +57,7 @@ class ReferralReview:
         self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
     ) -> ConversionOut:
         """Reject; if it was approved, its rewards are clawed back."""
-        conversion = await self._conversion(db, conversion_id)
-        if conversion.status in ("rejected", "refunded"):
-            raise Conflict(f"The conversion is already {conversion.status}.")
+        conversion = await self._conversion(db, conversion_id, final=("rejected", "refunded"))
         if conversion.status == "approved":
             await LedgerRepository(db).claw_back(conversion.id, "Conversion rejected.")
         conversion.status = "rejected"
