@@ -10,7 +10,7 @@ the database cannot store.
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -20,6 +20,16 @@ class FromRow(BaseModel):
     """A response read from a model's attributes (``model_validate(row)``)."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+View = TypeVar("View", bound=BaseModel)
+
+
+def view_of(schema: type[View], row: Any, **given: Any) -> View:
+    """``row`` as ``schema`` shows it: the row's attributes of the schema's field names,
+    with the values in ``given`` instead where the row has none (or another form)."""
+    columns = {name: getattr(row, name) for name in schema.model_fields if name not in given}
+    return schema.model_validate({**columns, **given})
 
 
 @cache

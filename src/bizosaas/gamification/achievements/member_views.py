@@ -13,7 +13,11 @@ from bizosaas.gamification.achievements.models import (
     TenantAchievement,
 )
 from bizosaas.gamification.achievements.progress import Definition, standing
-from bizosaas.gamification.achievements.repository import ACTIVE, AchievementRepository
+from bizosaas.gamification.achievements.repository import (
+    ACTIVE,
+    AchievementRepository,
+    CategoryRepository,
+)
 from bizosaas.gamification.achievements.schemas import (
     CategoryOut,
     GoalOut,
@@ -72,7 +76,7 @@ async def _member_state(db: AsyncSession, user_id: uuid.UUID) -> _MemberState:
     achievements, progress = AchievementRepository(db), ProgressRepository(db)
     return _MemberState(
         await achievements.definitions(),
-        await achievements.categories(),
+        await CategoryRepository(db).in_order(),
         await progress.member_progress(user_id),
         await progress.member_unlocks(user_id),
     )

@@ -58,7 +58,7 @@ class AchievementRepository(TenantRepository[Achievement]):
             )
             .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
         )
-        categories = await self.category_ids()
+        categories = await CategoryRepository(self.session).ids_by_key()
         rows = [
             {
                 "id": uuid.uuid4(),
@@ -99,39 +99,6 @@ class AchievementRepository(TenantRepository[Achievement]):
                     .values(prerequisite_id=ids.get(entry.prerequisite or ""))
                 )
         return len(inserted)
-
-    async def categories(self) -> list[AchievementCategory]:
-        query = (
-            select(AchievementCategory)
-            .where(AchievementCategory.tenant_id == self.tenant_id)
-            .order_by(AchievementCategory.position, AchievementCategory.key)
-        )
-        return list((await self.session.execute(query)).scalars())
-
-    async def category_ids(self) -> dict[str, uuid.UUID]:
-        query = select(AchievementCategory.key, AchievementCategory.id).where(
-            AchievementCategory.tenant_id == self.tenant_id
-        )
-        return {key: id_ for key, id_ in (await self.session.execute(query)).tuples()}
-
-    async def add_category(self, row: AchievementCategory) -> bool:
-        """False when the key is taken (nothing stored)."""
-        result = await self.session.execute(
-            insert(AchievementCategory)
-            .values(
-                id=row.id,
-                tenant_id=self.tenant_id,
-                key=row.key,
-                name=row.name,
-                description=row.description,
-                position=row.position,
-                created_at=utcnow(),
-                updated_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
-            .returning(AchievementCategory.id)
-        )
-        return result.scalar_one_or_none() is not None
 
     async def definitions(self, status: str | None = None) -> list[Achievement]:
         query = self.statement()
@@ -174,3 +141,17 @@ class AchievementRepository(TenantRepository[Achievement]):
             .exists()
         )
         return bool((await self.session.execute(query)).scalar_one())
+
+
+class CategoryRepository(TenantRepository[AchievementCategory]):
+    model = AchievementCategory
+
+    async def in_order(self) -> list[AchievementCategory]:
+        query = self.statement().order_by(AchievementCategory.position, AchievementCategory.key)
+        return list(await self.all(query))
+
+    async def ids_by_key(self) -> dict[str, uuid.UUID]:
+        query = select(AchievementCategory.key, AchievementCategory.id).where(
+            AchievementCategory.tenant_id == self.tenant_id
+        )
+        return {key: id_ for key, id_ in (await self.session.execute(query)).tuples()}

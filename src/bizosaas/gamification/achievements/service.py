@@ -15,13 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import utcnow
 from bizosaas.core.errors import BadRequest, Conflict, NotFound
+from bizosaas.core.schemas import view_of
 from bizosaas.gamification.achievements import catalog
 from bizosaas.gamification.achievements.models import (
     Achievement,
     AchievementCategory,
 )
 from bizosaas.gamification.achievements.progress import Definition
-from bizosaas.gamification.achievements.repository import ACTIVE, AchievementRepository
+from bizosaas.gamification.achievements.repository import (
+    ACTIVE,
+    AchievementRepository,
+    CategoryRepository,
+)
 from bizosaas.gamification.achievements.schemas import (
     AchievementCreate,
     AchievementOut,
@@ -57,14 +62,14 @@ async def ensure_catalog(db: AsyncSession) -> None:
 
 async def list_categories(db: AsyncSession) -> list[CategoryOut]:
     await ensure_catalog(db)
-    return [CategoryOut.model_validate(c) for c in await AchievementRepository(db).categories()]
+    return [CategoryOut.model_validate(c) for c in await CategoryRepository(db).in_order()]
 
 
 async def create_category(db: AsyncSession, body: CategoryCreate) -> CategoryOut:
     await ensure_catalog(db)
     row = AchievementCategory(id=uuid.uuid4(), **body.model_dump())
-    if not await AchievementRepository(db).add_category(row):
-        raise Conflict(f"A category with key {body.key!r} already exists.")
+    taken = f"A category with key {body.key!r} already exists."
+    await CategoryRepository(db).insert_unique(row, taken=taken)
     return CategoryOut.model_validate(row)
 
 
@@ -201,7 +206,7 @@ async def _definition(db: AsyncSession, achievement_id: uuid.UUID) -> Achievemen
 async def _category_id(db: AsyncSession, key: str | None) -> uuid.UUID | None:
     if key is None:
         return None
-    ids = await AchievementRepository(db).category_ids()
+    ids = await CategoryRepository(db).ids_by_key()
     if key not in ids:
         raise BadRequest(
             f"No category {key!r} in this tenant (there are: {', '.join(sorted(ids))}); "
@@ -257,28 +262,17 @@ def levels_out(definition: Definition) -> list[LevelOut]:
 
 
 async def _definitions_out(db: AsyncSession, rows: Sequence[Achievement]) -> list[AchievementOut]:
-    categories = {c.id: c.key for c in await AchievementRepository(db).categories()}
+    categories = {c.id: c.key for c in await CategoryRepository(db).in_order()}
     prerequisites = {r.prerequisite_id for r in rows if r.prerequisite_id}
     keys = await _keys_of(db, rows, prerequisites)
     return [
-        AchievementOut(
-            id=row.id,
-            key=row.key,
-            name=row.name,
-            description=row.description,
-            icon=row.icon,
+        view_of(
+            AchievementOut,
+            row,
             category=categories.get(row.category_id) if row.category_id else None,
-            platform=row.platform,
             trigger=trigger_out(row.trigger),
             levels=levels_out(Definition.of(row)),
             prerequisite=keys.get(row.prerequisite_id) if row.prerequisite_id else None,
-            hidden=row.hidden,
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
-            status=row.status,
-            source=row.source,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
         )
         for row in rows
     ]

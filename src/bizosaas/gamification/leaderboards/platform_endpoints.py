@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from bizosaas.core.errors import Forbidden
 from bizosaas.core.repository import PageRequest, paging
@@ -36,6 +37,30 @@ router = APIRouter()
 Industry = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """What a reader of a platform board asks for."""
+
+    board_id: uuid.UUID
+    page: PageRequest
+    industry: str | None
+    at: datetime | None
+    now: datetime
+
+
+async def _ranking(
+    board_id: uuid.UUID,
+    live: LiveDep,
+    page: Annotated[PageRequest, paging(10, 100)],
+    industry: Industry = None,
+    at: datetime | None = None,
+) -> Ranking:
+    return Ranking(board_id, page, industry, at, live.clock())
+
+
+RankingDep = Annotated[Ranking, Depends(_ranking)]
+
+
 async def _require_opted_in(db: SessionDep) -> None:
     if not (await tenant_settings(db)).platform_boards_opt_in:
         raise Forbidden(
@@ -57,19 +82,12 @@ async def list_platform_boards(
     summary="Opted-in tenants ranked on a platform board",
 )
 async def platform_entries(
-    board_id: uuid.UUID,
-    caller: MemberDep,
-    db: SessionDep,
-    boards: ReaderPlatformBoardsDep,
-    live: LiveDep,
-    page: Annotated[PageRequest, paging(10, 100)],
-    industry: Industry = None,
-    at: datetime | None = None,
+    asked: RankingDep, caller: MemberDep, db: SessionDep, boards: ReaderPlatformBoardsDep
 ) -> PlatformStandings:
     """`industry` ranks only tenants of that industry; `at` picks a past period (the one
     containing that instant). `mine` is your organisation's place."""
     await _require_opted_in(db)
-    return await _standings(boards, board_id, live, industry, at, page, caller.tenant_id)
+    return await _standings(boards, asked, caller.tenant_id)
 
 
 @router.get("/platform-admin/leaderboards", summary="Every platform board (super admin)")
@@ -127,15 +145,8 @@ async def archive_platform_board(
     "/platform-admin/leaderboards/{board_id}/entries",
     summary="Opted-in tenants ranked on a platform board (super admin)",
 )
-async def admin_platform_entries(
-    board_id: uuid.UUID,
-    boards: PlatformBoardsDep,
-    live: LiveDep,
-    page: Annotated[PageRequest, paging(10, 100)],
-    industry: Industry = None,
-    at: datetime | None = None,
-) -> PlatformStandings:
-    return await _standings(boards, board_id, live, industry, at, page, None)
+async def admin_platform_entries(asked: RankingDep, boards: PlatformBoardsDep) -> PlatformStandings:
+    return await _standings(boards, asked, None)
 
 
 @router.get(
@@ -156,20 +167,14 @@ async def public_board(
 
 
 async def _standings(
-    boards: PlatformBoardRepository,
-    board_id: uuid.UUID,
-    live: LiveDep,
-    industry: str | None,
-    at: datetime | None,
-    page: PageRequest,
-    tenant_id: uuid.UUID | None,
+    boards: PlatformBoardRepository, asked: Ranking, tenant_id: uuid.UUID | None
 ) -> PlatformStandings:
     return await platform.standings(
         boards,
-        await boards.board(board_id),
-        live.clock(),
-        industry=industry,
-        period_at=service.aware(at),
-        page=page,
+        await boards.board(asked.board_id),
+        asked.now,
+        industry=asked.industry,
+        period_at=service.aware(asked.at),
+        page=asked.page,
         tenant_id=tenant_id,
     )

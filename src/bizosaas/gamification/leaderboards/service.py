@@ -27,6 +27,7 @@ from bizosaas.gamification.leaderboards.repository import (
     BoardRepository,
     RejectionRepository,
 )
+from bizosaas.gamification.leaderboards.schemas import PeriodPage, RejectionPage
 from bizosaas.gamification.leaderboards.standings_repository import StandingRepository
 from bizosaas.gamification.members.service import tenant_settings
 
@@ -278,14 +279,9 @@ async def public_board(
 # -- archives ----------------------------------------------------------------------------
 
 
-async def list_periods(
-    db: AsyncSession, board: Leaderboard, page: PageRequest
-) -> schemas.PeriodPage:
+async def list_periods(db: AsyncSession, board: Leaderboard, page: PageRequest) -> PeriodPage:
     found = await StandingRepository(db).periods(board.id, page)
-    return schemas.PeriodPage(
-        periods=[schemas.PeriodOut.model_validate(p) for p in found.items],
-        next_cursor=found.next_cursor,
-    )
+    return PeriodPage.model_validate({"periods": found.items, "next_cursor": found.next_cursor})
 
 
 async def final_standings(
@@ -336,13 +332,10 @@ def _final(row: LeaderboardEntry, name: str, viewer: uuid.UUID | None) -> schema
     )
 
 
-async def rejections(
-    db: AsyncSession, board: Leaderboard, page: PageRequest
-) -> schemas.RejectionPage:
+async def rejections(db: AsyncSession, board: Leaderboard, page: PageRequest) -> RejectionPage:
     found = await RejectionRepository(db).page(board.id, page)
-    return schemas.RejectionPage(
-        rejections=[schemas.RejectionOut.model_validate(r) for r in found.items],
-        next_cursor=found.next_cursor,
+    return RejectionPage.model_validate(
+        {"rejections": found.items, "next_cursor": found.next_cursor}
     )
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from bizosaas.gamification.portfolios.repository import Figures
+from bizosaas.gamification.portfolios.schemas import PortfolioText
 
 PERIOD_DAYS = 90
 
@@ -39,16 +40,7 @@ class Metric:
         return f"{percent:+.0f}%"
 
 
-@dataclass(frozen=True)
-class Draft:
-    title: str
-    summary: str
-    challenge: str
-    solution: str
-    results: str
-    seo_title: str
-    seo_description: str
-    share_text: str
+class Draft(PortfolioText):
     metrics: list[dict[str, Any]]
 
 

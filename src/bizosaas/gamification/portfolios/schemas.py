@@ -83,10 +83,9 @@ class GenerateRequest(BaseModel):
     title: Title | None = None
 
 
-class PublicPortfolio(BaseModel):
-    """What anyone may read: no member ids, no emails."""
+class PortfolioText(BaseModel):
+    """The words of a portfolio (what the generator drafts)."""
 
-    slug: str
     title: str
     summary: str
     challenge: str
@@ -95,6 +94,12 @@ class PublicPortfolio(BaseModel):
     seo_title: str
     seo_description: str
     share_text: str
+
+
+class PublicPortfolio(PortfolioText):
+    """What anyone may read: no member ids, no emails."""
+
+    slug: str
     published_at: datetime | None
     metrics: list[MetricOut]
 

@@ -7,15 +7,13 @@ member's token claims once the unit of work has committed.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import after_commit, utcnow
 from bizosaas.core.errors import Conflict, NotFound
+from bizosaas.core.schemas import view_of
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.members.service import MemberService, tenant_settings
 from bizosaas.gamification.portfolios import generator
@@ -39,9 +37,6 @@ def can_manage(caller: Caller) -> bool:
     return caller.is_tenant_admin or Permission.MANAGE_PORTFOLIOS.value in caller.permissions
 
 
-View = TypeVar("View", bound=BaseModel)
-
-
 def public_path(portfolio: ShowcasePortfolio) -> str:
     return f"/api/v1/gamification/public/portfolios/{portfolio.tenant_id}/{portfolio.slug}"
 
@@ -59,18 +54,9 @@ def _metrics_out(metrics: list[PortfolioMetric]) -> list[MetricOut]:
     ]
 
 
-def _view(
-    schema: type[View], portfolio: ShowcasePortfolio, metrics: list[PortfolioMetric], **extra: Any
-) -> View:
-    """The portfolio as ``schema`` shows it: its columns of that name, the metrics, ``extra``."""
-    given = {"metrics": _metrics_out(metrics), **extra}
-    columns = {name: getattr(portfolio, name) for name in schema.model_fields if name not in given}
-    return schema.model_validate({**columns, **given})
-
-
 def _out(portfolio: ShowcasePortfolio, metrics: list[PortfolioMetric]) -> PortfolioOut:
     public = public_path(portfolio) if portfolio.status == PUBLISHED else None
-    return _view(PortfolioOut, portfolio, metrics, public_path=public)
+    return view_of(PortfolioOut, portfolio, metrics=_metrics_out(metrics), public_path=public)
 
 
 async def _read(db: AsyncSession, portfolio: ShowcasePortfolio) -> PortfolioOut:
@@ -214,7 +200,7 @@ async def public_portfolio(db: AsyncSession, tenant_id: uuid.UUID, slug: str) ->
     if portfolio is None:
         raise NotFound("No such published portfolio.")
     metrics = await PortfolioRepository(db).metrics_of([portfolio.id])
-    return _view(PublicPortfolio, portfolio, metrics[portfolio.id])
+    return view_of(PublicPortfolio, portfolio, metrics=_metrics_out(metrics[portfolio.id]))
 
 
 def _period_end(now: datetime) -> datetime:
@@ -246,7 +232,7 @@ async def generate(
     portfolio = ShowcasePortfolio(
         tenant_id=caller.tenant_id,
         user_id=body.user_id,
-        **{name: value for name, value in asdict(draft).items() if name != "metrics"},
+        **draft.model_dump(exclude={"metrics"}),
         slug=await _unique_slug(db, caller.tenant_id, draft.title),
         status=DRAFT,
     )
