@@ -232,3 +232,26 @@ async def test_tenant_admin_cannot_create_users_elsewhere_or_super_admins(auth_a
         assert root.status_code == 403
         listed = (await client.get("/api/v1/auth/users", headers=bearer(tokens))).json()["users"]
         assert {u["email"] for u in listed} == {admin.email}
+
+
+async def test_users_are_listed_page_by_page_and_a_forged_cursor_is_refused(auth_app: FastAPI):
+    acme = await create_tenant(auth_app)
+    admin = await create_user(auth_app, acme, Role.TENANT_ADMIN)
+    others = [await create_user(auth_app, acme) for _ in range(2)]
+    async with client_for(auth_app) as client:
+        headers = bearer(await login(client, admin.email))
+        seen: list[str] = []
+        params: dict[str, object] = {"limit": 2}
+        while True:
+            page = (await client.get("/api/v1/auth/users", params=params, headers=headers)).json()
+            seen += [u["id"] for u in page["users"]]
+            if not page["next_cursor"]:
+                break
+            params = {"limit": 2, "cursor": page["next_cursor"]}
+        assert seen == [str(u.id) for u in (admin, *others)]  # oldest first, each once
+        for forged in ("x\u00fb", "WyJub3QtYS1kYXRlIiwgIm5vdC1hLXV1aWQiXQ"):
+            refused = await client.get(
+                "/api/v1/auth/users", params={"cursor": forged}, headers=headers
+            )
+            assert refused.status_code == 400, refused.text
+            assert refused.json()["error"] == "BadRequest"

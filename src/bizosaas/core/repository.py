@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
 import orjson
 from fastapi import Depends, Query
@@ -262,8 +262,16 @@ _PARSERS: dict[type, Callable[[str], CursorValue]] = {
 
 
 def _parser_of(key: Any) -> Callable[[str], CursorValue]:
-    """How a cursor's value for this column is read back (by the column's Python type)."""
-    return _PARSERS[key.type.python_type]
+    """How a cursor's value for this column is read back (by the column's Python type; a
+    decorated type, such as fastapi-users' GUID, by the type it decorates)."""
+    column_type = key.type
+    try:
+        kind = column_type.python_type
+    except NotImplementedError:
+        kind = column_type.impl_instance.python_type
+    if get_origin(kind) is Annotated:  # e.g. pydantic's UUID4
+        kind = get_args(kind)[0]
+    return _PARSERS[kind]
 
 
 def _after(
