@@ -13,9 +13,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.middleware.gzip import GZipMiddleware
 
 from bizosaas.core.app import ReadinessCheck, create_service_app
 from bizosaas.core.errors import Forbidden, Unauthorized
@@ -24,7 +26,9 @@ from bizosaas.core.settings import Settings
 from bizosaas.identity.principal import Principal
 from bizosaas.identity.resolver import IdentityResolver
 from bizosaas.identity.vocabulary import CookieNames, Role
-from bizosaas.web.security import CSS, SecurityHeadersMiddleware, content_security_policy
+from bizosaas.web.api import VisitorApi, open_gateway
+from bizosaas.web.assets import Assets
+from bizosaas.web.security import SecurityHeadersMiddleware, content_security_policy
 from bizosaas.web.settings import WebLinks, WebSettings
 
 ROLE_LABELS = {
@@ -43,11 +47,14 @@ templates = Environment(
     autoescape=select_autoescape(["html"]),
     auto_reload=False,
 )
-templates.globals["css"] = CSS
 
 
-def render(template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(templates.get_template(template).render(**context), status_code=status_code)
+def render(
+    web: WebContext, template: str, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page of this web app: its assets and the links between the apps come with it."""
+    html = templates.get_template(template).render(asset=web.assets.url, links=web.links, **context)
+    return HTMLResponse(html, status_code=status_code)
 
 
 @dataclass
@@ -58,6 +65,12 @@ class WebContext:
     links: WebLinks
     runtime: Runtime
     identity: IdentityResolver
+    assets: Assets
+    gateway: httpx.AsyncClient
+
+    def api(self, request: Request) -> VisitorApi:
+        """The platform's APIs, through the gateway, as this request's visitor."""
+        return VisitorApi(self.gateway, request, self.settings)
 
     @property
     def cookies(self) -> CookieNames:
@@ -97,6 +110,7 @@ class WebContext:
     ) -> HTMLResponse:
         needed = " or ".join(ROLE_LABELS[role].lower() for role in allowed)
         return render(
+            self,
             "message.html",
             status_code=403,
             title="Not available to your role",
@@ -106,13 +120,16 @@ class WebContext:
             ],
             link_href=self.links.landing[principal.role],
             link_text=f"Go to your {LANDING_NAMES[principal.role]}",
-            links=self.links,
             signout_token=self.signout_token(request),
         )
 
 
 def web_of(request: Request) -> WebContext:
-    web: WebContext = request.app.state.web
+    return web_of_app(request.app)
+
+
+def web_of_app(app: FastAPI) -> WebContext:
+    web: WebContext = app.state.web
     return web
 
 
@@ -144,6 +161,7 @@ def greeting_page(
 ) -> HTMLResponse:
     web = web_of(request)
     return render(
+        web,
         "greeting.html",
         status_code=status_code,
         title=title,
@@ -151,7 +169,6 @@ def greeting_page(
         role_label=ROLE_LABELS[principal.role],
         permissions=sorted(principal.permissions),
         platforms=list(principal.allowed_platforms),
-        links=web.links,
         signout_token=web.signout_token(request),
     )
 
@@ -167,18 +184,25 @@ def create_web_app(
     settings: Settings,
     web_settings: WebSettings | None = None,
     routers: Sequence[APIRouter] = (),
+    prefix: str,
+    scripts: bool = False,
     database_url: str | None = None,
     extra_lifespan: ExtraLifespan | None = None,
     extra_readiness: Callable[[FastAPI], dict[str, ReadinessCheck]] | None = None,
     allow_inline: bool = False,
 ) -> FastAPI:
-    """A web app: the service skeleton plus the verifier, page errors and security headers."""
+    """A web app under ``prefix`` (``/portal``): the service skeleton plus the verifier, a
+    client to the gateway, its static files, page errors, compression and security headers.
+    ``scripts`` lets its pages load our scripts (htmx, Chart.js, app.js)."""
     links = WebLinks.build(settings, web_settings)
+    assets = Assets(prefix)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.create(settings, database_url=database_url)
-        web = WebContext(settings, links, runtime, await IdentityResolver.start(runtime))
+        gateway = open_gateway(settings)
+        identity = await IdentityResolver.start(runtime)
+        web = WebContext(settings, links, runtime, identity, assets, gateway)
         app.state.runtime = runtime
         app.state.web = web
         try:
@@ -188,6 +212,7 @@ def create_web_app(
                 async with extra_lifespan(app, web):
                     yield
         finally:
+            await gateway.aclose()
             await runtime.close()
 
     def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
@@ -220,7 +245,8 @@ def create_web_app(
 
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(WrongRole, wrong_role)
-    app.add_middleware(
-        SecurityHeadersMiddleware, csp=content_security_policy(links, allow_inline=allow_inline)
-    )
+    app.mount(assets.path, assets.files(), name="static")
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    csp = content_security_policy(links, scripts=scripts, allow_inline=allow_inline)
+    app.add_middleware(SecurityHeadersMiddleware, csp=csp)
     return app

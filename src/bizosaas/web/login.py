@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -26,11 +24,10 @@ from bizosaas.core.net import client_ip
 from bizosaas.core.settings import Settings, get_settings
 from bizosaas.identity.cookies import clear_session_cookies
 from bizosaas.identity.vocabulary import Platform, Role
-from bizosaas.web.common import WebContext, create_web_app, render, web_of
+from bizosaas.web.common import WebContext, create_web_app, render, web_of, web_of_app
 from bizosaas.web.settings import WebSettings, is_local_path
 
 LOGIN_CSRF_TTL = 2 * 3600
-GATEWAY_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 PLATFORM_CHOICES = (
     (Platform.BIZOHOLIC.value, "Bizoholic — marketing"),
     (Platform.CORELDOVE.value, "CoreLDove — e-commerce"),
@@ -57,8 +54,7 @@ def _forwarded(request: Request) -> dict[str, str]:
 
 
 def gateway_client(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.gateway_client
-    return client
+    return web_of(request).gateway
 
 
 @dataclass(frozen=True)
@@ -83,10 +79,10 @@ def login_form(
     cookie = login_csrf_cookie(web)
     token = request.cookies.get(cookie) or secrets.token_urlsafe(32)
     response = render(
+        web,
         "login.html",
         status_code=status_code,
         title="Sign in",
-        links=web.links,
         error=error,
         notice=notice,
         email=entered.email,
@@ -231,25 +227,25 @@ async def logout(request: Request) -> Response:
         expected and presented and hmac.compare_digest(expected.encode(), presented.encode())
     ):
         return render(
+            web,
             "message.html",
             status_code=400,
             title="Sign-out not confirmed",
             lines=["We could not confirm that you asked to sign out. Please try again."],
             link_href=web.links.login,
             link_text="Back to sign-in",
-            links=web.links,
             signout_token=None,
         )
     try:
         await end_session(request, web, presented)
     except (httpx.HTTPError, SignOutFailed):
         return render(
+            web,
             "message.html",
             status_code=503,
             title="Sign-out unavailable",
             lines=["We could not reach the sign-in service. Please try again in a moment."],
             link_href=None,
-            links=web.links,
             signout_token=None,
         )
     response = RedirectResponse(f"{web.links.login_path}?logged_out=1", status_code=303)
@@ -303,18 +299,10 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
     """The login screen; it reaches the auth API through the gateway only."""
     settings = settings or get_settings()
 
-    @asynccontextmanager
-    async def gateway_connection(app: FastAPI, _: WebContext) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(
-            base_url=settings.gateway_url, timeout=GATEWAY_TIMEOUT
-        ) as client:
-            app.state.gateway_client = client
-            yield
-
     def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
         # The gateway's liveness, not its readiness: that one asks this app in turn.
         async def gateway_answers() -> None:
-            (await app.state.gateway_client.get("/health")).raise_for_status()
+            (await web_of_app(app).gateway.get("/health")).raise_for_status()
 
         return {"gateway": gateway_answers}
 
@@ -325,6 +313,6 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
         settings=settings,
         web_settings=web,
         routers=[router],
-        extra_lifespan=gateway_connection,
+        prefix="/login",
         extra_readiness=readiness,
     )

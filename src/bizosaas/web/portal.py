@@ -36,4 +36,5 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
         settings=settings or get_settings(),
         web_settings=web,
         routers=[router],
+        prefix="/portal",
     )

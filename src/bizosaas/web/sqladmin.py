@@ -105,12 +105,12 @@ async def sqladmin_signout(request: Request) -> HTMLResponse:
     """A sign-out button (POST with the session's CSRF token): a link cannot end a session."""
     web = web_of(request)
     return render(
+        web,
         "message.html",
         title="Sign out",
         lines=["Signing out ends your session on every BizOSaaS app."],
         link_href=BASE_URL + "/",
         link_text="Back to SQLAdmin",
-        links=web.links,
         signout_token=web.signout_token(request),
     )
 
@@ -137,6 +137,7 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
         settings=settings,
         web_settings=web,
         routers=[router],
+        prefix="/sqladmin",
         database_url=settings.database_url,
         extra_lifespan=bind,
         allow_inline=True,
