@@ -287,6 +287,44 @@ async def test_clicks_and_signups_are_recorded_from_servers(org: Org, other_org:
     assert (await signup(other_org, other_key, code, stranger)).status_code == 404
 
 
+async def test_my_dashboard_shows_code_funnel_and_tier_progress(org: Org) -> None:
+    program = await make_program(
+        org,
+        share_message="Join us and get 5 credit",
+        tiers=[
+            {"min_referrals": 1, "reward": {"amount": "20", "unit": "points"}},
+            {"min_referrals": 3, "reward": {"amount": "50", "unit": "points"}},
+        ],
+    )
+    alice = await person(org, "Alice Archer")
+    before = (await org.client.get(f"{BASE}/me", headers=alice.headers)).json()
+    assert [p["program_id"] for p in before["programs"]] == [program["id"]]
+    assert before["programs"][0]["code"] is None and before["programs"][0]["clicks"] == 0
+    code = (await code_of(org, alice))["code"]
+    key = await org.api_key()
+    for _ in range(2):
+        click = {"code": code, "ip": "198.51.100.7"}
+        assert (
+            await org.client.post(f"{BASE}/clicks", json=click, headers={"X-API-Key": key})
+        ).status_code == 201
+    bruno = await referee(org)
+    assert (await signup(org, key, code, bruno)).status_code == 201
+    await converted(org, key, program_id=program["id"], referee_id=bruno.id)
+    mine = (await org.client.get(f"{BASE}/me", headers=alice.headers)).json()["programs"][0]
+    assert mine["share_message"] == "Join us and get 5 credit"
+    assert mine["code"]["code"] == code and mine["code"]["share_url"].endswith(f"/r/{code}")
+    assert (mine["clicks"], mine["signups"], mine["conversions"]) == (2, 1, {"approved": 1})
+    assert mine["tier"] == {
+        "approved": 1,
+        "reached": {"min_referrals": 1, "reward": {"amount": "20", "unit": "points"}},
+        "next": {"min_referrals": 3, "reward": {"amount": "50", "unit": "points"}},
+        "to_next": 2,
+    }
+    bob = await person(org, "Bob Stone")  # another member sees only their own
+    theirs = (await org.client.get(f"{BASE}/me", headers=bob.headers)).json()["programs"][0]
+    assert theirs["code"] is None and theirs["conversions"] == {}
+
+
 # -- conversions ------------------------------------------------------------------------
 
 

@@ -18,10 +18,22 @@ from bizosaas.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from bizosaas.core.members import MemberDirectory
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.members.service import MemberService
+from bizosaas.gamification.referrals.conversion_repository import ConversionRepository
 from bizosaas.gamification.referrals.models import ReferralCode, ReferralProgram
 from bizosaas.gamification.referrals.programs import check_open, find_program
-from bizosaas.gamification.referrals.repository import CodeRepository, ProgramRepository
-from bizosaas.gamification.referrals.schemas import CodeOut
+from bizosaas.gamification.referrals.repository import (
+    CodeRepository,
+    ProgramRepository,
+    VisitRepository,
+)
+from bizosaas.gamification.referrals.schemas import (
+    CodeOut,
+    ProgramStanding,
+    ReferralDashboard,
+    Reward,
+    Tier,
+    TierProgress,
+)
 
 # No 0/O, 1/I/L: a code read aloud or copied by hand survives.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -129,3 +141,45 @@ class ReferralCodes:
     async def my_codes(self, db: AsyncSession, caller: Caller) -> list[CodeOut]:
         codes = await CodeRepository(db).of_member(caller.require_member())
         return [self.code_out(c) for c in codes]
+
+    async def dashboard(self, db: AsyncSession, caller: Caller) -> ReferralDashboard:
+        """Each active program with the member's code, funnel and tier progress."""
+        user_id = caller.require_member()
+        programs = await ProgramRepository(db).list_programs("active")
+        codes = {c.program_id: c for c in await CodeRepository(db).of_member(user_id)}
+        funnel = await VisitRepository(db).funnel([c.id for c in codes.values()])
+        counts = await ConversionRepository(db).counts_of_referrer(user_id)
+        standings = []
+        for program in programs:
+            code = codes.get(program.id)
+            by_status = {s: n for (p, s), n in counts.items() if p == program.id}
+            standings.append(
+                ProgramStanding(
+                    program_id=program.id,
+                    name=program.name,
+                    platform=program.platform,
+                    share_message=program.share_message,
+                    referrer_reward=Reward.model_validate(program.referrer_reward),
+                    referee_reward=Reward.model_validate(program.referee_reward)
+                    if program.referee_reward
+                    else None,
+                    code=self.code_out(code) if code and code.active else None,
+                    clicks=funnel.get((code.id, "click"), 0) if code else 0,
+                    signups=funnel.get((code.id, "signup"), 0) if code else 0,
+                    conversions=by_status,
+                    tier=tier_progress(program, by_status.get("approved", 0)),
+                )
+            )
+        return ReferralDashboard(programs=standings)
+
+
+def tier_progress(program: ReferralProgram, approved: int) -> TierProgress:
+    tiers = [Tier.model_validate(t) for t in program.tiers]
+    reached = [t for t in tiers if t.min_referrals <= approved]
+    ahead = [t for t in tiers if t.min_referrals > approved]
+    return TierProgress(
+        approved=approved,
+        reached=reached[-1] if reached else None,
+        next=ahead[0] if ahead else None,
+        to_next=ahead[0].min_referrals - approved if ahead else None,
+    )

@@ -55,6 +55,16 @@ class ConversionRepository(TenantRepository[ReferralConversion]):
         query = query.order_by(ReferralConversion.converted_at.desc()).limit(limit)
         return await self.all(query)
 
+    async def counts_of_referrer(self, referrer_id: uuid.UUID) -> dict[tuple[uuid.UUID, str], int]:
+        """The referrer's conversions per program and status: ``{(program_id, status): n}``."""
+        c = ReferralConversion
+        query = (
+            select(c.program_id, c.status, func.count())
+            .where(c.tenant_id == self.tenant_id, c.referrer_id == referrer_id)
+            .group_by(c.program_id, c.status)
+        )
+        return {(p, status): n for p, status, n in (await self.session.execute(query)).tuples()}
+
     async def count_since(self, code_id: uuid.UUID, since: datetime) -> int:
         return int(
             (

@@ -33,6 +33,7 @@ from bizosaas.gamification.referrals.schemas import (
     ProgramCreate,
     ProgramOut,
     ProgramUpdate,
+    ReferralDashboard,
     ReviewNote,
     SignupIn,
     VisitOut,
@@ -94,6 +95,15 @@ async def generate_code(
     """The same code every time for one program (the tenant's single active program unless
     `program_id` is sent); a deactivated code is replaced by a fresh one."""
     return await codes.generate(db, caller, body.program_id if body else None)
+
+
+@router.get("/me", summary="My referral dashboard (view_referrals)")
+async def my_dashboard(
+    codes: ReferralCodesDep, caller: ViewReferralsDep, db: SessionDep
+) -> ReferralDashboard:
+    """Each active program with my code and share link (none until I ask for one), my funnel
+    (clicks, signups, conversions by status) and how far the next tier is."""
+    return await codes.dashboard(db, caller)
 
 
 @router.get("/codes/mine", summary="My referral codes (view_referrals)")

@@ -34,6 +34,10 @@ class ReferralProgram(TenantOwned, TimestampMixin, GamificationBase):
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     platform: Mapped[str] = mapped_column(String(32), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
+    # Prefilled text of members' share buttons (their link is added after it).
+    share_message: Mapped[str] = mapped_column(
+        String(280), nullable=False, default="", server_default=""
+    )
     qualifying_event: Mapped[str] = mapped_column(String(64), nullable=False, default="signup")
     attribution_window_days: Mapped[int] = mapped_column(Integer, nullable=False, default=30)
     hold_days: Mapped[int] = mapped_column(Integer, nullable=False, default=14)
@@ -51,6 +55,8 @@ class ReferralCode(TenantOwned, TimestampMixin, GamificationBase):
     __table_args__ = (
         tenant_index("referral_codes", "code", unique=True),
         tenant_index("referral_codes", "program_id", "user_id", unique=True),
+        # A share link names the code alone, so no two tenants hold the same one.
+        Index("uq_referral_codes_code", "code", unique=True),
     )
 
     id: Mapped[UUIDKey]

@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from bizosaas.core.repository import TenantRepository
@@ -85,21 +86,19 @@ class CodeRepository(TenantRepository[ReferralCode]):
         return result.first() is not None
 
     async def replace_text(self, code_id: uuid.UUID, code: str, now: datetime) -> bool:
-        """Give a deactivated code fresh text (the leaked one stays dead); False on a collision."""
-        result = await self.session.execute(
-            text(
-                """
-                UPDATE referral_codes SET code = :code, active = true, deactivated_at = NULL,
-                                          updated_at = :now
-                WHERE tenant_id = :tenant_id AND id = :id
-                  AND NOT EXISTS (SELECT 1 FROM referral_codes
-                                  WHERE tenant_id = :tenant_id AND code = :code)
-                RETURNING id
-                """
-            ),
-            {"code": code, "now": now, "tenant_id": self.tenant_id, "id": code_id},
-        )
-        return result.first() is not None
+        """Give a deactivated code fresh text (the leaked one stays dead); False when the text
+        is taken (codes are unique across tenants, which this tenant cannot see)."""
+        try:
+            async with self.session.begin_nested():
+                result = await self.session.execute(
+                    update(ReferralCode)
+                    .where(ReferralCode.tenant_id == self.tenant_id, ReferralCode.id == code_id)
+                    .values(code=code, active=True, deactivated_at=None, updated_at=now)
+                    .returning(ReferralCode.id)
+                )
+                return result.first() is not None
+        except IntegrityError:
+            return False
 
     async def of_member(self, user_id: uuid.UUID) -> Sequence[ReferralCode]:
         query = self.statement().where(ReferralCode.user_id == user_id)
@@ -167,6 +166,17 @@ class VisitRepository(TenantRepository[ReferralVisit]):
             },
         )
         return {(program_id, referee_id) for program_id, referee_id in rows}
+
+    async def funnel(self, code_ids: Sequence[uuid.UUID]) -> dict[tuple[uuid.UUID, str], int]:
+        """Clicks and signups per code: ``{(code_id, kind): count}``."""
+        if not code_ids:
+            return {}
+        query = (
+            select(ReferralVisit.code_id, ReferralVisit.kind, func.count())
+            .where(ReferralVisit.tenant_id == self.tenant_id, ReferralVisit.code_id.in_(code_ids))
+            .group_by(ReferralVisit.code_id, ReferralVisit.kind)
+        )
+        return {(code, kind): n for code, kind, n in (await self.session.execute(query)).tuples()}
 
     async def forget_referee(self, referee_id: uuid.UUID) -> None:
         await self.session.execute(

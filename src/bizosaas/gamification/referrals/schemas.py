@@ -68,6 +68,9 @@ class ProgramCreate(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     platform: Platform
     status: ProgramStatus = "draft"
+    share_message: Annotated[str, Field(max_length=280)] = Field(
+        default="", description="Prefilled text of members' share buttons (the link follows it)"
+    )
     referrer_reward: Reward
     referee_reward: Reward | None = None
     tiers: Annotated[list[Tier], Field(max_length=20)] = []
@@ -97,6 +100,7 @@ class ProgramUpdate(Patch):
     name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     platform: Platform | None = None
     status: ProgramStatus | None = None
+    share_message: Annotated[str | None, Field(max_length=280)] = None
     referrer_reward: Reward | None = None
     referee_reward: Reward | None = None
     tiers: Annotated[list[Tier] | None, Field(max_length=20)] = None
@@ -120,6 +124,7 @@ class ProgramOut(FromRow):
     name: str
     platform: str
     status: str
+    share_message: str
     referrer_reward: dict[str, Any]
     referee_reward: dict[str, Any] | None
     tiers: list[dict[str, Any]]
@@ -149,6 +154,35 @@ class CodeOut(FromRow):
     active: bool
     created_at: datetime
     deactivated_at: datetime | None
+
+
+class TierProgress(BaseModel):
+    """Where the member stands on the program's tiers (by approved referrals)."""
+
+    approved: int
+    reached: Tier | None = Field(description="The highest tier reached, if any")
+    next: Tier | None = Field(description="The next tier, if any")
+    to_next: int | None = Field(description="Approved referrals still needed for the next tier")
+
+
+class ProgramStanding(BaseModel):
+    """One active program as a member sees it: the code, the funnel, the tiers."""
+
+    program_id: uuid.UUID
+    name: str
+    platform: str
+    share_message: str
+    referrer_reward: Reward
+    referee_reward: Reward | None
+    code: CodeOut | None = Field(description="None until the member asks for one")
+    clicks: int
+    signups: int
+    conversions: dict[str, int] = Field(description="By status: approved, review, rejected…")
+    tier: TierProgress
+
+
+class ReferralDashboard(BaseModel):
+    programs: list[ProgramStanding]
 
 
 class ClickIn(BaseModel):
