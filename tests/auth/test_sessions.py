@@ -257,3 +257,34 @@ async def test_a_cached_signature_check_never_outlives_the_session(auth_app: Fas
             assert (await client.get("/api/v1/auth/me", headers=bearer(tokens))).status_code == 200
         await client.post("/api/v1/auth/logout", headers=bearer(tokens))
         assert (await client.get("/api/v1/auth/me", headers=bearer(tokens))).status_code == 401
+
+
+async def test_a_member_switches_platform_without_signing_in_again(auth_app: FastAPI):
+    tenant = await create_tenant(auth_app)
+    user = await create_user(auth_app, tenant, allowed_platforms=["bizoholic", "coreldove"])
+    async with client_for(auth_app) as client:
+        tokens = await login(client, user.email, platform="bizoholic")
+        switched = await client.post(
+            "/api/v1/auth/platform", json={"platform": "coreldove"}, headers=bearer(tokens)
+        )
+        assert switched.status_code == 200, switched.text
+        new_access = switched.json()["access_token"]
+        claims = jwt.decode(new_access, options={"verify_signature": False})
+        assert claims["platform"] == "coreldove" and claims["session_id"] == tokens["session_id"]
+        assert "bizosaas_access" in switched.headers.get("set-cookie", "")
+        me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {new_access}"})
+        assert me.json()["platform"] == "coreldove"
+        renewed = await client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        )
+        assert renewed.status_code == 200 and renewed.json()["user"]["platform"] == "coreldove"
+        refused = await client.post(
+            "/api/v1/auth/platform",
+            json={"platform": "bizosaas-admin"},
+            headers={"Authorization": f"Bearer {new_access}"},
+        )
+        assert refused.status_code == 403
+        unknown = await client.post(
+            "/api/v1/auth/platform", json={"platform": "myspace"}, headers=bearer(tokens)
+        )
+        assert unknown.status_code == 422

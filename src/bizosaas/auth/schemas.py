@@ -62,6 +62,19 @@ class TokenPair(BaseModel):
     user: Me
 
 
+class PlatformSwitch(Strict):
+    platform: Platform
+
+
+class AccessToken(BaseModel):
+    """A new access token for the same session (its refresh token is unchanged)."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    platform: str
+
+
 class SessionOut(BaseModel):
     id: uuid.UUID
     platform: str

@@ -42,6 +42,20 @@ def set_session_cookies(response: Response, tokens: SessionTokens, settings: Set
         )
 
 
+def set_access_cookie(response: Response, token: str, max_age: int, settings: Settings) -> None:
+    """A new access token for the same session (a platform switch)."""
+    names = CookieNames(settings.secure_cookies)
+    response.set_cookie(
+        names.access,
+        token,
+        max_age=max_age,
+        path="/",
+        secure=names.secure,
+        httponly=True,
+        samesite="lax",
+    )
+
+
 def clear_session_cookies(response: Response, settings: Settings) -> None:
     names = CookieNames(settings.secure_cookies)
     for name in (names.access, names.refresh, names.csrf):

@@ -10,12 +10,24 @@ from pydantic import ValidationError
 
 from bizosaas.auth.context import AuthContext
 from bizosaas.auth.dependencies import AuthDep, ClientDep, CurrentPrincipal, ScopedSession
-from bizosaas.auth.schemas import LoginRequest, Me, RefreshRequest, SessionOut, TokenPair
+from bizosaas.auth.schemas import (
+    AccessToken,
+    LoginRequest,
+    Me,
+    PlatformSwitch,
+    RefreshRequest,
+    SessionOut,
+    TokenPair,
+)
 from bizosaas.auth.sessions.service import SessionService, me_of
 from bizosaas.auth.users.repository import UserRepository
 from bizosaas.auth.users.service import ManagementService
 from bizosaas.core.errors import BadRequest, Unauthorized
-from bizosaas.identity.cookies import clear_session_cookies, set_session_cookies
+from bizosaas.identity.cookies import (
+    clear_session_cookies,
+    set_access_cookie,
+    set_session_cookies,
+)
 from bizosaas.identity.verification import jwks_document
 from bizosaas.identity.vocabulary import CookieNames
 
@@ -121,6 +133,23 @@ def _signed_out(auth: AuthContext) -> Response:
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookies(response, auth.runtime.settings)
     return response
+
+
+@router.post("/platform", responses={403: {"description": "Not one of your platforms"}})
+async def switch_platform(
+    body: PlatformSwitch,
+    response: Response,
+    principal: CurrentPrincipal,
+    db: ScopedSession,
+    auth: AuthDep,
+    client: ClientDep,
+) -> AccessToken:
+    """Move this session to another of your platforms without signing in again (SSO across
+    platforms): a new access token, also as the HttpOnly cookie, with the `platform` claim
+    set; the refresh token stays valid and keeps the new platform."""
+    token = await SessionService(auth).switch_platform(db, principal, body.platform, client)
+    set_access_cookie(response, token.access_token, token.expires_in, auth.runtime.settings)
+    return token
 
 
 @router.get("/me", response_model=Me)

@@ -56,6 +56,22 @@ class SessionRepository(ScopedRepository[UserSession]):
         rows = (await self.session.execute(statement)).all()
         return [(row[0], row[1]) for row in rows]
 
+    async def set_platform(self, session_id: uuid.UUID, platform: str) -> UserSession | None:
+        """Move an open session to another platform; the row, or None if it is not open."""
+        statement = (
+            update(UserSession)
+            .where(
+                UserSession.id == session_id,
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > utcnow(),
+            )
+            .values(platform=platform, last_seen_at=utcnow())
+            .returning(UserSession)
+        )
+        if self.tenant_id is not None:
+            statement = statement.where(UserSession.tenant_id == self.tenant_id)
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
     async def rotate_refresh(
         self, session_id: uuid.UUID, presented_hash: str, new_hash: str, expires_at: datetime
     ) -> UserSession | None:

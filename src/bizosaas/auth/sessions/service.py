@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.auth.audit import AuditLog
 from bizosaas.auth.context import AuthContext
 from bizosaas.auth.models import Tenant, User, UserSession
-from bizosaas.auth.schemas import Me, SessionOut, TenantSummary, TokenPair
+from bizosaas.auth.schemas import AccessToken, Me, SessionOut, TenantSummary, TokenPair
 from bizosaas.auth.sessions.clients import ClientInfo
 from bizosaas.auth.sessions.repository import SessionRepository
 from bizosaas.auth.sessions.tokens import issue_access_token
@@ -252,6 +252,33 @@ class SessionService:
         await self.auth.live_sessions.put(live)
         AUTH_EVENTS.labels("refresh").inc()
         return await self._token_pair(live, user, tenant, _refresh_token(row.id, new_secret))
+
+    async def switch_platform(
+        self, db: AsyncSession, principal: Principal, platform: str, client: ClientInfo
+    ) -> AccessToken:
+        """The same session on another of the user's platforms (SSO across platforms): a new
+        access token whose ``platform`` claim follows; later refreshes keep it."""
+        if platform not in principal.allowed_platforms:
+            raise Forbidden(f"Your account may not use {platform}.")
+        row = await SessionRepository(db).set_platform(principal.session_id, platform)
+        found = await UserRepository(db).with_tenant(user_id=principal.user_id)
+        if row is None or found is None:
+            raise Unauthorized("This session has ended; sign in again.")
+        user, tenant = found
+        AuditLog(db).record(
+            "platform_switched",
+            tenant_id=user.tenant_id,
+            actor_id=user.id,
+            subject_id=user.id,
+            ip=client.ip,
+            details={"from": principal.platform, "to": platform, "session_id": str(row.id)},
+        )
+        live = live_session_of(row, user, tenant)
+        await self.auth.live_sessions.put(live)
+        pair = await self._token_pair(live, user, tenant, refresh_token="")
+        return AccessToken(
+            access_token=pair.access_token, expires_in=pair.expires_in, platform=platform
+        )
 
     async def _end_family(self, session_id: uuid.UUID, client: ClientInfo) -> None:
         """A used (or forged) refresh token: end the session it belongs to, if still open."""
