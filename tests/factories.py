@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from bizosaas.auth.bootstrap import ensure_user
-from bizosaas.auth.context import member_info
+from bizosaas.auth.context import member_info, tenant_info
 from bizosaas.auth.models import Tenant, User
 from bizosaas.core.database import Database, RowScope
 from bizosaas.identity.vocabulary import Role
@@ -55,6 +55,8 @@ async def create_tenant(app: FastAPI, **overrides: Any) -> Tenant:
             id=uuid.uuid4(), slug=slug, name=overrides.pop("name", slug.title()), **overrides
         )
         db.add(tenant)
+    # As the auth service does on every tenant change: other services learn of the tenant.
+    await app.state.auth.tenants.publish(tenant_info(tenant))
     return tenant
 
 

@@ -31,9 +31,9 @@ DEMO_ROW = re.compile(
 )
 HIDDEN = re.compile(r'name="csrf_token" value="([^"]*)"')
 SIGN_OUT_FORM = re.compile(
-    r'<form method="post" action="(?P<action>[^"]+)">\s*'
+    r'<form method="post" action="(?P<action>[^"]+)"[^>]*>\s*'
     r'<input type="hidden" name="csrf_token" value="(?P<token>[^"]*)">\s*'
-    r'<button type="submit" class="secondary">Sign out</button>'
+    r'<button type="submit" class="[^"]*">Sign out</button>'
 )
 STARTED = "Press Ctrl-C to stop."
 SERVICE_OPTIONS = (

@@ -50,8 +50,10 @@ SERVICES: dict[str, ServiceSpec] = {
             needs_database=True,
         ),
         ServiceSpec("unified-auth-ui", 3002, "bizosaas.web.login:create_app", ("/login",)),
-        ServiceSpec("client-portal", 3001, "bizosaas.web.portal:create_app", ("/portal",)),
-        ServiceSpec("admin-dashboard", 3009, "bizosaas.web.admin:create_app", ("/admin",)),
+        ServiceSpec(
+            "client-portal", 3001, "bizosaas.web.portal.app:create_app", ("/portal", "/showcase")
+        ),
+        ServiceSpec("admin-dashboard", 3009, "bizosaas.web.admin_app:create_app", ("/admin",)),
         ServiceSpec(
             "sqladmin",
             8005,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -10,6 +12,7 @@ from fastapi import FastAPI
 
 from tests.conftest import RunningPlatform
 from tests.factories import PASSWORD, client_for
+from tests.gamification.factories import Member, Org, make_org
 
 HIDDEN_CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
 
@@ -57,3 +60,18 @@ def hidden_csrf(html: str) -> str:
     found = HIDDEN_CSRF.search(html)
     assert found is not None, "the form has no csrf_token field"
     return found.group(1)
+
+
+@pytest.fixture
+async def org(auth_app: FastAPI, gamification_app: FastAPI) -> AsyncIterator[Org]:
+    """A tenant with an admin, on the platform under test (see tests/gamification)."""
+    org = await make_org(auth_app, gamification_app)
+    async with org.client:
+        yield org
+
+
+async def member_browser(org: Org, **overrides: Any) -> tuple[Member, httpx.AsyncClient]:
+    """A new member of the org, signed in, and a browser carrying their session cookies."""
+    member = await org.member(**overrides)
+    cookies = await session_cookies(org.auth_app, member.user.email)
+    return member, browser_for(org.app, cookies)

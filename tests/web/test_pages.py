@@ -28,25 +28,26 @@ async def test_a_forged_or_ended_session_counts_as_anonymous(portal_app: FastAPI
     assert response.status_code == 303
 
 
-async def test_the_portal_greets_a_user_with_tenant_role_permissions_and_platforms(
+async def test_the_portal_frames_every_page_for_the_signed_in_member(
     portal_app: FastAPI, auth_app: FastAPI
 ):
     tenant = await create_tenant(auth_app)
-    user = await create_user(auth_app, tenant)
+    user = await create_user(auth_app, tenant, full_name="Pat Portal")
     cookies = await session_cookies(auth_app, user.email)
     async with browser_for(portal_app, cookies) as client:
         response = await client.get("/portal")
     html = response.text
     assert response.status_code == 200
-    assert f"Hello, <strong>{user.email}</strong>" in html
-    assert tenant.slug in html and "Client" in html
-    for permission in ("access_gamification", "view_referrals", "manage_campaigns"):
-        assert f"<li>{permission}</li>" in html
-    assert "<li>bizoholic</li>" in html and "<li>coreldove</li>" in html
-    assert 'action="/logout"' in html
+    assert "Welcome back" in html
+    for section in ("Referrals", "Achievements", "Leaderboards", "Showcases"):
+        assert f">{section}</a>" in html
+    assert '<option value="coreldove"' in html  # the platform switch
+    assert 'action="/logout"' in html and '<main id="main"' in html
     assert hidden_csrf(html) == cookies["bizosaas_csrf"]
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-frame-options"] == "DENY"
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "unsafe-inline" not in csp
 
 
 async def test_each_page_refuses_the_wrong_role_and_links_to_the_users_own(

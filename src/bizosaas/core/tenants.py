@@ -46,7 +46,17 @@ class TenantDirectory:
                 "rate_limit_per_hour": str(info.rate_limit_per_hour),
             },
         )
+        # Public pages name a tenant by its slug (another key, another cluster slot).
+        await self.redis.set(self.keys("tenant-slug", info.slug), str(info.tenant_id))
         self._cache.pop(info.tenant_id, None)
+
+    async def by_slug(self, slug: str) -> TenantInfo | None:
+        """The tenant a slug names now (a renamed tenant's old slug names nobody)."""
+        found = await self.redis.get(self.keys("tenant-slug", slug.lower()))
+        if not found:
+            return None
+        info = await self.get(uuid.UUID(found if isinstance(found, str) else found.decode()))
+        return info if info is not None and info.slug == slug.lower() else None
 
     async def get(self, tenant_id: uuid.UUID) -> TenantInfo | None:
         cached = self._cache.get(tenant_id)

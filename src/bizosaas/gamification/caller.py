@@ -20,6 +20,7 @@ class Caller:
     permissions: frozenset[str]
     api_key_id: uuid.UUID | None = None
     api_key_scopes: tuple[str, ...] = ()
+    tenant_slug: str | None = None  # how public pages name the tenant
 
     @property
     def is_api_key(self) -> bool:

@@ -1,4 +1,5 @@
-"""The demo tenants' gamification: two boards and a week of activity, for `bizosaas up`.
+"""The demo tenants' gamification: two boards, a referral program and a week of activity, for
+`bizosaas up`.
 
 Idempotent like the rest of the demo: boards are made once, and the events have ids
 derived from the member and their place in the week, so a second `up` stores nothing
@@ -20,6 +21,9 @@ from bizosaas.gamification.leaderboards.repository import BoardRepository
 from bizosaas.gamification.leaderboards.schemas import LeaderboardCreate
 from bizosaas.gamification.leaderboards.service import create_board
 from bizosaas.gamification.members.service import tenant_settings
+from bizosaas.gamification.referrals.programs import create_program
+from bizosaas.gamification.referrals.repository import ProgramRepository
+from bizosaas.gamification.referrals.schemas import ProgramCreate
 from bizosaas.gamification.services import GamificationServices
 
 BOARDS = (
@@ -40,6 +44,24 @@ BOARDS = (
         "period": "weekly",
         "visibility": "public",
     },
+)
+
+
+PROGRAM = ProgramCreate.model_validate(
+    {
+        "name": "Invite a friend",
+        "platform": "bizoholic",
+        "status": "active",
+        "share_message": "I use this every day: join with my link and get 10 credit.",
+        "referrer_reward": {"amount": "50", "unit": "points"},
+        "referee_reward": {"amount": "10", "unit": "credit"},
+        "tiers": [
+            {"min_referrals": 3, "reward": {"amount": "100", "unit": "points"}},
+            {"min_referrals": 10, "reward": {"amount": "500", "unit": "points"}},
+        ],
+        "qualifying_event": "signup",
+        "hold_days": 14,
+    }
 )
 
 
@@ -73,6 +95,8 @@ async def seed_demo_gamification(
                     settings.main_leaderboard_id = board.id
                 if board.visibility == "public":
                     settings.boards_members_only = False  # so the public board is public
+            if not await ProgramRepository(db).list_programs():
+                await create_program(db, PROGRAM)  # so members can share a link at once
             events = [e for m in members for e in _week_of(m)]
             stored += len(
                 await EventRepository(db).store(events, source="platform", source_id=None)

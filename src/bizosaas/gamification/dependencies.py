@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,10 +98,12 @@ async def authenticate(
             user_id=principal.user_id,
             role=principal.role,
             permissions=principal.permissions,
+            tenant_slug=principal.tenant_slug,
         )
     else:
         info = found.api_key
         assert info is not None  # the resolver checked PostgreSQL where Redis did not know it
+        tenant = await identity.tenants.get(info.tenant_id)
         caller = Caller(
             tenant_id=info.tenant_id,
             user_id=None,
@@ -109,6 +111,9 @@ async def authenticate(
             permissions=frozenset(),
             api_key_id=info.key_id,
             api_key_scopes=info.scopes,
+            tenant_slug=tenant.slug
+            if (tenant := await identity.tenants.get(info.tenant_id))
+            else None,
         )
     request.state.tenant_id = str(caller.tenant_id)
     request.state.user_id = str(caller.user_id) if caller.user_id else None
@@ -157,6 +162,22 @@ async def _public_session(
 
 
 PublicSessionDep = Annotated[AsyncSession, Depends(_public_session, scope="function")]
+
+
+async def _named_tenant_session(
+    identity: IdentityDep,
+    database: DatabaseDep,
+    tenant_slug: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")],
+) -> AsyncIterator[AsyncSession]:
+    """Login-free views of a tenant named by its slug (public pages' addresses)."""
+    tenant = await identity.tenants.by_slug(tenant_slug)
+    if tenant is None or tenant.suspended:
+        raise NotFound("Nothing is published here.")
+    async with database.transaction(RowScope.tenant(tenant.tenant_id)) as db:
+        yield db
+
+
+NamedTenantSessionDep = Annotated[AsyncSession, Depends(_named_tenant_session, scope="function")]
 
 
 def require_permission(permission: Permission):  # type: ignore[no-untyped-def]

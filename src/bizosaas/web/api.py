@@ -88,15 +88,15 @@ class VisitorApi:
         if request_id:
             self.headers["x-request-id"] = request_id
 
-    async def call(
+    async def send(
         self,
         method: str,
         path: str,
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """The JSON answer (None for 204); :class:`ApiError` for anything but 2xx."""
+    ) -> httpx.Response:
+        """The answer itself (its headers too); :class:`ApiError` for anything but 2xx."""
         query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         try:
             response = await self.client.request(
@@ -106,6 +106,18 @@ class VisitorApi:
             raise ApiError(503, "Unavailable", "The platform is not answering; try again.") from exc
         if response.status_code >= 400:
             raise ApiError.of(response)
+        return response
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """The JSON answer (None for 204); :class:`ApiError` for anything but 2xx."""
+        response = await self.send(method, path, json=json, params=params)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -26,7 +27,7 @@ from bizosaas.core.settings import Settings
 from bizosaas.identity.principal import Principal
 from bizosaas.identity.resolver import IdentityResolver
 from bizosaas.identity.vocabulary import CookieNames, Role
-from bizosaas.web.api import VisitorApi, open_gateway
+from bizosaas.web.api import ApiError, VisitorApi, open_gateway
 from bizosaas.web.assets import Assets
 from bizosaas.web.security import SecurityHeadersMiddleware, content_security_policy
 from bizosaas.web.settings import WebLinks, WebSettings
@@ -47,6 +48,32 @@ templates = Environment(
     autoescape=select_autoescape(["html"]),
     auto_reload=False,
 )
+
+
+def _moment(value: str | datetime | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def _date(value: str | datetime | None) -> str:
+    moment = _moment(value)
+    return f"{moment:%-d %b %Y}" if moment else ""
+
+
+def _datetime(value: str | datetime | None) -> str:
+    moment = _moment(value)
+    return f"{moment:%-d %b %Y, %H:%M} UTC" if moment else ""
+
+
+def _number(value: float | int | str | None) -> str:
+    if value is None or value == "":
+        return "0"
+    number = float(value)
+    return f"{int(number):,}" if number == int(number) else f"{number:,.2f}"
+
+
+templates.filters.update(date=_date, datetime=_datetime, number=_number)
 
 
 def render(
@@ -137,6 +164,10 @@ class LoginRequired(Exception):
     """Raised by a page guard; answered with a redirect to the login screen."""
 
 
+class FormExpired(Exception):
+    """A form without this session's CSRF token: an old tab, or another site's doing."""
+
+
 class WrongRole(Exception):
     def __init__(self, principal: Principal, allowed: Sequence[Role]) -> None:
         super().__init__(principal.role)
@@ -170,6 +201,24 @@ def greeting_page(
         permissions=sorted(principal.permissions),
         platforms=list(principal.allowed_platforms),
         signout_token=web.signout_token(request),
+    )
+
+
+_EXPIRED = ["Your session changed since the page was opened. Go back, reload and try again."]
+_UNAVAILABLE = "The platform is not answering right now. Please try again in a moment."
+
+
+def _message(request: Request, status_code: int, title: str, lines: list[str]) -> HTMLResponse:
+    web = web_of(request)
+    return render(
+        web,
+        "message.html",
+        status_code=status_code,
+        title=title,
+        lines=lines,
+        link_href=request.url.path if status_code >= 500 else None,
+        link_text="Try again",
+        signout_token=None,
     )
 
 
@@ -243,8 +292,25 @@ def create_web_app(
         assert isinstance(exc, WrongRole)
         return web_of(request).wrong_role_page(request, exc.principal, exc.allowed)
 
+    async def form_expired(request: Request, exc: Exception) -> Response:
+        return _message(request, 400, "This form has expired", _EXPIRED)
+
+    async def api_refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        if exc.status == 401:
+            return web_of(request).send_to_login(request)
+        if exc.status == 404:
+            return _message(request, 404, "Not found", ["There is nothing here, or not for you."])
+        if exc.status == 403:
+            return _message(request, 403, "Not allowed", [exc.detail])
+        if exc.status < 500:
+            return _message(request, exc.status, "That did not work", [exc.detail])
+        return _message(request, 503, "Unavailable", [_UNAVAILABLE])
+
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(WrongRole, wrong_role)
+    app.add_exception_handler(FormExpired, form_expired)
+    app.add_exception_handler(ApiError, api_refused)
     app.mount(assets.path, assets.files(), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     csp = content_security_policy(links, scripts=scripts, allow_inline=allow_inline)

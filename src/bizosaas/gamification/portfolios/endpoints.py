@@ -13,17 +13,19 @@ from fastapi import APIRouter, Path, Response, status
 from bizosaas.gamification.dependencies import (
     MemberDep,
     MembersDep,
+    NamedTenantSessionDep,
     PublicSessionDep,
     SessionDep,
 )
 from bizosaas.gamification.portfolios import service
-from bizosaas.gamification.portfolios.dependencies import ManagePortfoliosDep
+from bizosaas.gamification.portfolios.dependencies import LinksDep, ManagePortfoliosDep
 from bizosaas.gamification.portfolios.schemas import (
     GenerateRequest,
     PortfolioCreate,
     PortfolioOut,
     PortfolioUpdate,
     PublicPortfolio,
+    PublicShowcase,
     Status,
 )
 
@@ -35,10 +37,10 @@ SLUG_TAKEN: dict[int | str, dict[str, Any]] = {409: {"description": "The slug is
 
 @router.get(BASE, summary="The tenant's portfolios")
 async def list_portfolios(
-    caller: MemberDep, db: SessionDep, status: Status | None = None
+    caller: MemberDep, db: SessionDep, links: LinksDep, status: Status | None = None
 ) -> list[PortfolioOut]:
     """Newest first. Members who do not manage portfolios see only published ones."""
-    return await service.list_portfolios(db, caller, status)
+    return await service.list_portfolios(db, caller, status, links)
 
 
 @router.post(
@@ -52,15 +54,18 @@ async def create_portfolio(
     body: PortfolioCreate,
     caller: ManagePortfoliosDep,
     db: SessionDep,
+    links: LinksDep,
 ) -> PortfolioOut:
     """The slug is generated from the title (made unique) unless given. With `user_id`, the
     portfolio becomes that member's showcase (their token's `portfolio_id`)."""
-    return await service.create(db, members, caller, body)
+    return await service.create(db, members, caller, body, links)
 
 
 @router.get(f"{BASE}/{{portfolio_id}}", summary="One portfolio", responses=MISSING)
-async def get_portfolio(portfolio_id: uuid.UUID, caller: MemberDep, db: SessionDep) -> PortfolioOut:
-    return await service.get_portfolio(db, caller, portfolio_id)
+async def get_portfolio(
+    portfolio_id: uuid.UUID, caller: MemberDep, db: SessionDep, links: LinksDep
+) -> PortfolioOut:
+    return await service.get_portfolio(db, caller, portfolio_id, links)
 
 
 @router.patch(
@@ -69,11 +74,15 @@ async def get_portfolio(portfolio_id: uuid.UUID, caller: MemberDep, db: SessionD
     responses={**MISSING, **SLUG_TAKEN},
 )
 async def update_portfolio(
-    portfolio_id: uuid.UUID, body: PortfolioUpdate, caller: ManagePortfoliosDep, db: SessionDep
+    portfolio_id: uuid.UUID,
+    body: PortfolioUpdate,
+    caller: ManagePortfoliosDep,
+    db: SessionDep,
+    links: LinksDep,
 ) -> PortfolioOut:
     """Only the fields sent change; `metrics`, when sent, replaces the whole list. A
     published portfolio changes on its public page at once."""
-    return await service.update(db, caller, portfolio_id, body)
+    return await service.update(db, caller, portfolio_id, body, links)
 
 
 @router.delete(
@@ -109,10 +118,11 @@ async def change_status(
     transition: Literal["publish", "unpublish", "archive"],
     caller: ManagePortfoliosDep,
     db: SessionDep,
+    links: LinksDep,
 ) -> PortfolioOut:
     """`publish`: readable without login at its public path; `unpublish`: back to draft, the
     public page disappears; `archive`: kept, but no longer public or listed as a draft."""
-    return await service.set_status(db, caller, portfolio_id, STATUS_AFTER[transition])
+    return await service.set_status(db, caller, portfolio_id, STATUS_AFTER[transition], links)
 
 
 @router.post(
@@ -126,6 +136,7 @@ async def generate_portfolio(
     body: GenerateRequest,
     caller: ManagePortfoliosDep,
     db: SessionDep,
+    links: LinksDep,
 ) -> PortfolioOut:
     """Deterministic: templates filled with figures, no randomness and no language model, so
     the same data gives the same text. The latest period is the 90 days up to the end of
@@ -134,7 +145,7 @@ async def generate_portfolio(
     referral conversions and achievements unlocked — the tenant's, or with `user_id` one
     member's (who then shows it as their portfolio). Always a new draft: review, edit,
     publish."""
-    return await service.generate(db, members, caller, body)
+    return await service.generate(db, members, caller, body, links)
 
 
 @router.get(
@@ -150,3 +161,16 @@ async def public_portfolio(
     """Read-only JSON for a public page: text, SEO fields, share text and metrics; no member
     ids or emails."""
     return await service.public_portfolio(db, tenant_id, slug)
+
+
+@router.get(
+    "/public/showcases/{tenant_slug}/{slug}",
+    summary="A published showcase for its public page, by the tenant's slug, without login",
+    responses={404: {"description": "Not published, no such tenant, or the tenant suspended"}},
+)
+async def public_showcase(
+    slug: Annotated[str, Path(max_length=120)], db: NamedTenantSessionDep
+) -> PublicShowcase:
+    """What a showcase's public page shows (`public_url` of a published portfolio): text,
+    SEO and share fields, metrics and the organisation's name; no member ids or emails."""
+    return await service.public_showcase(db, slug)

@@ -104,10 +104,19 @@ class PublicPortfolio(PortfolioText):
     metrics: list[MetricOut]
 
 
+class PublicShowcase(PublicPortfolio):
+    """A published portfolio for its public page: with who it is by."""
+
+    organisation: str = Field(description="The tenant's display name")
+
+
 class PortfolioOut(PublicPortfolio):
     id: uuid.UUID
     user_id: uuid.UUID | None
     status: Status
     created_at: datetime
     updated_at: datetime
-    public_path: str | None = Field(description="Where the published portfolio can be read")
+    public_path: str | None = Field(description="The published portfolio as JSON, no login")
+    public_url: str | None = Field(
+        description="Its public page (by the tenant's slug), to share; set once published"
+    )

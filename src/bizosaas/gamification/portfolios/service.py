@@ -7,6 +7,7 @@ member's token claims once the unit of work has committed.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,7 @@ from bizosaas.gamification.portfolios.schemas import (
     PortfolioOut,
     PortfolioUpdate,
     PublicPortfolio,
+    PublicShowcase,
     Status,
 )
 from bizosaas.identity.vocabulary import Permission
@@ -41,6 +43,20 @@ def public_path(portfolio: ShowcasePortfolio) -> str:
     return f"/api/v1/gamification/public/portfolios/{portfolio.tenant_id}/{portfolio.slug}"
 
 
+@dataclass(frozen=True)
+class ShowcaseLinks:
+    """Where a published portfolio's public page is: by the tenant's slug, on the platform's
+    public address (``/showcase/<tenant>/<slug>``)."""
+
+    public_url: str
+    tenant_slug: str | None
+
+    def page_of(self, portfolio: ShowcasePortfolio) -> str | None:
+        if portfolio.status != PUBLISHED or not self.tenant_slug:
+            return None
+        return f"{self.public_url.rstrip('/')}/showcase/{self.tenant_slug}/{portfolio.slug}"
+
+
 def _metrics_out(metrics: list[PortfolioMetric]) -> list[MetricOut]:
     return [
         MetricOut(
@@ -54,16 +70,25 @@ def _metrics_out(metrics: list[PortfolioMetric]) -> list[MetricOut]:
     ]
 
 
-def _out(portfolio: ShowcasePortfolio, metrics: list[PortfolioMetric]) -> PortfolioOut:
-    public = public_path(portfolio) if portfolio.status == PUBLISHED else None
-    return view_of(PortfolioOut, portfolio, metrics=_metrics_out(metrics), public_path=public)
+def _out(
+    portfolio: ShowcasePortfolio, metrics: list[PortfolioMetric], links: ShowcaseLinks
+) -> PortfolioOut:
+    return view_of(
+        PortfolioOut,
+        portfolio,
+        metrics=_metrics_out(metrics),
+        public_path=public_path(portfolio) if portfolio.status == PUBLISHED else None,
+        public_url=links.page_of(portfolio),
+    )
 
 
-async def _read(db: AsyncSession, portfolio: ShowcasePortfolio) -> PortfolioOut:
+async def _read(
+    db: AsyncSession, portfolio: ShowcasePortfolio, links: ShowcaseLinks
+) -> PortfolioOut:
     await db.flush()
     await db.refresh(portfolio)
     metrics = await PortfolioRepository(db).metrics_of([portfolio.id])
-    return _out(portfolio, metrics[portfolio.id])
+    return _out(portfolio, metrics[portfolio.id], links)
 
 
 async def _visible(db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID) -> ShowcasePortfolio:
@@ -75,7 +100,7 @@ async def _visible(db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID) ->
 
 
 async def list_portfolios(
-    db: AsyncSession, caller: Caller, status: Status | None
+    db: AsyncSession, caller: Caller, status: Status | None, links: ShowcaseLinks
 ) -> list[PortfolioOut]:
     wanted: str | None = status
     if not can_manage(caller):
@@ -84,13 +109,15 @@ async def list_portfolios(
         wanted = PUBLISHED
     portfolios = await PortfolioRepository(db).list_portfolios(wanted)
     metrics = await PortfolioRepository(db).metrics_of([p.id for p in portfolios])
-    return [_out(p, metrics[p.id]) for p in portfolios]
+    return [_out(p, metrics[p.id], links) for p in portfolios]
 
 
-async def get_portfolio(db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID) -> PortfolioOut:
+async def get_portfolio(
+    db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID, links: ShowcaseLinks
+) -> PortfolioOut:
     portfolio = await _visible(db, caller, portfolio_id)
     metrics = await PortfolioRepository(db).metrics_of([portfolio.id])
-    return _out(portfolio, metrics[portfolio.id])
+    return _out(portfolio, metrics[portfolio.id], links)
 
 
 async def _unique_slug(db: AsyncSession, tenant_id: uuid.UUID, title: str) -> str:
@@ -135,7 +162,11 @@ async def _showcase_member(
 
 
 async def create(
-    db: AsyncSession, members: MemberService, caller: Caller, body: PortfolioCreate
+    db: AsyncSession,
+    members: MemberService,
+    caller: Caller,
+    body: PortfolioCreate,
+    links: ShowcaseLinks,
 ) -> PortfolioOut:
     if body.user_id is not None:
         await members.directory.member_of(caller.tenant_id, body.user_id)
@@ -147,11 +178,15 @@ async def create(
     await _save(db, portfolio)
     await PortfolioRepository(db).replace_metrics(portfolio, [m.model_dump() for m in body.metrics])
     await _showcase_member(db, members, portfolio)
-    return await _read(db, portfolio)
+    return await _read(db, portfolio, links)
 
 
 async def update(
-    db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID, body: PortfolioUpdate
+    db: AsyncSession,
+    caller: Caller,
+    portfolio_id: uuid.UUID,
+    body: PortfolioUpdate,
+    links: ShowcaseLinks,
 ) -> PortfolioOut:
     portfolio = await _visible(db, caller, portfolio_id)
     changes = body.model_dump(exclude_unset=True, exclude={"metrics"})
@@ -165,7 +200,7 @@ async def update(
         await PortfolioRepository(db).replace_metrics(
             portfolio, [m.model_dump() for m in body.metrics]
         )
-    return await _read(db, portfolio)
+    return await _read(db, portfolio, links)
 
 
 async def delete(
@@ -185,14 +220,14 @@ async def delete(
 
 
 async def set_status(
-    db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID, status: str
+    db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID, status: str, links: ShowcaseLinks
 ) -> PortfolioOut:
     portfolio = await _visible(db, caller, portfolio_id)
     if portfolio.status != status:
         portfolio.status = status
         portfolio.published_at = utcnow() if status == PUBLISHED else None
         portfolio.updated_at = utcnow()
-    return await _read(db, portfolio)
+    return await _read(db, portfolio, links)
 
 
 async def public_portfolio(db: AsyncSession, tenant_id: uuid.UUID, slug: str) -> PublicPortfolio:
@@ -201,6 +236,21 @@ async def public_portfolio(db: AsyncSession, tenant_id: uuid.UUID, slug: str) ->
         raise NotFound("No such published portfolio.")
     metrics = await PortfolioRepository(db).metrics_of([portfolio.id])
     return view_of(PublicPortfolio, portfolio, metrics=_metrics_out(metrics[portfolio.id]))
+
+
+async def public_showcase(db: AsyncSession, slug: str) -> PublicShowcase:
+    """A published portfolio of the session's tenant, with the tenant's name."""
+    portfolio = await PortfolioRepository(db).get_published(slug)
+    if portfolio is None:
+        raise NotFound("No such published portfolio.")
+    metrics = await PortfolioRepository(db).metrics_of([portfolio.id])
+    name = (await tenant_settings(db)).display_name
+    return view_of(
+        PublicShowcase,
+        portfolio,
+        metrics=_metrics_out(metrics[portfolio.id]),
+        organisation=_presentable(name) or "",
+    )
 
 
 def _period_end(now: datetime) -> datetime:
@@ -214,7 +264,11 @@ def _presentable(name: str) -> str:
 
 
 async def generate(
-    db: AsyncSession, members: MemberService, caller: Caller, body: GenerateRequest
+    db: AsyncSession,
+    members: MemberService,
+    caller: Caller,
+    body: GenerateRequest,
+    links: ShowcaseLinks,
 ) -> PortfolioOut:
     """A new draft from the tenant's (or one member's) last 90 days against the 90 before."""
     end = _period_end(utcnow())
@@ -239,4 +293,4 @@ async def generate(
     await _save(db, portfolio)
     await PortfolioRepository(db).replace_metrics(portfolio, draft.metrics)
     await _showcase_member(db, members, portfolio)
-    return await _read(db, portfolio)
+    return await _read(db, portfolio, links)
