@@ -1,17 +1,22 @@
-"""Notifications: listed newest first, marked read, and pushed live over Server-Sent Events."""
+"""Notifications: listed newest first, marked read, and pushed live over Server-Sent Events
+and the pages' WebSocket."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 
+import aiohttp
 import httpx
 import orjson
+import pytest
 
 from bizosaas.core.database import RowScope
 from bizosaas.core.repository import encode_cursor
+from bizosaas.core.settings import Settings
 from bizosaas.gamification.events.pipeline import NotificationDraft
 from tests.conftest import RunningPlatform
+from tests.factories import PASSWORD
 from tests.gamification.factories import Member, Org
 
 
@@ -125,3 +130,48 @@ async def test_notifications_arrive_live_over_server_sent_events(
         await asyncio.wait_for(first_notification(), 10)
     assert received[0]["title"] == "Seven-day streak"
     assert received[0]["user_id"] == str(member.id)
+
+    # A client that was away reconnects with the last id it saw and gets what it missed.
+    await _notify(org, member, "While you were away")
+    headers = {**member.headers, "Last-Event-ID": received[0]["id"]}
+    async with (
+        httpx.AsyncClient(base_url=platform.url, timeout=10) as client,
+        client.stream("GET", "/api/v1/gamification/notifications/stream", headers=headers) as again,
+    ):
+        events: list[tuple[str, dict]] = []
+        event_id = ""
+        async for line in again.aiter_lines():
+            if line.startswith("id: "):
+                event_id = line[4:]
+            elif line.startswith("data: "):
+                events.append((event_id, orjson.loads(line[6:])))
+                break
+    assert events[0][1]["title"] == "While you were away"
+    assert events[0][0] == events[0][1]["id"]  # the event id is the notification's
+
+
+async def test_pages_hear_notifications_and_board_moves_over_a_websocket(
+    org: Org, platform: RunningPlatform, settings: Settings
+) -> None:
+    member = await org.member()
+    async with httpx.AsyncClient(base_url=platform.url) as client:
+        signed_in = await client.post(
+            "/api/v1/auth/login", data={"email": member.user.email, "password": PASSWORD}
+        )
+    cookie = "; ".join(f"{k}={v}" for k, v in signed_in.cookies.items())
+    ws_url = platform.url.replace("http://", "ws://") + "/api/v1/gamification/live"
+    origin = settings.public_url.rstrip("/")
+    async with aiohttp.ClientSession() as session:
+        # Another site cannot open it with the visitor's cookie; nor can anyone without one.
+        for headers in ({"Cookie": cookie, "Origin": "https://evil.example"}, {"Origin": origin}):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(ws_url, headers=headers)
+            assert refused.value.status == 403
+        async with session.ws_connect(ws_url, headers={"Cookie": cookie, "Origin": origin}) as ws:
+            await asyncio.sleep(0.2)  # subscribed
+            await _notify(org, member, "Seven-day streak")
+            seen: list[dict] = []
+            while not any(m.get("title") == "Seven-day streak" for m in seen):
+                seen.append(orjson.loads((await ws.receive(timeout=10)).data))
+    note = next(m for m in seen if m.get("title") == "Seven-day streak")
+    assert note["user_id"] == str(member.id) and note["kind"]

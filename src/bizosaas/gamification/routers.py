@@ -12,6 +12,7 @@ from bizosaas.gamification.apikeys.endpoints import router as api_keys
 from bizosaas.gamification.events.endpoints import router as events
 from bizosaas.gamification.leaderboards.endpoints import router as leaderboards
 from bizosaas.gamification.members.endpoints import router as members
+from bizosaas.gamification.notifications.endpoints import live_router as live
 from bizosaas.gamification.notifications.endpoints import router as notifications
 from bizosaas.gamification.portfolios.endpoints import router as portfolios
 from bizosaas.gamification.referrals.endpoints import router as referrals
@@ -22,6 +23,7 @@ ROUTERS: list[APIRouter] = [
     api_keys,
     members,
     notifications,
+    live,
     achievements,
     leaderboards,
     portfolios,

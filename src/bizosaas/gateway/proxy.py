@@ -133,6 +133,9 @@ async def forward_http(
         ) from exc
 
 
+WS_HEARTBEAT_SECONDS = 25.0
+
+
 async def forward_websocket(
     session: aiohttp.ClientSession,
     target: Target,
@@ -155,6 +158,9 @@ async def forward_websocket(
             headers=outgoing,
             timeout=aiohttp.ClientWSTimeout(ws_close=connect_timeout),
             protocols=tuple(scope.get("subprotocols", ())),
+            # aiohttp pings only when told to: without it an idle upstream connection is
+            # dropped by whatever sits between (and a dead one is never noticed).
+            heartbeat=WS_HEARTBEAT_SECONDS,
         )
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         await send({"type": "websocket.close", "code": 1011})

@@ -20,10 +20,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import Database, RowScope, after_commit, utcnow
 from bizosaas.core.logging import get_logger
+from bizosaas.core.redis import Keys
 from bizosaas.gamification.leaderboards.models import Leaderboard
 from bizosaas.gamification.leaderboards.periods import Schedule
 from bizosaas.gamification.leaderboards.ranks import NotReady, Placed, RankCache, Slot, Update
@@ -39,6 +41,11 @@ Clock = Callable[[], datetime]
 class Rebuilt:
     members: int
     seconds: float
+
+
+def board_channel(keys: Keys, tenant_id: uuid.UUID) -> str:
+    """Where a tenant's boards announce that their standings moved (no member data)."""
+    return keys("boards", tenant_id)
 
 
 def schedule_of(board: Leaderboard) -> Schedule:
@@ -144,11 +151,15 @@ class LiveRanks:
     async def write(
         self, tenant_id: uuid.UUID, writes: Sequence[tuple[Slot, uuid.UUID, Sequence[Update]]]
     ) -> None:
-        """After a commit: apply new standings; rebuild any period that was not ready."""
+        """After a commit: apply new standings; rebuild any period that was not ready; tell
+        open pages which boards moved."""
         missing = await self.ranks.write([(slot, updates) for slot, _, updates in writes])
         for slot in missing:
             board_id = next(b for s, b, _ in writes if s == slot)
             await self.ensure_ready(tenant_id, board_id)
+        moved = sorted({str(board_id) for _, board_id, _ in writes})
+        message = orjson.dumps({"kind": "leaderboard", "boards": moved})
+        await self.ranks.redis.publish(board_channel(self.ranks.keys, tenant_id), message)
 
     # -- reading -------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, tuple_, update
 
 from bizosaas.core.repository import (
     Page,
@@ -33,6 +33,25 @@ class NotificationRepository(TenantRepository[Notification]):
             (Notification.created_at, Notification.id),
             page,
         )
+
+    async def after(
+        self, user_id: uuid.UUID, notification_id: uuid.UUID, limit: int = 100
+    ) -> list[Notification]:
+        """The member's notifications newer than this one of theirs, oldest first."""
+        last = await self.get(Notification.id == notification_id, Notification.user_id == user_id)
+        if last is None:
+            return []
+        query = (
+            self.statement()
+            .where(
+                Notification.user_id == user_id,
+                tuple_(Notification.created_at, Notification.id)
+                > tuple_(bindparam("c", last.created_at), bindparam("i", last.id)),
+            )
+            .order_by(Notification.created_at, Notification.id)
+            .limit(limit)
+        )
+        return list(await self.all(query))
 
     async def unread_count(self, user_id: uuid.UUID) -> int:
         query = select(func.count()).where(

@@ -106,6 +106,13 @@ async def list_mine(
     )
 
 
+async def missed_since(
+    db: AsyncSession, user_id: uuid.UUID, last_seen: uuid.UUID
+) -> list[dict[str, object]]:
+    """The member's notifications after the one last seen, oldest first (an SSE reconnect)."""
+    return [message_of(n) for n in await NotificationRepository(db).after(user_id, last_seen)]
+
+
 async def mark_read(
     db: AsyncSession, user_id: uuid.UUID, notification_id: uuid.UUID
 ) -> NotificationOut:

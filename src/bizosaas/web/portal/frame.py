@@ -24,7 +24,7 @@ SHELL = AppShell(
         NavItem("leaderboards", "Leaderboards", "/portal/leaderboards"),
         NavItem("showcases", "Showcases", "/portal/showcases"),
     ),
-    live_url=None,  # the live socket comes with the WebSocket endpoint
+    live_url="/api/v1/gamification/live",
     notifications_href="/portal/notifications",
     switch_href="/portal/platform",
 )
