@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import requests
 import schemathesis
 from fastapi import FastAPI
@@ -117,6 +118,7 @@ class Fuzzer:
             explore()
 
 
+@pytest.mark.timeout(600)  # a few thousand requests over every operation of every service
 async def test_no_request_through_the_gateway_gets_a_server_error(
     platform: RunningPlatform, auth_app: FastAPI
 ) -> None:

@@ -20,9 +20,9 @@ from tests.gamification.test_referrals import (
 async def test_a_first_purchase_converts_once_and_rewards_the_referrer(org: Org) -> None:
     await make_program(org, qualifying_event="first_purchase")
     referrer = await person(org, "Alice Walker")
-    friend = await referee(org)
     key = await org.api_key()
     code = await code_of(org, referrer)
+    friend = await referee(org)
     signup = await org.client.post(
         f"{BASE}/signups",
         json={"code": code["code"], "referee_id": str(friend.id)},

@@ -264,8 +264,8 @@ async def test_deactivating_a_code(org: Org) -> None:
 async def test_clicks_and_signups_are_recorded_from_servers(org: Org, other_org: Org) -> None:
     await make_program(org)
     alice = await person(org, "Alice Archer")
-    bruno = await referee(org)
     code = (await code_of(org, alice))["code"]
+    bruno = await referee(org)  # a new member, who joined after the code existed
     key = await org.api_key()
     click = await org.client.post(
         f"{BASE}/clicks",
@@ -331,8 +331,8 @@ async def test_my_dashboard_shows_code_funnel_and_tier_progress(org: Org) -> Non
 async def test_a_conversion_is_counted_once_and_rewards_both_sides(org: Org) -> None:
     program = await make_program(org)
     alice = await person(org, "Alice Archer")
-    bruno = await referee(org)
     code = (await code_of(org, alice))["code"]
+    bruno = await referee(org)  # a new member, who joined after the code existed
     key = await org.api_key()
     assert (await signup(org, key, code, bruno)).status_code == 201
     first = await converted(org, key, program_id=program["id"], referee_id=bruno.id)
@@ -357,11 +357,28 @@ async def test_a_conversion_is_counted_once_and_rewards_both_sides(org: Org) -> 
     assert {"referral_converted", "reward_granted"} <= kinds
 
 
+async def test_an_existing_teammate_cannot_be_referred_and_paid_for(org: Org) -> None:
+    program = await make_program(org)
+    teammate = await referee(org)  # a member since before the code
+    alice = await person(org, "Alice Archer")
+    code = (await code_of(org, alice))["code"]
+    key = await org.api_key()
+    refused = await convert(org, key, code=code, referee_id=teammate.id)
+    assert refused.status_code == 400 and "only new members" in refused.json()["detail"]
+    assert balance(await rewards(org, alice))["total"] == Decimal(0)
+    assert (
+        await org.client.get(
+            f"{BASE}/review", params={"status": "approved"}, headers=org.admin.headers
+        )
+    ).json()["conversions"] == []
+    del program
+
+
 async def test_concurrent_identical_conversions_make_one(org: Org) -> None:
     await make_program(org)
     alice = await person(org, "Alice Archer")
-    bruno = await referee(org)
     code = (await code_of(org, alice))["code"]
+    bruno = await referee(org)  # a new member, who joined after the code existed
     key = await org.api_key()
     responses = await asyncio.gather(
         *(convert(org, key, code=code, referee_id=bruno.id) for _ in range(10))
@@ -375,8 +392,8 @@ async def test_concurrent_identical_conversions_make_one(org: Org) -> None:
 async def test_attribution_window(org: Org) -> None:
     program = await make_program(org, attribution_window_days=30)
     alice = await person(org, "Alice Archer")
-    late, direct = await referee(org), await referee(org)
     code = (await code_of(org, alice))["code"]
+    late, direct = await referee(org), await referee(org)
     key = await org.api_key()
     visit = (await signup(org, key, code, late)).json()
     async with org.app.state.services.runtime.database.transaction(RowScope.tenant(org.id)) as db:
@@ -439,8 +456,8 @@ async def test_bad_conversions_change_nothing(org: Org, other_org: Org) -> None:
 async def test_self_referral_and_own_email_are_rejected(org: Org) -> None:
     await make_program(org)
     alice = await person(org, "Alice Archer")
-    bruno = await referee(org)
     code = (await code_of(org, alice))["code"]
+    bruno = await referee(org)  # a new member, who joined after the code existed
     key = await org.api_key()
     own = await converted(org, key, code=code, referee_id=alice.id)
     assert own["status"] == "rejected" and "self_referral" in {
@@ -462,9 +479,9 @@ async def test_self_referral_and_own_email_are_rejected(org: Org) -> None:
 async def test_suspicious_conversions_wait_for_review(org: Org) -> None:
     await make_program(org)
     alice = await person(org, "Alice Archer")
+    code = (await code_of(org, alice))["code"]
     twin = await person(org, "Alice Archer")
     throwaway = await referee(org)
-    code = (await code_of(org, alice))["code"]
     key = await org.api_key()
     similar = await converted(org, key, code=code, referee_id=twin.id)
     assert similar["status"] == "review"
@@ -514,8 +531,8 @@ async def test_review_approve_then_reject_claws_back_and_never_pays_twice(
 ) -> None:
     await make_program(org)
     alice = await person(org, "Alice Archer")
-    twin = await person(org, "Alice Archer")
     code = (await code_of(org, alice))["code"]
+    twin = await person(org, "Alice Archer")
     key = await org.api_key()
     held = await converted(org, key, code=code, referee_id=twin.id)
     url = f"{BASE}/conversions/{held['id']}"
@@ -557,8 +574,8 @@ async def test_review_approve_then_reject_claws_back_and_never_pays_twice(
 async def test_a_refund_claws_back_once(org: Org) -> None:
     await make_program(org)
     alice = await person(org, "Alice Archer")
-    bruno = await referee(org)
     code = (await code_of(org, alice))["code"]
+    bruno = await referee(org)  # a new member, who joined after the code existed
     key = await org.api_key()
     conversion = await converted(org, key, code=code, referee_id=bruno.id)
     url = f"{BASE}/conversions/{conversion['id']}/refund"

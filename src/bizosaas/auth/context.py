@@ -79,7 +79,7 @@ async def publish_all_tenants(auth: AuthContext) -> int:
 
 
 def member_info(user: User) -> MemberInfo:
-    return MemberInfo(user.id, user.tenant_id, user.full_name, user.is_active)
+    return MemberInfo(user.id, user.tenant_id, user.full_name, user.is_active, user.created_at)
 
 
 async def publish_all_members(auth: AuthContext, chunk: int = 1000) -> int:

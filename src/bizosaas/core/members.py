@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -31,6 +32,7 @@ class MemberInfo:
     tenant_id: uuid.UUID | None
     display_name: str
     active: bool = True
+    joined_at: datetime | None = None  # when the account was made (only new members refer in)
 
 
 class MemberDirectory:
@@ -45,6 +47,7 @@ class MemberDirectory:
                 "tenant_id": str(info.tenant_id) if info.tenant_id else None,
                 "name": info.display_name,
                 "active": info.active,
+                "joined_at": info.joined_at.isoformat() if info.joined_at else None,
             }
         )
 
@@ -75,8 +78,13 @@ class MemberDirectory:
 def _decode(user_id: uuid.UUID, raw: str | bytes) -> MemberInfo:
     data = orjson.loads(raw)
     tenant = data.get("tenant_id")
+    joined = data.get("joined_at")
     return MemberInfo(
-        user_id, uuid.UUID(tenant) if tenant else None, data.get("name", ""), data["active"]
+        user_id,
+        uuid.UUID(tenant) if tenant else None,
+        data.get("name", ""),
+        data["active"],
+        datetime.fromisoformat(joined) if joined else None,
     )
 
 

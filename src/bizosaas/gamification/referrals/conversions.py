@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import after_commit, utcnow
 from bizosaas.core.errors import BadRequest, Forbidden, NotFound
-from bizosaas.core.members import MemberDirectory
+from bizosaas.core.members import MemberDirectory, MemberInfo
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.pipeline import Event, NotificationDraft
 from bizosaas.gamification.events.repository import EventRepository
@@ -75,8 +75,8 @@ class ReferralConversions:
             raise NotFound("No active referral code " + repr(text.upper()) + ".")
         return code
 
-    async def _check_member(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> str:
-        return (await self.directory.member_of(tenant_id, user_id)).display_name
+    async def _check_member(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> MemberInfo:
+        return await self.directory.member_of(tenant_id, user_id)
 
     async def record_visit(
         self, db: AsyncSession, caller: Caller, body: ClickIn | SignupIn
@@ -113,7 +113,7 @@ class ReferralConversions:
             if body.program_id is not None and body.program_id != code.program_id:
                 raise BadRequest("The code belongs to another program than program_id.")
         program = await find_program(db, body.program_id or code.program_id)  # type: ignore[union-attr]
-        referee_name = await self._check_member(tenant_id, body.referee_id)
+        referee = await self._check_member(tenant_id, body.referee_id)
         conversions = ConversionRepository(db)
         existing = await conversions.of_referee(program.id, body.referee_id)
         if existing is not None:
@@ -152,7 +152,14 @@ class ReferralConversions:
             if code is None:
                 code = await CodeRepository(db).by_id(visit.code_id)
                 assert code is not None
-        assessment = await self._assess(conversions, code, body, referee_name, ip, now)
+        # A self-referral goes on to be scored (and rejected, with its reason on record).
+        earlier = referee.joined_at is not None and referee.joined_at < code.created_at
+        if earlier and referee.user_id != code.user_id:
+            raise BadRequest(
+                "The referee was already a member before this referral code existed: only "
+                "new members can be referred."
+            )
+        assessment = await self._assess(conversions, code, body, referee.display_name, ip, now)
         status = assessment.decision
         conversion_id = await conversions.insert(
             {
