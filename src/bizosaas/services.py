@@ -49,7 +49,7 @@ SERVICES: dict[str, ServiceSpec] = {
             (),  # not routed: it only processes events
             needs_database=True,
         ),
-        ServiceSpec("unified-auth-ui", 3002, "bizosaas.web.login:create_app", ("/login",)),
+        ServiceSpec("unified-auth-ui", 3002, "bizosaas.web.login:create_app", ("/login", "/r/")),
         ServiceSpec(
             "client-portal", 3001, "bizosaas.web.portal.app:create_app", ("/portal", "/showcase")
         ),

@@ -65,7 +65,14 @@ class AuthContext:
 
 
 def tenant_info(tenant: Tenant) -> TenantInfo:
-    return TenantInfo(tenant.id, tenant.slug, tenant.status, tenant.rate_limit_per_hour)
+    return TenantInfo(
+        tenant.id,
+        tenant.slug,
+        tenant.status,
+        tenant.rate_limit_per_hour,
+        tenant.name,
+        tenant.self_signup,
+    )
 
 
 async def publish_all_tenants(auth: AuthContext) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.auth.context import AuthContext
 from bizosaas.auth.sessions.clients import ClientInfo
 from bizosaas.core.database import RowScope
-from bizosaas.core.net import client_ip
+from bizosaas.core.net import request_ip
 from bizosaas.identity.principal import Principal
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
@@ -37,10 +37,9 @@ AuthDep = Annotated[AuthContext, Depends(_auth_of)]
 
 
 async def client_info(request: Request) -> ClientInfo:
-    peer = request.client.host if request.client else None
     trusted = get_auth(request).runtime.settings.trusted_proxies
     return ClientInfo(
-        ip=client_ip(peer, request.headers.get("x-forwarded-for"), trusted),
+        ip=request_ip(request, trusted),
         user_agent=request.headers.get("user-agent", "")[:512],
     )
 

@@ -203,3 +203,9 @@ class UserRegister(fu_schemas.BaseUserCreate):
 
     tenant_slug: Slug
     full_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    referral_code: Annotated[
+        str | None, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
+    ] = Field(default=None, description="The code of the share link that brought the new member")
+    device_id: Annotated[str | None, StringConstraints(min_length=1, max_length=128)] = Field(
+        default=None, description="A first-party device id (fraud checks of the referral)"
+    )

@@ -12,6 +12,8 @@ import ipaddress
 from collections.abc import Sequence
 from functools import lru_cache
 
+from starlette.requests import HTTPConnection
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -40,3 +42,9 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[str, .
             except ValueError:
                 return peer  # garbage from upstream: fall back to what we saw
     return hops[0] if hops else peer
+
+
+def request_ip(connection: HTTPConnection, trusted: tuple[str, ...]) -> str | None:
+    """The client of a request (or WebSocket), through our trusted proxies."""
+    peer = connection.client.host if connection.client else None
+    return client_ip(peer, connection.headers.get("x-forwarded-for"), trusted)

@@ -25,6 +25,8 @@ class TenantInfo:
     slug: str
     status: str
     rate_limit_per_hour: int
+    name: str = ""
+    self_signup: bool = False  # whether newcomers may sign themselves up
 
     @property
     def suspended(self) -> bool:
@@ -44,6 +46,8 @@ class TenantDirectory:
                 "slug": info.slug,
                 "status": info.status,
                 "rate_limit_per_hour": str(info.rate_limit_per_hour),
+                "name": info.name,
+                "self_signup": "1" if info.self_signup else "",
             },
         )
         # Public pages name a tenant by its slug (another key, another cluster slot).
@@ -67,7 +71,14 @@ class TenantDirectory:
             self.keys("tenant", tenant_id)
         )
         info = (
-            TenantInfo(tenant_id, data["slug"], data["status"], int(data["rate_limit_per_hour"]))
+            TenantInfo(
+                tenant_id,
+                data["slug"],
+                data["status"],
+                int(data["rate_limit_per_hour"]),
+                data.get("name", ""),
+                bool(data.get("self_signup")),
+            )
             if data
             else None
         )

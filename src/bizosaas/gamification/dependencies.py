@@ -22,6 +22,7 @@ from bizosaas.core.api_keys import ApiKeyDirectory
 from bizosaas.core.database import Database, RowScope
 from bizosaas.core.errors import Forbidden, NotFound
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
+from bizosaas.core.net import request_ip
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.pipeline import EventHandler
 from bizosaas.gamification.events.replays import ReplayRunner
@@ -33,6 +34,7 @@ from bizosaas.gamification.members.service import MemberService
 from bizosaas.gamification.notifications.service import Notifier
 from bizosaas.gamification.referrals.codes import ReferralCodes
 from bizosaas.gamification.referrals.conversions import ReferralConversions
+from bizosaas.gamification.referrals.links import ShareLinks
 from bizosaas.gamification.referrals.review import ReferralReview
 from bizosaas.gamification.services import GamificationServices
 from bizosaas.identity.resolver import IdentityResolver
@@ -48,6 +50,11 @@ api_key_scheme = APIKeyHeader(
 def services_of(request: Request) -> GamificationServices:
     services: GamificationServices = request.app.state.services
     return services
+
+
+def visitor_ip(request: Request) -> str | None:
+    """The visitor's address: the gateway's X-Forwarded-For, believed from a trusted proxy."""
+    return request_ip(request, services_of(request).runtime.settings.trusted_proxies)
 
 
 # -- the services, as typed dependencies (built once, in services.py) --------------------
@@ -74,6 +81,7 @@ ApiKeysDep = Annotated[ApiKeyDirectory, Depends(_provide(lambda s: s.api_keys))]
 ReferralCodesDep = Annotated[ReferralCodes, Depends(_provide(lambda s: s.referral_codes))]
 ConversionsDep = Annotated[ReferralConversions, Depends(_provide(lambda s: s.conversions))]
 ReviewDep = Annotated[ReferralReview, Depends(_provide(lambda s: s.review))]
+ShareLinksDep = Annotated[ShareLinks, Depends(_provide(lambda s: s.share_links))]
 LiveDep = Annotated[LiveRanks, Depends(_provide(lambda s: s.live))]
 PlatformDep = Annotated[PlatformBoards, Depends(_provide(lambda s: s.platform))]
 

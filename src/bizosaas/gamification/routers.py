@@ -15,6 +15,7 @@ from bizosaas.gamification.members.endpoints import router as members
 from bizosaas.gamification.notifications.endpoints import live_router as live
 from bizosaas.gamification.notifications.endpoints import router as notifications
 from bizosaas.gamification.portfolios.endpoints import router as portfolios
+from bizosaas.gamification.referrals.endpoints import public_router as share_links
 from bizosaas.gamification.referrals.endpoints import router as referrals
 from bizosaas.gamification.rewards.endpoints import router as rewards
 
@@ -29,6 +30,7 @@ ROUTERS: list[APIRouter] = [
     portfolios,
     analytics,
     referrals,
+    share_links,
     rewards,
 ]
 

@@ -29,6 +29,7 @@ from bizosaas.gamification.notifications.service import Notifier
 from bizosaas.gamification.referrals.codes import ReferralCodes
 from bizosaas.gamification.referrals.conversions import ReferralConversions
 from bizosaas.gamification.referrals.handler import ReferralHandler
+from bizosaas.gamification.referrals.links import ShareLinks
 from bizosaas.gamification.referrals.review import ReferralReview
 from bizosaas.identity.resolver import IdentityResolver
 
@@ -52,6 +53,7 @@ class GamificationServices:
     referral_codes: ReferralCodes
     conversions: ReferralConversions
     review: ReferralReview
+    share_links: ShareLinks
 
     @classmethod
     async def build(cls, runtime: Runtime) -> GamificationServices:
@@ -95,4 +97,5 @@ class GamificationServices:
             referral_codes=codes,
             conversions=conversions,
             review=ReferralReview(conversions),
+            share_links=ShareLinks(database, identity.tenants, directory),
         )

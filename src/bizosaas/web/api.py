@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import httpx
 from fastapi import Request
 
-from bizosaas.core.net import client_ip
+from bizosaas.core.net import request_ip
 from bizosaas.core.settings import Settings
 from bizosaas.identity.vocabulary import CookieNames
 
@@ -51,6 +51,8 @@ class ApiError(Exception):
         if not isinstance(body, dict):
             return cls(response.status_code, "Unavailable", "The service did not answer.")
         detail = body.get("detail")
+        if isinstance(detail, dict):  # fastapi-users: {"code": ..., "reason": ...}
+            detail = detail.get("reason") or detail.get("code") or ""
         problems: dict[str, str] = {}
         if isinstance(detail, list):  # payload validation: one entry per field
             for problem in detail:
@@ -77,11 +79,12 @@ class VisitorApi:
         self.client = client
         cookies = CookieNames(settings.secure_cookies)
         self.token = request.cookies.get(cookies.access, "")
-        peer = request.client.host if request.client else None
-        visitor = client_ip(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
-        self.headers = {"user-agent": request.headers.get("user-agent", "")}
+        visitor = request_ip(request, settings.trusted_proxies)
+        # Who the visitor is, so the gateway's per-IP limits count the visitor, not the page.
+        self.forwarded = {"user-agent": request.headers.get("user-agent", "")}
         if visitor:
-            self.headers["x-forwarded-for"] = visitor
+            self.forwarded["x-forwarded-for"] = visitor
+        self.headers = dict(self.forwarded)
         if self.token:
             self.headers["authorization"] = f"Bearer {self.token}"
         request_id = request.headers.get("x-request-id")

@@ -12,7 +12,6 @@ signing a visitor in to an attacker's account.
 from __future__ import annotations
 
 import hmac
-import secrets
 from dataclasses import dataclass
 
 import httpx
@@ -20,14 +19,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bizosaas.core.app import ReadinessCheck
-from bizosaas.core.net import client_ip
 from bizosaas.core.settings import Settings, get_settings
 from bizosaas.identity.cookies import clear_session_cookies
 from bizosaas.identity.vocabulary import Platform, Role
+from bizosaas.web import accounts
 from bizosaas.web.common import WebContext, create_web_app, render, web_of, web_of_app
 from bizosaas.web.settings import WebSettings, is_local_path
+from bizosaas.web.visitor_forms import drop_token, form_token, genuine, keep_token
 
-LOGIN_CSRF_TTL = 2 * 3600
 PLATFORM_CHOICES = (
     (Platform.BIZOHOLIC.value, "Bizoholic — marketing"),
     (Platform.CORELDOVE.value, "CoreLDove — e-commerce"),
@@ -40,17 +39,9 @@ UNAVAILABLE = "Sign-in is unavailable right now. Please try again in a moment."
 router = APIRouter(tags=["login"])
 
 
-def login_csrf_cookie(web: WebContext) -> str:
-    return ("__Host-" if web.settings.secure_cookies else "") + "bizosaas_login_csrf"
-
-
 def _forwarded(request: Request) -> dict[str, str]:
     """Tell auth who the visitor is, so its per-IP throttles count the visitor, not us."""
-    peer = request.client.host if request.client else None
-    settings = web_of(request).settings
-    visitor = client_ip(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
-    user_agent = request.headers.get("user-agent", "")
-    return {"x-forwarded-for": visitor or "", "user-agent": user_agent} if visitor else {}
+    return web_of(request).api(request).forwarded
 
 
 def gateway_client(request: Request) -> httpx.AsyncClient:
@@ -76,8 +67,7 @@ def login_form(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     web = web_of(request)
-    cookie = login_csrf_cookie(web)
-    token = request.cookies.get(cookie) or secrets.token_urlsafe(32)
+    token = form_token(request)
     response = render(
         web,
         "login.html",
@@ -91,15 +81,7 @@ def login_form(
         next=entered.next_path if is_local_path(entered.next_path) else "",
         csrf_token=token,
     )
-    response.set_cookie(
-        cookie,
-        token,
-        max_age=LOGIN_CSRF_TTL,
-        path="/",
-        secure=web.settings.secure_cookies,
-        httponly=True,
-        samesite="strict",
-    )
+    keep_token(request, response, token)
     response.headers.update(headers or {})
     return response
 
@@ -121,16 +103,15 @@ async def show_login(request: Request) -> HTMLResponse:
 async def submit_login(request: Request) -> Response:
     """Sign in with the form; on success, 303 to the role's landing page with the cookies."""
     web = web_of(request)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    posted = await request.form()
+    form = {k: v for k, v in posted.items() if isinstance(v, str)}
     email = form.get("email", "").strip()[:320]
     password = form.get("password", "")
     platform = form.get("platform", "")
     next_path = form.get("next", "")[:2048]
     kept = Entered(email, platform, next_path)
 
-    expected = request.cookies.get(login_csrf_cookie(web), "")
-    presented = form.get("csrf_token", "")
-    if not expected or not hmac.compare_digest(expected.encode(), presented.encode()):
+    if not genuine(request, posted):
         error = "Your sign-in form had expired. Please try again."
         return login_form(request, kept, status_code=400, error=error)
     if not email or not password:
@@ -156,7 +137,7 @@ async def submit_login(request: Request) -> Response:
     response = RedirectResponse(target, status_code=303)
     for cookie in answer.headers.get_list("set-cookie"):
         response.headers.append("set-cookie", cookie)
-    response.delete_cookie(login_csrf_cookie(web), path="/", secure=web.settings.secure_cookies)
+    drop_token(request, response)
     return response
 
 
@@ -312,7 +293,7 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
         description="The single login screen of every BizOSaaS platform.",
         settings=settings,
         web_settings=web,
-        routers=[router],
+        routers=[router, accounts.router],
         prefix="/login",
         extra_readiness=readiness,
     )

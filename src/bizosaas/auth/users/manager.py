@@ -15,6 +15,7 @@ from fastapi_users_db_sqlalchemy import SQLAlchemyUserDatabase
 
 from bizosaas.auth.audit import AuditLog
 from bizosaas.auth.context import AuthContext, member_info
+from bizosaas.auth.dependencies import get_auth
 from bizosaas.auth.models import User
 from bizosaas.auth.schemas import UserRegister
 from bizosaas.auth.sessions.service import SessionService
@@ -22,6 +23,7 @@ from bizosaas.auth.users.passwords import password_problem
 from bizosaas.auth.users.repository import TenantRecords, UserRepository
 from bizosaas.core.database import after_commit
 from bizosaas.core.errors import NotFound
+from bizosaas.core.net import request_ip
 from bizosaas.identity.vocabulary import DEFAULT_PERMISSIONS, DEFAULT_PLATFORMS, Role, TenantStatus
 
 
@@ -101,12 +103,37 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             ip=_ip(request),
         )
         await self.on_after_register(user, request)
+        self._announce_signup(user, user_create, request)
         return user
 
     async def on_after_register(self, user: User, request: Request | None = None) -> None:
         info = member_info(user)
         after_commit(self.session, lambda: self.auth.members.publish(info))
         await self.request_verify(user, request)
+
+    def _announce_signup(
+        self, user: User, registered: UserRegister, request: Request | None
+    ) -> None:
+        """Once committed, a `member.signup` event for gamification: with the share link's
+        code, the new member's sign-up is attributed to the referrer (and fraud-checked)."""
+        properties = {
+            "referral_code": registered.referral_code,
+            "ip": _ip(request),
+            "device_fingerprint": registered.device_id,
+        }
+        tenant_id = user.tenant_id
+        assert tenant_id is not None
+
+        async def announce() -> None:
+            await self.auth.platform_events.send(
+                tenant_id,
+                user.id,
+                f"signup:{user.id}",
+                "member.signup",
+                {k: v for k, v in properties.items() if v},
+            )
+
+        after_commit(self.session, announce)
 
     async def on_after_request_verify(
         self, user: User, token: str, request: Request | None = None
@@ -135,4 +162,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
 
 
 def _ip(request: Request | None) -> str | None:
-    return request.client.host if request is not None and request.client else None
+    """The visitor's address (behind the gateway, from its X-Forwarded-For)."""
+    if request is None:
+        return None
+    return request_ip(request, get_auth(request).runtime.settings.trusted_proxies)

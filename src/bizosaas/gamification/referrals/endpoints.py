@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from bizosaas.gamification.dependencies import (
     AdminDep,
@@ -20,7 +20,9 @@ from bizosaas.gamification.dependencies import (
     ReferralCodesDep,
     ReviewDep,
     SessionDep,
+    ShareLinksDep,
     ViewReferralsDep,
+    visitor_ip,
 )
 from bizosaas.gamification.referrals import programs
 from bizosaas.gamification.referrals.schemas import (
@@ -30,6 +32,8 @@ from bizosaas.gamification.referrals.schemas import (
     ConversionOut,
     ConversionPage,
     GenerateCode,
+    LinkVisit,
+    LinkVisitIn,
     ProgramCreate,
     ProgramOut,
     ProgramUpdate,
@@ -224,3 +228,19 @@ async def decide_conversion(
     that was approved."""
     decide = review.approve if decision == "approve" else review.reject
     return await decide(db, caller, conversion_id, body.note if body else None)
+
+
+public_router = APIRouter(prefix="/api/v1/gamification/public/referrals", tags=["referrals"])
+
+
+@public_router.post(
+    "/visits",
+    status_code=status.HTTP_201_CREATED,
+    summary="A visitor opened a share link (no login; the login screen's /r/{code})",
+    responses={404: {"description": "No such active code, or its program is not open"}},
+)
+async def visit_link(request: Request, body: LinkVisitIn, links: ShareLinksDep) -> LinkVisit:
+    """Records a click with the visitor's address and first-party device id, and says where
+    to sign up: the code's tenant (codes are unique across tenants), its program and the
+    referrer's first name, and whether the tenant lets newcomers sign themselves up."""
+    return await links.visit(body.code, visitor_ip(request), body.device_id)

@@ -22,13 +22,18 @@ from bizosaas.core.logging import get_logger
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.pipeline import Batch, Event
 from bizosaas.gamification.referrals.conversions import ReferralConversions
-from bizosaas.gamification.referrals.models import ReferralProgram
-from bizosaas.gamification.referrals.repository import ProgramRepository, VisitRepository
+from bizosaas.gamification.referrals.models import ReferralProgram, ReferralVisit
+from bizosaas.gamification.referrals.repository import (
+    CodeRepository,
+    ProgramRepository,
+    VisitRepository,
+)
 from bizosaas.gamification.referrals.schemas import ConversionIn
 
 log = get_logger("bizosaas.gamification.referrals")
+SIGNUP = "member.signup"  # sent by the auth service for every sign-up (with a link's code)
 QUALIFYING_TYPES = {
-    "signup": "member.signup",
+    "signup": SIGNUP,
     "first_purchase": "order.completed",
     "subscription": "subscription.started",
 }
@@ -50,6 +55,7 @@ class ReferralHandler:
         return None
 
     async def apply(self, db: AsyncSession, batch: Batch) -> None:
+        await self._record_signups(db, batch)
         programs = await ProgramRepository(db).list_programs("active")
         by_type: dict[str, list[ReferralProgram]] = {}
         for program in programs:
@@ -78,6 +84,30 @@ class ReferralHandler:
                     continue
                 open_referrals.discard((program.id, event.user_id))
                 await self._convert(db, batch, service, caller, program, event)
+
+    async def _record_signups(self, db: AsyncSession, batch: Batch) -> None:
+        """New members who came through a share link (the auth service's `member.signup`
+        carries its code): their sign-up joins the referrer's funnel, once."""
+        codes, visits = CodeRepository(db), VisitRepository(db)
+        for event in batch.events:
+            text = event.properties.get("referral_code")
+            if event.type != SIGNUP or not isinstance(text, str):
+                continue
+            code = await codes.by_text(text)
+            if code is None or not code.active or await visits.has_signup(code.id, event.user_id):
+                continue
+            props = event.properties
+            visits.add(
+                ReferralVisit(
+                    code_id=code.id,
+                    kind="signup",
+                    referee_id=event.user_id,
+                    ip=props.get("ip") if isinstance(props.get("ip"), str) else None,
+                    device_fingerprint=str(props.get("device_fingerprint") or "")[:128] or None,
+                    created_at=event.occurred_at,
+                )
+            )
+        await db.flush()
 
     async def _convert(
         self,

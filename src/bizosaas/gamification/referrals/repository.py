@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from bizosaas.core.repository import TenantRepository
+from bizosaas.core.repository import PlatformRepository, TenantRepository
 from bizosaas.gamification.members.models import Member
 from bizosaas.gamification.referrals.models import (
     ReferralCode,
@@ -119,6 +119,16 @@ class CodeRepository(TenantRepository[ReferralCode]):
         )
 
 
+class CodeDirectory(PlatformRepository):
+    """Codes across tenants (they are unique platform-wide): which tenant a share link names."""
+
+    async def tenant_of(self, code: str) -> uuid.UUID | None:
+        query = select(ReferralCode.tenant_id).where(
+            ReferralCode.code == code.upper(), ReferralCode.active
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+
 class VisitRepository(TenantRepository[ReferralVisit]):
     """The funnel before a conversion: clicks and signups with a code."""
 
@@ -166,6 +176,15 @@ class VisitRepository(TenantRepository[ReferralVisit]):
             },
         )
         return {(program_id, referee_id) for program_id, referee_id in rows}
+
+    async def has_signup(self, code_id: uuid.UUID, referee_id: uuid.UUID) -> bool:
+        query = select(ReferralVisit.id).where(
+            ReferralVisit.tenant_id == self.tenant_id,
+            ReferralVisit.code_id == code_id,
+            ReferralVisit.kind == "signup",
+            ReferralVisit.referee_id == referee_id,
+        )
+        return (await self.session.execute(query.limit(1))).first() is not None
 
     async def funnel(self, code_ids: Sequence[uuid.UUID]) -> dict[tuple[uuid.UUID, str], int]:
         """Clicks and signups per code: ``{(code_id, kind): count}``."""

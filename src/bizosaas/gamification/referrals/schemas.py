@@ -185,6 +185,24 @@ class ReferralDashboard(BaseModel):
     programs: list[ProgramStanding]
 
 
+class LinkVisitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: CodeText
+    device_id: Fingerprint | None = None
+
+
+class LinkVisit(BaseModel):
+    """What a share link's landing page says, once the click is recorded."""
+
+    code: str
+    tenant_slug: str
+    organisation: str
+    program: str
+    referrer: str = Field(description="The referrer's first name")
+    signup_open: bool = Field(description="Whether newcomers may sign themselves up")
+
+
 class ClickIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
