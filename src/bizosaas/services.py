@@ -53,7 +53,7 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec(
             "client-portal", 3001, "bizosaas.web.portal.app:create_app", ("/portal", "/showcase")
         ),
-        ServiceSpec("admin-dashboard", 3009, "bizosaas.web.admin_app:create_app", ("/admin",)),
+        ServiceSpec("admin-dashboard", 3009, "bizosaas.web.admin.app:create_app", ("/admin",)),
         ServiceSpec(
             "sqladmin",
             8005,

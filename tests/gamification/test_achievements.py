@@ -724,3 +724,45 @@ async def test_erasing_a_member_forgets_progress_and_unlocks(org: Org) -> None:
     shown = await view(org, org.admin, user_id=member.id)
     assert shown["first_campaign"]["unlocked"] == []
     assert shown["ten_campaigns"]["progress"]["value"] == 0
+
+
+async def test_the_designer_sees_who_would_already_qualify_before_saving(org: Org) -> None:
+    big, small, none = await org.member(), await org.member(), await org.member()
+    key = await org.api_key()
+    orders = [event(big, "order.completed", total=300) for _ in range(3)]
+    orders += [event(small, "order.completed", total=100)]
+    orders += [event(none, "lead.captured")]
+    assert (await org.send(orders, key)).status_code == 202
+    await org.settle()
+    body = {
+        "key": "big_spender",
+        "name": "Big spender",
+        "trigger": {"event_type": "order.completed", "aggregation": "sum", "property": "total"},
+        "levels": [
+            {"name": "bronze", "threshold": 100, "points": 5},
+            {"name": "gold", "threshold": 800, "points": 20},
+        ],
+    }
+    answer = await org.client.post(
+        "/api/v1/gamification/achievements/preview", json=body, headers=org.admin.headers
+    )
+    assert answer.status_code == 200, answer.text
+    preview = answer.json()
+    assert preview["qualifying"] == 2 and preview["members_counted"] == 2
+    assert [(lv["name"], lv["members"]) for lv in preview["levels"]] == [("bronze", 2), ("gold", 1)]
+    assert preview["events_scanned"] == 4
+    listed = await org.client.get(
+        "/api/v1/gamification/achievements/definitions", headers=org.admin.headers
+    )
+    assert "big_spender" not in {a["key"] for a in listed.json()}  # nothing was stored
+    body["levels"][0]["threshold"] = -1
+    bad = await org.client.post(
+        "/api/v1/gamification/achievements/preview", json=body, headers=org.admin.headers
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "levels", 0, "threshold"]
+    body["levels"][0]["threshold"] = 100
+    member = await org.client.post(
+        "/api/v1/gamification/achievements/preview", json=body, headers=big.headers
+    )
+    assert member.status_code == 403

@@ -110,7 +110,7 @@ async def test_a_tenant_admin_lands_on_the_admin_dashboard(
     page = await context.new_page()
     await sign_in(page, site, boss.email)
     assert page.url == site.admin
-    assert await page.get_by_role("heading", name="Admin dashboard").is_visible()
+    assert await page.get_by_role("heading", name="Overview").is_visible()
 
 
 async def test_an_anonymous_visit_returns_to_the_page_after_sign_in(

@@ -11,10 +11,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, status
 
 from bizosaas.gamification.achievements import member_views, service
+from bizosaas.gamification.achievements.preview import preview as preview_of
 from bizosaas.gamification.achievements.repository import ACTIVE, ARCHIVED
 from bizosaas.gamification.achievements.schemas import (
     AchievementCreate,
     AchievementOut,
+    AchievementPreview,
     AchievementUpdate,
     CategoryCreate,
     CategoryOut,
@@ -77,6 +79,19 @@ async def create_custom(
     events processed; a prerequisite opens the achievement from the moment its first level
     is unlocked."""
     return await service.create_custom(db, caller, body)
+
+
+@router.post(
+    "/preview",
+    summary="How many members would already qualify (manage_achievements)",
+    responses=INVALID,
+)
+async def preview(
+    body: AchievementCreate, caller: ManageAchievementsDep, db: SessionDep
+) -> AchievementPreview:
+    """Checked like a new definition, and stores nothing: the tenant's events so far are
+    counted by its trigger, to show how many members each level would already reward."""
+    return await preview_of(db, body)
 
 
 @router.get(

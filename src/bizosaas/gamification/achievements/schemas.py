@@ -191,13 +191,13 @@ class AchievementUpdate(Patch):
     kept (a changed aggregation, property, window or timezone restarts counting), and the
     past is recomputed only if the tenant admin replays the event log."""
 
-    clearable = frozenset({"prerequisite", "starts_at", "ends_at"})
+    clearable = frozenset({"category", "platform", "prerequisite", "starts_at", "ends_at"})
 
     name: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     description: Annotated[str | None, Field(max_length=1000)] = None
     icon: Annotated[str | None, Field(min_length=1, max_length=64)] = None
-    category: Key | None = None
-    platform: Platform | None = None
+    category: Key | None = Field(default=None, description="null: no category")
+    platform: Platform | None = Field(default=None, description="null: every platform")
     trigger: TriggerIn | None = None
     levels: Annotated[list[LevelIn] | None, Field(min_length=1, max_length=MAX_LEVELS)] = None
     threshold: Annotated[Decimal | None, Field(gt=0, max_digits=16, decimal_places=4)] = None
@@ -346,6 +346,22 @@ class GoalOut(BaseModel):
     next_threshold: Number
     percent: float
     points: int = Field(description="Points for reaching the next level")
+
+
+class LevelReach(BaseModel):
+    level: int
+    name: str
+    members: int = Field(description="Members whose history already reaches this level")
+
+
+class AchievementPreview(BaseModel):
+    """How many members would already qualify, were the achievement saved now (their events
+    so far, counted by its trigger; a prerequisite is not taken into account)."""
+
+    qualifying: int = Field(description="Members who would unlock at least the first level")
+    levels: list[LevelReach]
+    members_counted: int = Field(description="Members with at least one matching event")
+    events_scanned: int
 
 
 class NextGoals(BaseModel):

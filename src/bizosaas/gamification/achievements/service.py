@@ -104,7 +104,7 @@ async def create_custom(
         description=body.description,
         icon=body.icon,
         platform=body.platform,
-        trigger=_stored_trigger(body.trigger),
+        trigger=stored_trigger(body.trigger),
         levels=stored_levels(body.level_list()),
         prerequisite_id=prerequisite,
         hidden=body.hidden,
@@ -137,7 +137,7 @@ async def update_definition(
     if body.trigger is not None:
         if body.trigger.event_type != row.trigger.get("event_type"):
             await check_event_type(db, body.trigger.event_type)
-        row.trigger = _stored_trigger(body.trigger)
+        row.trigger = stored_trigger(body.trigger)
     if body.levels is not None:
         row.levels = stored_levels(body.levels)
     elif body.threshold is not None or body.points is not None:
@@ -238,7 +238,7 @@ async def _prerequisite(db: AsyncSession, reference: str, for_id: uuid.UUID | No
     return row.id
 
 
-def _stored_trigger(trigger: TriggerIn) -> dict[str, Any]:
+def stored_trigger(trigger: TriggerIn) -> dict[str, Any]:
     return Trigger.from_dict(trigger.model_dump()).to_dict()
 
 

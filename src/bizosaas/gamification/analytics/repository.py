@@ -192,10 +192,12 @@ _DAILY = text(
         FROM referral_visits WHERE {_IN_RANGE.format(col="created_at")} GROUP BY 1
     ),
     cv AS (
-        SELECT (c.converted_at AT TIME ZONE 'UTC')::date AS day, count(*) AS conversions,
-               count(*) FILTER (WHERE {_REWARDED}) AS rewarded
+        SELECT (c.converted_at AT TIME ZONE 'UTC')::date AS day,
+               count(*) FILTER (WHERE c.status <> 'rejected') AS conversions,
+               count(*) FILTER (WHERE c.status <> 'rejected' AND {_REWARDED}) AS rewarded,
+               count(*) FILTER (WHERE {_FLAGGED}) AS flagged
         FROM referral_conversions c
-        WHERE c.{_IN_RANGE.format(col="c.converted_at")} AND c.status <> 'rejected'
+        WHERE c.{_IN_RANGE.format(col="c.converted_at")}
         GROUP BY 1
     )
     SELECT days.day,
@@ -209,7 +211,8 @@ _DAILY = text(
            COALESCE(rv.clicks, 0) AS clicks,
            COALESCE(rv.signups, 0) AS signups,
            COALESCE(cv.conversions, 0) AS conversions,
-           COALESCE(cv.rewarded, 0) AS rewarded
+           COALESCE(cv.rewarded, 0) AS rewarded,
+           COALESCE(cv.flagged, 0) AS flagged
     FROM days
     LEFT JOIN ev USING (day)
     LEFT JOIN ul USING (day)

@@ -77,6 +77,7 @@ class Day(BaseModel):
     referral_conversions: int
     referral_rewarded: int
     referral_conversion_rate: float | None
+    referral_flagged: int = Field(description="Conversions with a risk reason (fraud trend)")
 
 
 class Target(BaseModel):

@@ -178,6 +178,7 @@ def _day(row: RowMapping) -> Day:
         referral_signups=int(row["signups"]),
         referral_conversions=int(row["conversions"]),
         referral_rewarded=int(row["rewarded"]),
+        referral_flagged=int(row["flagged"]),
         referral_conversion_rate=funnel_rate(
             int(row["conversions"]), int(row["signups"]), int(row["clicks"])
         ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -105,6 +105,23 @@ class EventRepository(TenantRepository[GamificationEvent]):
 
     async def by_seq(self, seq: int) -> GamificationEvent | None:
         return await self.get(GamificationEvent.seq == seq)
+
+    async def stream_of_type(
+        self, event_type: str, chunk: int = 5_000
+    ) -> AsyncIterator[Sequence[Row[Any]]]:
+        """Every stored event of one type, in arrival order, chunk by chunk (server-side)."""
+        query = (
+            select(*EVENT_COLUMNS)
+            .where(
+                GamificationEvent.tenant_id == self.tenant_id,
+                GamificationEvent.type == event_type,
+            )
+            .order_by(GamificationEvent.seq)
+            .execution_options(yield_per=chunk)
+        )
+        result = await self.session.stream(query)
+        async for rows in result.partitions(chunk):
+            yield rows
 
     async def count_pending(self) -> int:
         query = select(func.count()).where(

@@ -1,0 +1,303 @@
+"""The achievement designer: every definition with its trigger and levels; a form that
+builds one (event type, filters, aggregation, window, levels, prerequisite, secret, dates),
+shows how many members would already qualify before it is saved, and puts the service's
+message next to the field it names; archive and restore."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from bizosaas.web.admin.frame import Admin, G, admin_page, api
+from bizosaas.web.api import ApiError, gather
+from bizosaas.web.common import render, web_of
+from bizosaas.web.shell import FormState, back_to, fields_of, genuine_form
+
+router = APIRouter(prefix="/admin/achievements", tags=["admin"])
+ACHIEVEMENTS = f"{G}/achievements"
+FILTER_ROWS = 3
+LEVEL_ROWS = 5
+OPS = {
+    "eq": "equals",
+    "ne": "is not",
+    "gt": "more than",
+    "gte": "at least",
+    "lt": "less than",
+    "lte": "at most",
+    "in": "one of (comma-separated)",
+    "exists": "is present (true/false)",
+}
+AGGREGATIONS = {
+    "count": "Count the events",
+    "sum": "Add up a property",
+    "max": "Largest value of a property",
+    "distinct": "Different values of a property",
+    "streak": "Consecutive days with an event",
+}
+PLATFORMS = {"": "Every platform", "bizoholic": "Bizoholic", "coreldove": "CoreLDove"}
+
+
+# -- the form and the API's body ----------------------------------------------------------
+
+
+def _scalar(text: str) -> str | int | float | bool:
+    """A filter value as typed: numbers and true/false are read as such."""
+    if text in ("true", "false"):
+        return text == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _filter(values: dict[str, str], i: int) -> dict[str, Any] | None:
+    prop = values.get(f"filter_property_{i}", "")
+    if not prop:
+        return None
+    op = values.get(f"filter_op_{i}", "eq")
+    text = values.get(f"filter_value_{i}", "")
+    value: Any
+    if op == "in":
+        value = [_scalar(v.strip()) for v in text.split(",") if v.strip()]
+    elif op == "exists":
+        value = text != "false"
+    else:
+        value = _scalar(text) if text else None
+    return {"property": prop, "op": op, "value": value}
+
+
+def _when(text: str) -> str | None:
+    """A datetime-local field (read as UTC) as the API takes it."""
+    return f"{text}:00+00:00" if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text) else text or None
+
+
+def body_of(values: dict[str, str]) -> dict[str, Any]:
+    """The definition the form describes, in the API's words (the API checks it)."""
+    trigger: dict[str, Any] = {
+        "event_type": values.get("event_type", ""),
+        "aggregation": values.get("aggregation") or "count",
+        "timezone": values.get("timezone") or "UTC",
+        "filters": [f for i in range(FILTER_ROWS) if (f := _filter(values, i))],
+    }
+    if values.get("property"):
+        trigger["property"] = values["property"]
+    if values.get("window_days"):
+        trigger["window_days"] = values["window_days"]
+    levels = [
+        {
+            "name": values.get(f"level_name_{i}") or None,
+            "threshold": values[f"level_threshold_{i}"],
+            "points": values.get(f"level_points_{i}") or 0,
+        }
+        for i in range(LEVEL_ROWS)
+        if values.get(f"level_threshold_{i}")
+    ]
+    return {
+        "name": values.get("name", ""),
+        "description": values.get("description", ""),
+        "icon": values.get("icon") or "trophy",
+        "category": values.get("category") or None,
+        "platform": values.get("platform") or None,
+        "trigger": trigger,
+        "levels": levels or None,
+        "prerequisite": values.get("prerequisite") or None,
+        "hidden": values.get("hidden") == "on",
+        "starts_at": _when(values.get("starts_at", "")),
+        "ends_at": _when(values.get("ends_at", "")),
+    }
+
+
+def values_of(definition: dict[str, Any]) -> dict[str, str]:
+    """A stored definition as the form shows it."""
+    trigger = definition["trigger"]
+    values = {
+        k: str(definition.get(k) or "")
+        for k in ("key", "name", "description", "icon", "category", "platform", "prerequisite")
+    }
+    values |= {
+        "hidden": "on" if definition["hidden"] else "",
+        "event_type": trigger["event_type"],
+        "aggregation": trigger["aggregation"],
+        "property": trigger["property"] or "",
+        "window_days": str(trigger["window_days"] or ""),
+        "timezone": trigger["timezone"],
+    }
+    for field in ("starts_at", "ends_at"):
+        when = definition.get(field)
+        values[field] = datetime.fromisoformat(when).strftime("%Y-%m-%dT%H:%M") if when else ""
+    for i, f in enumerate(trigger["filters"]):
+        value = f["value"]
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        values |= {
+            f"filter_property_{i}": f["property"],
+            f"filter_op_{i}": f["op"],
+            f"filter_value_{i}": str(shown).lower() if isinstance(shown, bool) else str(shown),
+        }
+    for i, level in enumerate(definition["levels"]):
+        values |= {
+            f"level_name_{i}": level["name"],
+            f"level_threshold_{i}": str(level["threshold"]),
+            f"level_points_{i}": str(level["points"]),
+        }
+    return values
+
+
+def field_of(path: str) -> str:
+    """The form field an API error names: ``trigger.filters.0.value`` → ``filter_value_0``."""
+    parts = path.split(".")
+    if parts[:2] == ["trigger", "filters"] and len(parts) >= 4:
+        return f"filter_{parts[3]}_{parts[2]}"
+    if parts[0] == "levels" and len(parts) >= 3:
+        return f"level_{parts[2]}_{parts[1]}"
+    if parts[0] == "trigger":
+        return parts[1] if len(parts) > 1 else "aggregation"
+    return parts[0] if len(parts) == 1 else "form"
+
+
+def refused(values: dict[str, str], error: ApiError) -> FormState:
+    errors: dict[str, str] = {}
+    for path, message in error.fields.items():
+        errors.setdefault(field_of(path), message)
+    if not errors:
+        errors["form"] = error.detail
+    errors.setdefault("form", "Please correct the fields marked below.")
+    return FormState(values, errors)
+
+
+# -- pages --------------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+async def definitions(request: Request, principal: Admin, status: str = "active") -> HTMLResponse:
+    status = status if status in ("active", "archived") else "active"
+    found = await api(request).get(f"{ACHIEVEMENTS}/definitions", status=status)
+    return admin_page(
+        request,
+        principal,
+        "admin/achievements.html",
+        title="Achievements",
+        section="achievements",
+        definitions=found,
+        status=status,
+        ops=OPS,
+    )
+
+
+async def _designer(
+    request: Request,
+    principal: Admin,
+    form: FormState,
+    *,
+    editing: dict[str, Any] | None = None,
+    preview: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    visitor = api(request)
+    parts = await gather(
+        categories=visitor.get(f"{ACHIEVEMENTS}/categories"),
+        definitions=visitor.get(f"{ACHIEVEMENTS}/definitions"),
+    )
+    others = [d for d in parts["definitions"] if not editing or d["id"] != editing["id"]]
+    return admin_page(
+        request,
+        principal,
+        "admin/designer.html",
+        title=f"Edit {editing['name']}" if editing else "New achievement",
+        section="achievements",
+        status_code=status_code,
+        form=form,
+        editing=editing,
+        preview=preview,
+        category_options=[("", "None")] + [(c["key"], c["name"]) for c in parts["categories"]],
+        prerequisite_options=[("", "Nothing: counts from the start")]
+        + [(d["key"], d["name"]) for d in others],
+        event_types=sorted({d["trigger"]["event_type"] for d in parts["definitions"]}),
+        ops=OPS,
+        aggregations=AGGREGATIONS,
+        platform_options=list(PLATFORMS.items()),
+        filter_rows=range(FILTER_ROWS),
+        level_rows=range(LEVEL_ROWS),
+    )
+
+
+@router.get("/new", response_class=HTMLResponse)
+async def new(request: Request, principal: Admin) -> HTMLResponse:
+    starter = {"aggregation": "count", "timezone": "UTC", "level_threshold_0": "1"}
+    return await _designer(request, principal, FormState(starter))
+
+
+@router.post("/new", response_class=HTMLResponse)
+async def create(request: Request, principal: Admin) -> Response:
+    values = fields_of(await genuine_form(request, principal))
+    try:
+        await api(request).post(
+            f"{ACHIEVEMENTS}/custom", {"key": values.get("key", "")} | body_of(values)
+        )
+    except ApiError as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        return await _designer(request, principal, refused(values, exc), status_code=400)
+    return back_to("/admin/achievements", "/admin/achievements", "saved")
+
+
+@router.post("/preview", response_class=HTMLResponse)
+async def preview(request: Request, principal: Admin) -> Response:
+    """Who would already qualify: a fragment for htmx, the designer again without it."""
+    values = fields_of(await genuine_form(request, principal))
+    body = body_of(values) | {
+        "key": values.get("key") or "preview",
+        "name": values.get("name") or "Preview",
+        "prerequisite": None,  # the preview does not take it into account
+    }
+    form, result = FormState(values), None
+    try:
+        result = await api(request).post(f"{ACHIEVEMENTS}/preview", body)
+    except ApiError as exc:
+        if exc.status not in (400, 422):
+            raise
+        form = refused(values, exc)
+    if request.headers.get("hx-request") == "true":
+        return render(web_of(request), "admin/_preview.html", preview=result, form=form)
+    editing = None
+    if values.get("editing"):
+        editing = await api(request).get(f"{ACHIEVEMENTS}/definitions/{values['editing']}")
+    return await _designer(request, principal, form, editing=editing, preview=result)
+
+
+@router.get("/{achievement_id}", response_class=HTMLResponse)
+async def edit(request: Request, principal: Admin, achievement_id: str) -> HTMLResponse:
+    found = await api(request).get(f"{ACHIEVEMENTS}/definitions/{achievement_id}")
+    return await _designer(request, principal, FormState(values_of(found)), editing=found)
+
+
+@router.post("/{achievement_id}", response_class=HTMLResponse)
+async def save(request: Request, principal: Admin, achievement_id: str) -> Response:
+    values = fields_of(await genuine_form(request, principal))
+    found = await api(request).get(f"{ACHIEVEMENTS}/definitions/{achievement_id}")
+    try:
+        await api(request).patch(f"{ACHIEVEMENTS}/definitions/{achievement_id}", body_of(values))
+    except ApiError as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        return await _designer(
+            request, principal, refused(values, exc), editing=found, status_code=400
+        )
+    return back_to("/admin/achievements", "/admin/achievements", "saved")
+
+
+@router.post("/{achievement_id}/{transition}", response_class=HTMLResponse)
+async def change_status(
+    request: Request, principal: Admin, achievement_id: str, transition: str
+) -> Response:
+    await genuine_form(request, principal)
+    if transition not in ("archive", "restore"):
+        return back_to("/admin/achievements", "/admin/achievements")
+    await api(request).post(f"{ACHIEVEMENTS}/definitions/{achievement_id}/{transition}")
+    back = "archived" if transition == "restore" else "active"
+    return back_to(f"/admin/achievements?status={back}", "/admin/achievements", "saved")

@@ -1,0 +1,69 @@
+"""The dashboard's frame and its guard."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+
+from bizosaas.identity.principal import Principal
+from bizosaas.identity.vocabulary import Role
+from bizosaas.web.api import VisitorApi
+from bizosaas.web.common import require_role, web_of
+from bizosaas.web.shell import AppShell, Flash, NavItem, page
+
+G = "/api/v1/gamification"
+SHELL = AppShell(
+    name="Admin dashboard",
+    home="/admin",
+    nav=(
+        NavItem("overview", "Overview", "/admin"),
+        NavItem("achievements", "Achievements", "/admin/achievements"),
+        NavItem("leaderboards", "Leaderboards", "/admin/leaderboards"),
+        NavItem("referrals", "Referrals", "/admin/referrals"),
+        NavItem("rewards", "Rewards", "/admin/rewards"),
+        NavItem("people", "People", "/admin/people"),
+        NavItem("showcases", "Showcases", "/admin/showcases"),
+    ),
+    live_url=f"{G}/live",
+)
+DONE = {
+    "saved": "Saved.",
+    "decided": "The review queue is updated.",
+    "invited": "The invitation is on its way.",
+    "disabled": "The user is disabled and signed out everywhere.",
+    "ended": "Those sessions are ended.",
+    "erased": "The member's gamification data is erased.",
+    "key": "The key is revoked.",
+    "published": "The showcase is updated.",
+}
+
+# Every page works inside one tenant: the super admin, who has none, uses SQLAdmin.
+Admin = Annotated[Principal, Depends(require_role(Role.TENANT_ADMIN))]
+
+
+def api(request: Request) -> VisitorApi:
+    return web_of(request).api(request)
+
+
+def admin_page(
+    request: Request,
+    principal: Principal,
+    template: str,
+    *,
+    title: str,
+    section: str,
+    **context: Any,
+) -> HTMLResponse:
+    done = DONE.get(str(request.query_params.get("done") or ""))
+    return page(
+        request,
+        SHELL,
+        principal,
+        template,
+        title=title,
+        section=section,
+        flash=Flash("info", done) if done else None,
+        **context,
+    )

@@ -1,0 +1,176 @@
+"""The admin dashboard as a tenant admin uses it, through the gateway: the metrics and
+their charts, the achievement designer (its preview, its errors next to the fields, what
+it saves counting for members), and the fraud review queue."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import httpx
+
+from tests.gamification.factories import Org, event
+from tests.gamification.test_referrals import code_of, converted, make_program, person
+from tests.web.conftest import browser_for, hidden_csrf, session_cookies
+
+ACHIEVEMENTS = "/api/v1/gamification/achievements"
+
+
+async def admin_browser(org: Org) -> httpx.AsyncClient:
+    return browser_for(org.app, await session_cookies(org.auth_app, org.admin.user.email))
+
+
+def designer_form(csrf: str, **fields: str) -> dict[str, str]:
+    return {
+        "csrf_token": csrf,
+        "key": "big_spender",
+        "name": "Big spender",
+        "event_type": "order.completed",
+        "aggregation": "sum",
+        "property": "total",
+        "timezone": "UTC",
+        "level_threshold_0": "100",
+        "level_points_0": "5",
+        "level_name_1": "gold",
+        "level_threshold_1": "800",
+        "level_points_1": "20",
+        "filter_property_0": "currency",
+        "filter_op_0": "in",
+        "filter_value_0": "EUR, USD",
+        **fields,
+    }
+
+
+async def definitions(org: Org) -> dict[str, Any]:
+    listed = await org.client.get(f"{ACHIEVEMENTS}/definitions", headers=org.admin.headers)
+    return {d["key"]: d for d in listed.json()}
+
+
+async def test_the_overview_shows_the_metrics_and_their_charts(org: Org) -> None:
+    async with await admin_browser(org) as browser:
+        page = await browser.get("/admin")
+        wrong = await browser.get("/admin", params={"start": "2026-13-01"})
+        backwards = await browser.get("/admin", params={"start": "2026-05-02", "end": "2026-05-01"})
+    assert page.status_code == 200
+    for metric in ("Achievement unlock rate", "Referral conversion", "Fraud flags"):
+        assert metric in page.text
+    data = re.search(r'<script type="application/json" id="rates-data">(.+?)</script>', page.text)
+    assert data is not None
+    chart = json.loads(data.group(1))
+    assert len(chart["labels"]) == 30 and chart["datasets"]
+    assert "Dates are written YYYY-MM-DD." in wrong.text and wrong.status_code == 200
+    assert 'aria-invalid="true"' in backwards.text  # the API's refusal, beside the dates
+
+
+async def test_the_designer_previews_refuses_with_reasons_and_saves(org: Org) -> None:
+    buyer, other = await org.member(), await org.member()
+    key = await org.api_key()
+    orders = [event(buyer, "order.completed", total=300, currency="EUR") for _ in range(3)]
+    orders += [event(other, "order.completed", total=500, currency="GBP")]
+    assert (await org.send(orders, key)).status_code == 202
+    await org.settle()
+    async with await admin_browser(org) as browser:
+        blank = await browser.get("/admin/achievements/new")
+        csrf = hidden_csrf(blank.text)
+        preview = await browser.post(
+            "/admin/achievements/preview",
+            data=designer_form(csrf, key="", name=""),
+            headers={"hx-request": "true"},
+        )
+        assert preview.status_code == 200 and "<html" not in preview.text
+        assert "<strong>1</strong> member would unlock it now" in preview.text
+        assert "Gold: 1" in preview.text  # 900 EUR; the GBP order is filtered out
+
+        refused = await browser.post(
+            "/admin/achievements/new",
+            data=designer_form(csrf, key="Big Spender", level_threshold_1="50"),
+        )
+        assert refused.status_code == 400
+        assert 'id="key-error"' in refused.text and 'id="levels-error"' in refused.text
+        assert "strictly increasing" in refused.text
+        assert 'value="Big Spender"' in refused.text and 'value="EUR, USD"' in refused.text
+        assert "big_spender" not in await definitions(org)
+
+        saved = await browser.post("/admin/achievements/new", data=designer_form(csrf))
+        assert saved.status_code == 303 and saved.headers["location"].endswith("done=saved")
+        listed = (await browser.get(saved.headers["location"])).text
+    assert "Saved." in listed and "Big spender" in listed
+    stored = (await definitions(org))["big_spender"]
+    assert stored["trigger"]["filters"] == [
+        {"property": "currency", "op": "in", "value": ["EUR", "USD"]}
+    ]
+    assert [(lv["name"], lv["threshold"]) for lv in stored["levels"]] == [
+        ("bronze", 100),
+        ("gold", 800),
+    ]
+    # What the designer saved counts for members from the next event on.
+    assert (
+        await org.send([event(other, "order.completed", total=150, currency="USD")], key)
+    ).status_code == 202
+    await org.settle()
+    mine = await org.client.get(f"{ACHIEVEMENTS}/{org.id}", headers=other.headers)
+    unlocked = {a["key"]: a["unlocked"] for a in mine.json()["achievements"]}
+    assert [u["name"] for u in unlocked["big_spender"]] == ["bronze"]
+
+
+async def test_the_designer_edits_and_archives(org: Org) -> None:
+    async with await admin_browser(org) as browser:
+        csrf = hidden_csrf((await browser.get("/admin/achievements/new")).text)
+        await browser.post("/admin/achievements/new", data=designer_form(csrf))
+        stored = (await definitions(org))["big_spender"]
+        editor = (await browser.get(f"/admin/achievements/{stored['id']}")).text
+        assert 'value="Big spender"' in editor and 'value="EUR, USD"' in editor
+        assert '<option value="sum" selected>' in editor
+        changed = await browser.post(
+            f"/admin/achievements/{stored['id']}",
+            data=designer_form(csrf, name="Top spender", hidden="on", key="ignored"),
+        )
+        assert changed.status_code == 303
+        archived = await browser.post(
+            f"/admin/achievements/{stored['id']}/archive", data={"csrf_token": csrf}
+        )
+        assert archived.status_code == 303
+        forged = await browser.post(
+            f"/admin/achievements/{stored['id']}/restore", data={"csrf_token": "forged"}
+        )
+        assert forged.status_code == 400
+        shelf = (await browser.get("/admin/achievements?status=archived")).text
+    now = (await definitions(org))["big_spender"]
+    assert (now["name"], now["hidden"], now["status"]) == ("Top spender", True, "archived")
+    assert "Top spender" in shelf and "Restore" in shelf
+
+
+async def test_the_review_queue_approves_a_held_conversion_with_a_note(org: Org) -> None:
+    await make_program(org)
+    alice = await person(org, "Alice Archer")
+    code = (await code_of(org, alice))["code"]
+    twin = await person(org, "Alice Archer")
+    held = await converted(org, await org.api_key(), code=code, referee_id=twin.id)
+    assert held["status"] == "review"
+    async with await admin_browser(org) as browser:
+        queue = (await browser.get("/admin/referrals/review")).text
+        assert f'value="{held["id"]}"' in queue and "Why it was held" in queue
+        csrf = hidden_csrf(queue)
+        nothing = await browser.post(
+            "/admin/referrals/review", data={"csrf_token": csrf, "decision": "approve"}
+        )
+        assert nothing.status_code == 400 and "Tick at least one conversion." in nothing.text
+        done = await browser.post(
+            "/admin/referrals/review",
+            data={
+                "csrf_token": csrf,
+                "decision": "approve",
+                "conversion": held["id"],
+                "note": "They are cousins",
+            },
+        )
+        assert done.status_code == 303
+        approved = (await browser.get("/admin/referrals/review?status=approved")).text
+    assert "They are cousins" in approved
+    answer = await org.client.get(
+        "/api/v1/gamification/referrals/review",
+        params={"status": "approved"},
+        headers=org.admin.headers,
+    )
+    assert [c["id"] for c in answer.json()["conversions"]] == [held["id"]]
