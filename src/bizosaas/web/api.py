@@ -64,6 +64,8 @@ class ApiError(Exception):
 
 def _sentence(message: str) -> str:
     message = message.removeprefix("Value error, ")
+    if message.startswith("String should match pattern"):  # a regex means nothing to a person
+        message = "Not in the form asked for (see the hint beside the field)"
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
