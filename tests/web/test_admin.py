@@ -174,3 +174,69 @@ async def test_the_review_queue_approves_a_held_conversion_with_a_note(org: Org)
         headers=org.admin.headers,
     )
     assert [c["id"] for c in answer.json()["conversions"]] == [held["id"]]
+
+
+def board_form(csrf: str, **fields: str) -> dict[str, str]:
+    return {
+        "csrf_token": csrf,
+        "key": "top_sellers",
+        "name": "Top sellers",
+        "metric": "event",
+        "operator": "sum",
+        "event_type": "order.completed",
+        "property": "total",
+        "sort_order": "desc",
+        "period": "cron",
+        "cron": "0 9 * * 1",
+        "timezone": "Europe/Berlin",
+        "visibility": "public",
+        "filter_property_0": "currency",
+        "filter_op_0": "eq",
+        "filter_value_0": "EUR",
+        "max_change_per_event": "1000",
+        **fields,
+    }
+
+
+async def test_an_admin_defines_edits_and_archives_a_board(org: Org) -> None:
+    boards = "/api/v1/gamification/leaderboards"
+    async with await admin_browser(org) as browser:
+        csrf = hidden_csrf((await browser.get("/admin/leaderboards/new")).text)
+        refused = await browser.post(
+            "/admin/leaderboards/new", data=board_form(csrf, cron="every monday")
+        )
+        assert refused.status_code == 400
+        assert 'value="every monday"' in refused.text and 'value="Top sellers"' in refused.text
+        assert (await org.client.get(boards, headers=org.admin.headers)).json() == []
+
+        saved = await browser.post("/admin/leaderboards/new", data=board_form(csrf))
+        assert saved.status_code == 303, saved.text
+        listed = (await browser.get(saved.headers["location"])).text
+        assert "Top sellers" in listed and "0 9 * * 1" in listed and "Public" in listed
+        board = (await org.client.get(boards, headers=org.admin.headers)).json()[0]
+        assert (board["timezone"], board["max_change_per_event"]) == ("Europe/Berlin", 1000)
+        assert board["filters"] == [{"property": "currency", "op": "eq", "value": "EUR"}]
+
+        editor = (await browser.get(f"/admin/leaderboards/{board['id']}")).text
+        assert "fixed once it is made" in editor and 'value="EUR"' in editor
+        changed = await browser.post(
+            f"/admin/leaderboards/{board['id']}",
+            data={
+                "csrf_token": csrf,
+                "name": "Best sellers",
+                "visibility": "members",
+                "max_change_per_event": "",
+                "max_change_per_period": "5000",
+            },
+        )
+        assert changed.status_code == 303, changed.text
+        now = (await org.client.get(f"{boards}/{board['id']}", headers=org.admin.headers)).json()
+        assert (now["name"], now["visibility"], now["filters"]) == ("Best sellers", "members", [])
+        assert (now["max_change_per_event"], now["max_change_per_period"]) == (None, 5000)
+
+        archived = await browser.post(
+            f"/admin/leaderboards/{board['id']}/archive", data={"csrf_token": csrf}
+        )
+        assert archived.status_code == 303
+        shelf = (await browser.get("/admin/leaderboards?status=archived")).text
+    assert "Best sellers" in shelf

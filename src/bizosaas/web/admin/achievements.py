@@ -5,13 +5,20 @@ message next to the field it names; archive and restore."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from bizosaas.web.admin.forms import (
+    FILTER_ROWS,
+    OPS,
+    filter_values,
+    filters_of,
+    refused,
+    utc,
+)
 from bizosaas.web.admin.frame import Admin, G, admin_page, api
 from bizosaas.web.api import ApiError, gather
 from bizosaas.web.common import render, web_of
@@ -19,18 +26,7 @@ from bizosaas.web.shell import FormState, back_to, fields_of, genuine_form
 
 router = APIRouter(prefix="/admin/achievements", tags=["admin"])
 ACHIEVEMENTS = f"{G}/achievements"
-FILTER_ROWS = 3
 LEVEL_ROWS = 5
-OPS = {
-    "eq": "equals",
-    "ne": "is not",
-    "gt": "more than",
-    "gte": "at least",
-    "lt": "less than",
-    "lte": "at most",
-    "in": "one of (comma-separated)",
-    "exists": "is present (true/false)",
-}
 AGGREGATIONS = {
     "count": "Count the events",
     "sum": "Add up a property",
@@ -44,46 +40,13 @@ PLATFORMS = {"": "Every platform", "bizoholic": "Bizoholic", "coreldove": "CoreL
 # -- the form and the API's body ----------------------------------------------------------
 
 
-def _scalar(text: str) -> str | int | float | bool:
-    """A filter value as typed: numbers and true/false are read as such."""
-    if text in ("true", "false"):
-        return text == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _filter(values: dict[str, str], i: int) -> dict[str, Any] | None:
-    prop = values.get(f"filter_property_{i}", "")
-    if not prop:
-        return None
-    op = values.get(f"filter_op_{i}", "eq")
-    text = values.get(f"filter_value_{i}", "")
-    value: Any
-    if op == "in":
-        value = [_scalar(v.strip()) for v in text.split(",") if v.strip()]
-    elif op == "exists":
-        value = text != "false"
-    else:
-        value = _scalar(text) if text else None
-    return {"property": prop, "op": op, "value": value}
-
-
-def _when(text: str) -> str | None:
-    """A datetime-local field (read as UTC) as the API takes it."""
-    return f"{text}:00+00:00" if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text) else text or None
-
-
 def body_of(values: dict[str, str]) -> dict[str, Any]:
     """The definition the form describes, in the API's words (the API checks it)."""
     trigger: dict[str, Any] = {
         "event_type": values.get("event_type", ""),
         "aggregation": values.get("aggregation") or "count",
         "timezone": values.get("timezone") or "UTC",
-        "filters": [f for i in range(FILTER_ROWS) if (f := _filter(values, i))],
+        "filters": filters_of(values),
     }
     if values.get("property"):
         trigger["property"] = values["property"]
@@ -108,8 +71,8 @@ def body_of(values: dict[str, str]) -> dict[str, Any]:
         "levels": levels or None,
         "prerequisite": values.get("prerequisite") or None,
         "hidden": values.get("hidden") == "on",
-        "starts_at": _when(values.get("starts_at", "")),
-        "ends_at": _when(values.get("ends_at", "")),
+        "starts_at": utc(values.get("starts_at", "")),
+        "ends_at": utc(values.get("ends_at", "")),
     }
 
 
@@ -131,14 +94,7 @@ def values_of(definition: dict[str, Any]) -> dict[str, str]:
     for field in ("starts_at", "ends_at"):
         when = definition.get(field)
         values[field] = datetime.fromisoformat(when).strftime("%Y-%m-%dT%H:%M") if when else ""
-    for i, f in enumerate(trigger["filters"]):
-        value = f["value"]
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-        values |= {
-            f"filter_property_{i}": f["property"],
-            f"filter_op_{i}": f["op"],
-            f"filter_value_{i}": str(shown).lower() if isinstance(shown, bool) else str(shown),
-        }
+    values |= filter_values(trigger["filters"])
     for i, level in enumerate(definition["levels"]):
         values |= {
             f"level_name_{i}": level["name"],
@@ -146,28 +102,6 @@ def values_of(definition: dict[str, Any]) -> dict[str, str]:
             f"level_points_{i}": str(level["points"]),
         }
     return values
-
-
-def field_of(path: str) -> str:
-    """The form field an API error names: ``trigger.filters.0.value`` → ``filter_value_0``."""
-    parts = path.split(".")
-    if parts[:2] == ["trigger", "filters"] and len(parts) >= 4:
-        return f"filter_{parts[3]}_{parts[2]}"
-    if parts[0] == "levels" and len(parts) >= 3:
-        return f"level_{parts[2]}_{parts[1]}"
-    if parts[0] == "trigger":
-        return parts[1] if len(parts) > 1 else "aggregation"
-    return parts[0] if len(parts) == 1 else "form"
-
-
-def refused(values: dict[str, str], error: ApiError) -> FormState:
-    errors: dict[str, str] = {}
-    for path, message in error.fields.items():
-        errors.setdefault(field_of(path), message)
-    if not errors:
-        errors["form"] = error.detail
-    errors.setdefault("form", "Please correct the fields marked below.")
-    return FormState(values, errors)
 
 
 # -- pages --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bizosaas.core.settings import Settings, get_settings
-from bizosaas.web.admin import achievements, overview, referrals
+from bizosaas.web.admin import achievements, leaderboards, overview, referrals
 from bizosaas.web.common import create_web_app
 from bizosaas.web.settings import WebSettings
 
@@ -17,7 +17,12 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
         description="The admin dashboard: the home of the `tenant_admin` role after sign-in.",
         settings=settings or get_settings(),
         web_settings=web,
-        routers=[overview.router, achievements.router, referrals.router],
+        routers=[
+            overview.router,
+            achievements.router,
+            leaderboards.router,
+            referrals.router,
+        ],
         prefix="/admin",
         scripts=True,
     )
