@@ -255,3 +255,27 @@ async def test_users_are_listed_page_by_page_and_a_forged_cursor_is_refused(auth
             )
             assert refused.status_code == 400, refused.text
             assert refused.json()["error"] == "BadRequest"
+
+
+async def test_an_admin_finds_users_by_part_of_their_email_or_name(auth_app: FastAPI):
+    acme, globex = await create_tenant(auth_app), await create_tenant(auth_app)
+    admin = await create_user(auth_app, acme, Role.TENANT_ADMIN)
+    zoe = await create_user(auth_app, acme, full_name="Zoë 100%_Sure")
+    await create_user(auth_app, acme, full_name="Quinn")
+    await create_user(auth_app, globex, full_name="Zoë Elsewhere")
+    async with client_for(auth_app) as client:
+        tokens = await login(client, admin.email)
+
+        async def found(q: str) -> list[str]:
+            answer = await client.get("/api/v1/auth/users", params={"q": q}, headers=bearer(tokens))
+            assert answer.status_code == 200, answer.text
+            return [u["id"] for u in answer.json()["users"]]
+
+        assert await found("ZO") == [str(zoe.id)]  # any case; not the other tenant's Zoë
+        assert await found("100%_") == [str(zoe.id)]  # % and _ are plain characters
+        assert await found("0%S") == []
+        assert await found(zoe.email.split("@")[0].upper()) == [str(zoe.id)]
+        too_long = await client.get(
+            "/api/v1/auth/users", params={"q": "x" * 101}, headers=bearer(tokens)
+        )
+        assert too_long.status_code == 422

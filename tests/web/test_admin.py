@@ -12,7 +12,7 @@ import httpx
 
 from tests.gamification.factories import Org, event
 from tests.gamification.test_referrals import code_of, converted, make_program, person
-from tests.web.conftest import browser_for, hidden_csrf, session_cookies
+from tests.web.conftest import browser_for, hidden_csrf, member_browser, session_cookies
 
 ACHIEVEMENTS = "/api/v1/gamification/achievements"
 
@@ -240,3 +240,50 @@ async def test_an_admin_defines_edits_and_archives_a_board(org: Org) -> None:
         assert archived.status_code == 303
         shelf = (await browser.get("/admin/leaderboards?status=archived")).text
     assert "Best sellers" in shelf
+
+
+async def test_an_admin_finds_invites_changes_and_disables_people(org: Org) -> None:
+    member, member_session = await member_browser(org, full_name="Pat Searchable")
+    async with await admin_browser(org) as browser, member_session:
+        found = (await browser.get("/admin/people", params={"q": "searchABLE"})).text
+        assert "Pat Searchable" in found
+        assert f'<span class="muted">{org.admin.user.email}</span>' not in found
+        assert 'action="/admin/platform"' in found  # the header's platform switch
+        csrf = hidden_csrf(found)
+
+        bad = await browser.post(
+            "/admin/people/invite",
+            data={"csrf_token": csrf, "email": "not-an-email", "full_name": "Newt"},
+        )
+        assert bad.status_code == 400
+        assert 'id="email-error"' in bad.text and 'value="Newt"' in bad.text
+        invited = await browser.post(
+            "/admin/people/invite",
+            data={"csrf_token": csrf, "email": "newt@example.com", "full_name": "Newt"},
+        )
+        assert invited.status_code == 303 and invited.headers["location"].endswith("done=invited")
+        listed = (await browser.get("/admin/people", params={"q": "newt@"})).text
+        assert "Newt" in listed and "Invited" in listed
+
+        changed = await browser.post(
+            f"/admin/people/{member.id}",
+            data={
+                "csrf_token": csrf,
+                "full_name": "Pat Promoted",
+                "role": "tenant_admin",
+                "permission": ["view_analytics", "review_fraud"],
+                "platform": ["bizoholic"],
+            },
+        )
+        assert changed.status_code == 303, changed.text
+        shown = (await browser.get(f"/admin/people/{member.id}")).text
+        assert "Pat Promoted" in shown and 'value="review_fraud" checked' in shown
+
+        assert (await member_session.get("/admin")).status_code == 200  # promoted at once
+        disabled = await browser.post(
+            f"/admin/people/{member.id}/disable", data={"csrf_token": csrf}
+        )
+        assert disabled.status_code == 303
+        assert (await member_session.get("/admin")).status_code == 303  # signed out
+        log = (await browser.get("/admin/people/audit")).text
+    assert "newt@example.com" in log or "Newt" in log

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -141,6 +142,12 @@ class PlatformRepository:
     def __init__(self, session: AsyncSession) -> None:
         require_platform(session)
         self.session = session
+
+
+def contains(column: Any, text: str) -> ColumnElement[bool]:
+    """``column`` contains ``text``, in any case; ``%`` and ``_`` in it are plain characters."""
+    escaped = re.sub(r"([\\%_])", r"\\\1", text.strip())
+    return column.ilike(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]
 
 
 # -- keyset pages ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from bizosaas.identity.csrf import csrf_token_for
@@ -138,3 +138,18 @@ def back_to(target: str, fallback: str, note: str | None = None) -> RedirectResp
     if note:
         target += ("&" if "?" in target else "?") + "done=" + note
     return RedirectResponse(target, status_code=303)
+
+
+async def switch_platform_of(request: Request, principal: Principal, home: str) -> Response:
+    """The header's platform switch (SSO across platforms): the session moves to another of
+    the visitor's platforms, with its new cookies, and the visitor comes back to the page."""
+    form = fields_of(await genuine_form(request, principal))
+    answer = (
+        await web_of(request)
+        .api(request)
+        .send("POST", "/api/v1/auth/platform", json={"platform": form.get("platform", "")})
+    )
+    response = back_to(form.get("next", ""), home, "platform")
+    for cookie in answer.headers.get_list("set-cookie"):
+        response.headers.append("set-cookie", cookie)
+    return response

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi_users.router import get_register_router, get_reset_password_router, get_verify_router
 
 from bizosaas.auth.audit import AuditLog
@@ -96,10 +96,14 @@ async def list_users(
     db: ScopedSession,
     auth: AuthDep,
     page: Annotated[PageRequest, paging(50, 200)],
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="Only users whose email or name contains this"),
+    ] = None,
 ) -> UserPage:
     """Users of the caller's tenant (tenant admin) or of every tenant (super admin); oldest
     first."""
-    found = await ManagementService(auth).list_users(db, principal, page)
+    found = await ManagementService(auth).list_users(db, principal, page, q)
     return UserPage(
         users=[UserOut.model_validate(u) for u in found.items], next_cursor=found.next_cursor
     )

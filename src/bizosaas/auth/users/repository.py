@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from bizosaas.auth.models import Invitation, Tenant, User
 from bizosaas.core.database import utcnow
@@ -17,6 +17,8 @@ from bizosaas.core.repository import (
     Page,
     PageRequest,
     ScopedRepository,
+    contains,
+    keyset_page,
 )
 
 # fastapi-users types User.id and User.email as plain values; query through the columns.
@@ -69,8 +71,16 @@ class UserRepository(ScopedRepository[User]):
             query = query.where(User.tenant_id == self.tenant_id)
         await self.session.execute(query.values(**values))
 
-    async def page(self, page: PageRequest) -> Page[User]:
-        return await self.oldest_first(page, _user.created_at, _user.id)
+    async def page(self, page: PageRequest, search: str | None = None) -> Page[User]:
+        """Oldest first; ``search`` keeps those whose email or name contains it (any case)."""
+        query = self.statement()
+        if search:
+            query = query.where(
+                or_(contains(_user.email, search), contains(_user.full_name, search))
+            )
+        return await keyset_page(
+            self.session, query, (_user.created_at, _user.id), page, descending=False
+        )
 
     async def email_taken(self, email: str) -> bool:
         """Among the users this unit of work sees (the unique index decides across tenants)."""

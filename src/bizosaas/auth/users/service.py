@@ -153,10 +153,10 @@ class ManagementService:
         return user
 
     async def list_users(
-        self, db: AsyncSession, caller: Principal, page: PageRequest
+        self, db: AsyncSession, caller: Principal, page: PageRequest, search: str | None = None
     ) -> Page[User]:
         _require_admin(caller)
-        return await UserRepository(db).page(page)
+        return await UserRepository(db).page(page, search)
 
     async def create_user(
         self, db: AsyncSession, caller: Principal, body: UserCreate, ip: str | None

@@ -27,6 +27,7 @@ SHELL = AppShell(
         NavItem("showcases", "Showcases", "/admin/showcases"),
     ),
     live_url=f"{G}/live",
+    switch_href="/admin/platform",
 )
 DONE = {
     "saved": "Saved.",
@@ -37,6 +38,7 @@ DONE = {
     "erased": "The member's gamification data is erased.",
     "key": "The key is revoked.",
     "published": "The showcase is updated.",
+    "platform": "You switched platform.",
 }
 
 # Every page works inside one tenant: the super admin, who has none, uses SQLAdmin.

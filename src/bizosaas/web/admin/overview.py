@@ -9,10 +9,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from bizosaas.web.admin.frame import Admin, G, admin_page, api
 from bizosaas.web.api import ApiError
+from bizosaas.web.shell import switch_platform_of
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 LABELS = {
@@ -116,3 +117,9 @@ async def overview(
         activity_chart=activity,
         charts=True,
     )
+
+
+@router.post("/platform", response_class=HTMLResponse)
+async def switch_platform(request: Request, principal: Admin) -> Response:
+    """Switch this session to another of my platforms, then come back (SSO)."""
+    return await switch_platform_of(request, principal, "/admin")

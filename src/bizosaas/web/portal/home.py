@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bizosaas.web.api import gather
 from bizosaas.web.portal.frame import Member, api, portal_page, unread_count
-from bizosaas.web.shell import back_to, fields_of, genuine_form
+from bizosaas.web.shell import switch_platform_of
 
 router = APIRouter(prefix="/portal", tags=["portal"])
 
@@ -40,11 +40,4 @@ async def overview(request: Request, principal: Member) -> HTMLResponse:
 @router.post("/platform", response_class=HTMLResponse)
 async def switch_platform(request: Request, principal: Member) -> Response:
     """Switch this session to another of my platforms, then come back (SSO)."""
-    form = fields_of(await genuine_form(request, principal))
-    answer = await api(request).send(
-        "POST", "/api/v1/auth/platform", json={"platform": form.get("platform", "")}
-    )
-    response = back_to(form.get("next", ""), "/portal", "platform")
-    for cookie in answer.headers.get_list("set-cookie"):
-        response.headers.append("set-cookie", cookie)
-    return response
+    return await switch_platform_of(request, principal, "/portal")

@@ -1,0 +1,157 @@
+"""People: find the tenant's users by email or name and page through them; invite one
+(the invitation link is emailed); open one to change their role, permissions and
+platforms, or to disable them (which ends every session) or enable them again; the
+tenant's audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from bizosaas.identity.vocabulary import ALL_PERMISSIONS, Platform, Role
+from bizosaas.web.admin.forms import refused
+from bizosaas.web.admin.frame import Admin, admin_page, api
+from bizosaas.web.api import ApiError
+from bizosaas.web.common import ROLE_LABELS
+from bizosaas.web.shell import PLATFORM_LABELS, FormState, back_to, fields_of, genuine_form
+
+router = APIRouter(prefix="/admin/people", tags=["admin"])
+AUTH = "/api/v1/auth"
+HOME = "/admin/people"
+ROLES = [(r.value, ROLE_LABELS[r]) for r in (Role.USER, Role.TENANT_ADMIN)]
+PLATFORMS = [(p.value, PLATFORM_LABELS[p.value]) for p in Platform]
+
+
+async def _people(
+    request: Request,
+    principal: Admin,
+    q: str,
+    cursor: str,
+    invite: FormState,
+    status_code: int = 200,
+) -> HTMLResponse:
+    found = await api(request).get(f"{AUTH}/users", q=q[:100], cursor=cursor, limit=50)
+    return admin_page(
+        request,
+        principal,
+        "admin/people.html",
+        title="People",
+        section="people",
+        status_code=status_code,
+        users=found["users"],
+        next_cursor=found["next_cursor"],
+        q=q,
+        form=invite,
+        roles=ROLES,
+        role_labels={r.value: label for r, label in ROLE_LABELS.items()},
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+async def people(request: Request, principal: Admin, q: str = "", cursor: str = "") -> Response:
+    try:
+        return await _people(request, principal, q, cursor, FormState({"role": "user"}))
+    except ApiError as exc:
+        if exc.status not in (400, 422):
+            raise
+        return back_to(HOME, HOME)  # a stale or forged cursor: start again
+
+
+@router.post("/invite", response_class=HTMLResponse)
+async def invite(request: Request, principal: Admin) -> Response:
+    values = fields_of(await genuine_form(request, principal))
+    body = {k: values.get(k, "") for k in ("email", "full_name")}
+    body["role"] = values.get("role") or "user"
+    try:
+        await api(request).post(f"{AUTH}/users", body)
+    except ApiError as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        return await _people(request, principal, "", "", refused(values, exc), 400)
+    return back_to(HOME, HOME, "invited")
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit(request: Request, principal: Admin, cursor: str = "") -> Response:
+    try:
+        found = await api(request).get(f"{AUTH}/audit", cursor=cursor, limit=100)
+    except ApiError as exc:
+        if exc.status not in (400, 422):
+            raise
+        return back_to(f"{HOME}/audit", HOME)
+    return admin_page(
+        request,
+        principal,
+        "admin/audit.html",
+        title="Audit log",
+        section="people",
+        events=found["events"],
+        next_cursor=found["next_cursor"],
+    )
+
+
+def _person_page(
+    request: Request,
+    principal: Admin,
+    user: dict[str, Any],
+    form: FormState,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return admin_page(
+        request,
+        principal,
+        "admin/person.html",
+        title=user["full_name"] or user["email"],
+        section="people",
+        status_code=status_code,
+        user=user,
+        form=form,
+        roles=ROLES,
+        permissions=ALL_PERMISSIONS,
+        platform_choices=PLATFORMS,
+        is_me=user["id"] == str(principal.user_id),
+    )
+
+
+@router.get("/{user_id}", response_class=HTMLResponse)
+async def person(request: Request, principal: Admin, user_id: str) -> HTMLResponse:
+    user = await api(request).get(f"{AUTH}/users/{user_id}")
+    return _person_page(request, principal, user, FormState())
+
+
+@router.post("/{user_id}", response_class=HTMLResponse)
+async def save(request: Request, principal: Admin, user_id: str) -> Response:
+    form = await genuine_form(request, principal)
+    values = fields_of(form)
+    body = {
+        "full_name": values.get("full_name", ""),
+        "role": values.get("role") or "user",
+        "permissions": [str(p) for p in form.getlist("permission")],
+        "allowed_platforms": [str(p) for p in form.getlist("platform")],
+    }
+    visitor = api(request)
+    user = await visitor.get(f"{AUTH}/users/{user_id}")
+    try:
+        await visitor.patch(f"{AUTH}/users/{user_id}", body)
+    except ApiError as exc:
+        if exc.status not in (400, 403, 409, 422):
+            raise
+        shown = user | {k: v for k, v in body.items() if k != "full_name"}
+        return _person_page(request, principal, shown, refused(values, exc), 400)
+    return back_to(f"{HOME}/{user_id}", HOME, "saved")
+
+
+@router.post("/{user_id}/{change}", response_class=HTMLResponse)
+async def set_active(request: Request, principal: Admin, user_id: str, change: str) -> Response:
+    """``disable`` ends every session of the user at once; ``enable`` lets them sign in again."""
+    await genuine_form(request, principal)
+    visitor = api(request)
+    if change == "disable":
+        await visitor.delete(f"{AUTH}/users/{user_id}")
+    elif change == "enable":
+        await visitor.patch(f"{AUTH}/users/{user_id}", {"is_active": True})
+    else:
+        return back_to(HOME, HOME)
+    return back_to(f"{HOME}/{user_id}", HOME, "disabled" if change == "disable" else "saved")
