@@ -287,3 +287,26 @@ async def test_an_admin_finds_invites_changes_and_disables_people(org: Org) -> N
         assert (await member_session.get("/admin")).status_code == 303  # signed out
         log = (await browser.get("/admin/people/audit")).text
     assert "newt@example.com" in log or "Newt" in log
+
+
+async def test_a_key_secret_is_shown_once_and_a_revoked_key_stops_working(org: Org) -> None:
+    buyer = await org.member()
+    async with await admin_browser(org) as browser:
+        csrf = hidden_csrf((await browser.get("/admin/keys")).text)
+        nameless = await browser.post("/admin/keys", data={"csrf_token": csrf, "name": ""})
+        assert nameless.status_code == 400 and 'id="name-error"' in nameless.text
+        created = await browser.post(
+            "/admin/keys", data={"csrf_token": csrf, "name": "Shop <server>"}
+        )
+        assert created.status_code == 201
+        secret = re.search(r'id="new-key" class="code" value="([^"]+)"', created.text)
+        assert secret is not None and "Shop &lt;server&gt;" in created.text
+        key = secret.group(1)
+        assert (await org.send([event(buyer, "order.completed", total=5)], key)).status_code == 202
+        again = (await browser.get("/admin/keys")).text
+        assert key not in again and "Shop &lt;server&gt;" in again  # never shown again
+        key_id = re.search(r'action="/admin/keys/([^/]+)/revoke"', again).group(1)  # type: ignore[union-attr]
+        revoked = await browser.post(f"/admin/keys/{key_id}/revoke", data={"csrf_token": csrf})
+        assert revoked.status_code == 303
+        assert "Revoked" in (await browser.get("/admin/keys")).text
+    assert (await org.send([event(buyer, "order.completed", total=5)], key)).status_code == 401

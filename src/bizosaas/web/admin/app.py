@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bizosaas.core.settings import Settings, get_settings
-from bizosaas.web.admin import achievements, leaderboards, overview, people, referrals
+from bizosaas.web.admin import achievements, keys, leaderboards, overview, people, referrals
 from bizosaas.web.common import create_web_app
 from bizosaas.web.settings import WebSettings
 
@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
             leaderboards.router,
             referrals.router,
             people.router,
+            keys.router,
         ],
         prefix="/admin",
         scripts=True,
