@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 import httpx
@@ -310,3 +311,13 @@ async def test_a_key_secret_is_shown_once_and_a_revoked_key_stops_working(org: O
         assert revoked.status_code == 303
         assert "Revoked" in (await browser.get("/admin/keys")).text
     assert (await org.send([event(buyer, "order.completed", total=5)], key)).status_code == 401
+
+
+async def test_a_mangled_address_is_refused_not_an_error(org: Org) -> None:
+    mangled = "%C2%81t%C3%8E%7F"
+    async with await admin_browser(org) as browser:
+        for path in ("achievements", "leaderboards", "people"):
+            answer = await browser.get(f"/admin/{path}/{mangled}")
+            assert answer.status_code == 422, (path, answer.status_code)
+        someone_else = await browser.get(f"/admin/people/{uuid.uuid4()}")
+    assert someone_else.status_code == 404 and "There is nothing here" in someone_else.text

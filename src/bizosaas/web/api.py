@@ -107,6 +107,8 @@ class VisitorApi:
             response = await self.client.request(
                 method, path, json=json, params=query, headers=self.headers
             )
+        except httpx.InvalidURL as exc:  # a path built from what a visitor typed
+            raise ApiError(404, "NotFound", "There is nothing at that address.") from exc
         except httpx.HTTPError as exc:
             raise ApiError(503, "Unavailable", "The platform is not answering; try again.") from exc
         if response.status_code >= 400:

@@ -5,6 +5,8 @@ message next to the field it names; archive and restore."""
 
 from __future__ import annotations
 
+import uuid
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -199,19 +201,20 @@ async def preview(request: Request, principal: Admin) -> Response:
     if request.headers.get("hx-request") == "true":
         return render(web_of(request), "admin/_preview.html", preview=result, form=form)
     editing = None
-    if values.get("editing"):
-        editing = await api(request).get(f"{ACHIEVEMENTS}/definitions/{values['editing']}")
+    with suppress(ValueError):  # the designer of a new one has no id to edit
+        editing_id = uuid.UUID(values.get("editing", ""))
+        editing = await api(request).get(f"{ACHIEVEMENTS}/definitions/{editing_id}")
     return await _designer(request, principal, form, editing=editing, preview=result)
 
 
 @router.get("/{achievement_id}", response_class=HTMLResponse)
-async def edit(request: Request, principal: Admin, achievement_id: str) -> HTMLResponse:
+async def edit(request: Request, principal: Admin, achievement_id: uuid.UUID) -> HTMLResponse:
     found = await api(request).get(f"{ACHIEVEMENTS}/definitions/{achievement_id}")
     return await _designer(request, principal, FormState(values_of(found)), editing=found)
 
 
 @router.post("/{achievement_id}", response_class=HTMLResponse)
-async def save(request: Request, principal: Admin, achievement_id: str) -> Response:
+async def save(request: Request, principal: Admin, achievement_id: uuid.UUID) -> Response:
     values = fields_of(await genuine_form(request, principal))
     found = await api(request).get(f"{ACHIEVEMENTS}/definitions/{achievement_id}")
     try:
@@ -227,7 +230,7 @@ async def save(request: Request, principal: Admin, achievement_id: str) -> Respo
 
 @router.post("/{achievement_id}/{transition}", response_class=HTMLResponse)
 async def change_status(
-    request: Request, principal: Admin, achievement_id: str, transition: str
+    request: Request, principal: Admin, achievement_id: uuid.UUID, transition: str
 ) -> Response:
     await genuine_form(request, principal)
     if transition not in ("archive", "restore"):

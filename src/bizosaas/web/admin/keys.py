@@ -4,6 +4,7 @@ on every copy)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -64,7 +65,7 @@ async def create(request: Request, principal: Admin) -> Response:
 
 
 @router.post("/{key_id}/revoke", response_class=HTMLResponse)
-async def revoke(request: Request, principal: Admin, key_id: str) -> Response:
+async def revoke(request: Request, principal: Admin, key_id: uuid.UUID) -> Response:
     await genuine_form(request, principal)
     await api(request).delete(f"{KEYS}/{key_id}")
     return back_to(HOME, HOME, "key")

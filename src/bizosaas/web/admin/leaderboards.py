@@ -5,6 +5,7 @@ name, description, visibility, filters and limits; archive."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -144,13 +145,13 @@ async def create(request: Request, principal: Admin) -> Response:
 
 
 @router.get("/{board_id}", response_class=HTMLResponse)
-async def edit(request: Request, principal: Admin, board_id: str) -> HTMLResponse:
+async def edit(request: Request, principal: Admin, board_id: uuid.UUID) -> HTMLResponse:
     board = await api(request).get(f"{BOARDS}/{board_id}")
     return _form_page(request, principal, FormState(values_of(board)), board)
 
 
 @router.post("/{board_id}", response_class=HTMLResponse)
-async def save(request: Request, principal: Admin, board_id: str) -> Response:
+async def save(request: Request, principal: Admin, board_id: uuid.UUID) -> Response:
     values = fields_of(await genuine_form(request, principal))
     board = await api(request).get(f"{BOARDS}/{board_id}")
     try:
@@ -163,7 +164,7 @@ async def save(request: Request, principal: Admin, board_id: str) -> Response:
 
 
 @router.post("/{board_id}/archive", response_class=HTMLResponse)
-async def archive(request: Request, principal: Admin, board_id: str) -> Response:
+async def archive(request: Request, principal: Admin, board_id: uuid.UUID) -> Response:
     await genuine_form(request, principal)
     await api(request).delete(f"{BOARDS}/{board_id}")
     return back_to(HOME, HOME, "saved")

@@ -5,6 +5,7 @@ tenant's audit log."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -116,13 +117,13 @@ def _person_page(
 
 
 @router.get("/{user_id}", response_class=HTMLResponse)
-async def person(request: Request, principal: Admin, user_id: str) -> HTMLResponse:
+async def person(request: Request, principal: Admin, user_id: uuid.UUID) -> HTMLResponse:
     user = await api(request).get(f"{AUTH}/users/{user_id}")
     return _person_page(request, principal, user, FormState())
 
 
 @router.post("/{user_id}", response_class=HTMLResponse)
-async def save(request: Request, principal: Admin, user_id: str) -> Response:
+async def save(request: Request, principal: Admin, user_id: uuid.UUID) -> Response:
     form = await genuine_form(request, principal)
     values = fields_of(form)
     body = {
@@ -144,7 +145,9 @@ async def save(request: Request, principal: Admin, user_id: str) -> Response:
 
 
 @router.post("/{user_id}/{change}", response_class=HTMLResponse)
-async def set_active(request: Request, principal: Admin, user_id: str, change: str) -> Response:
+async def set_active(
+    request: Request, principal: Admin, user_id: uuid.UUID, change: str
+) -> Response:
     """``disable`` ends every session of the user at once; ``enable`` lets them sign in again."""
     await genuine_form(request, principal)
     visitor = api(request)
