@@ -710,3 +710,37 @@ async def test_rewards_and_review_are_private(org: Org, other_org: Org) -> None:
     assert (
         await org.client.get(f"{REWARDS}/mine", headers=no_referrals.headers)
     ).status_code == 403
+
+
+async def test_an_admin_sees_a_members_referral_tree_and_flags(org: Org, other_org: Org) -> None:
+    await make_program(org)
+    key = await org.api_key()
+    alice = await person(org, "Alice Archer")
+    alice_code = (await code_of(org, alice))["code"]
+    bob, twin = await referee(org), await person(org, "Alice Archer")
+    via_bob = await converted(org, key, code=alice_code, referee_id=bob.id)
+    held = await converted(org, key, code=alice_code, referee_id=twin.id)
+    bob_code = (await code_of(org, bob))["code"]
+    carol = await referee(org)
+    via_carol = await converted(org, key, code=bob_code, referee_id=carol.id)
+
+    tree = await org.client.get(f"{BASE}/members/{alice.id}", headers=org.admin.headers)
+    assert tree.status_code == 200, tree.text
+    body = tree.json()
+    assert body["referred_by"] is None
+    referred = {r["referee_id"]: r for r in body["referred"]}
+    assert set(referred) == {str(bob.id), str(twin.id)}
+    assert [r["id"] for r in referred[str(bob.id)]["referrals"]] == [via_carol["id"]]
+    assert [r["id"] for r in body["flagged"]] == [held["id"]]
+    assert body["flagged"][0]["risk_reasons"]
+
+    of_bob = (await org.client.get(f"{BASE}/members/{bob.id}", headers=org.admin.headers)).json()
+    assert of_bob["referred_by"]["id"] == via_bob["id"]
+    assert [r["referee_id"] for r in of_bob["referred"]] == [str(carol.id)]
+
+    elsewhere = await other_org.client.get(
+        f"{BASE}/members/{alice.id}", headers=other_org.admin.headers
+    )
+    assert elsewhere.status_code == 404
+    nosy = await org.client.get(f"{BASE}/members/{alice.id}", headers=bob.headers)
+    assert nosy.status_code == 403

@@ -321,3 +321,17 @@ async def test_a_mangled_address_is_refused_not_an_error(org: Org) -> None:
             assert answer.status_code == 422, (path, answer.status_code)
         someone_else = await browser.get(f"/admin/people/{uuid.uuid4()}")
     assert someone_else.status_code == 404 and "There is nothing here" in someone_else.text
+
+
+async def test_a_members_page_shows_their_points_rewards_and_referral_tree(org: Org) -> None:
+    await make_program(org)
+    alice = await person(org, "Alice Archer")
+    code = (await code_of(org, alice))["code"]
+    twin = await person(org, "Alice Archer")
+    held = await converted(org, await org.api_key(), code=code, referee_id=twin.id)
+    async with await admin_browser(org) as browser:
+        page = (await browser.get(f"/admin/people/{alice.id}")).text
+        theirs = (await browser.get(f"/admin/people/{twin.id}")).text
+    assert "Referral tree" in page and f'href="/admin/people/{twin.id}"' in page
+    assert "Fraud flags" in page and held["risk_reasons"][0]["detail"] in page
+    assert f'href="/admin/people/{alice.id}">this member</a>' in theirs

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from bizosaas.core.repository import TenantRepository
@@ -54,6 +54,16 @@ class ConversionRepository(TenantRepository[ReferralConversion]):
             query = query.where(ReferralConversion.referrer_id == referrer_id)
         query = query.order_by(ReferralConversion.converted_at.desc()).limit(limit)
         return await self.all(query)
+
+    async def around(self, user_id: uuid.UUID, limit: int = 500) -> Sequence[ReferralConversion]:
+        """A member's referral tree, newest first: who referred them, whom they referred, and
+        whom those referred in turn."""
+        c = ReferralConversion
+        referred = self.statement().with_only_columns(c.referee_id).where(c.referrer_id == user_id)
+        query = self.statement().where(
+            or_(c.referee_id == user_id, c.referrer_id == user_id, c.referrer_id.in_(referred))
+        )
+        return await self.all(query.order_by(c.converted_at.desc(), c.id).limit(limit))
 
     async def counts_of_referrer(self, referrer_id: uuid.UUID) -> dict[tuple[uuid.UUID, str], int]:
         """The referrer's conversions per program and status: ``{(program_id, status): n}``."""

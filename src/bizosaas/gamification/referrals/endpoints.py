@@ -16,6 +16,7 @@ from bizosaas.gamification.dependencies import (
     AdminDep,
     CallerDep,
     ConversionsDep,
+    DirectoryDep,
     MemberDep,
     ReferralCodesDep,
     ReviewDep,
@@ -34,6 +35,7 @@ from bizosaas.gamification.referrals.schemas import (
     GenerateCode,
     LinkVisit,
     LinkVisitIn,
+    MemberReferrals,
     ProgramCreate,
     ProgramOut,
     ProgramUpdate,
@@ -209,6 +211,24 @@ async def review_queue(
     ),
 ) -> ConversionPage:
     return ConversionPage(conversions=await review.list_conversions(db, caller, status))
+
+
+@router.get(
+    "/members/{user_id}",
+    summary="A member's referral tree and fraud flags (tenant admin)",
+    responses={404: {"description": "Another tenant's, or no such member"}},
+)
+async def member_referrals(
+    user_id: uuid.UUID,
+    review: ReviewDep,
+    caller: AdminDep,
+    db: SessionDep,
+    directory: DirectoryDep,
+) -> MemberReferrals:
+    """Who referred the member, whom they referred and whom those referred, and their
+    conversions that were held for review or rejected, with the reasons."""
+    await directory.member_of(caller.tenant_id, user_id)
+    return await review.member_tree(db, user_id)
 
 
 @router.post(

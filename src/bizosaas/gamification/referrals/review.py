@@ -13,7 +13,7 @@ from bizosaas.gamification.referrals.conversion_repository import ConversionRepo
 from bizosaas.gamification.referrals.conversions import ReferralConversions, is_server
 from bizosaas.gamification.referrals.models import ReferralConversion
 from bizosaas.gamification.referrals.programs import find_program
-from bizosaas.gamification.referrals.schemas import ConversionOut
+from bizosaas.gamification.referrals.schemas import ConversionOut, MemberReferrals, Referred
 from bizosaas.gamification.rewards.repository import LedgerRepository
 
 
@@ -43,6 +43,24 @@ class ReferralReview:
     ) -> list[ConversionOut]:
         rows = await ConversionRepository(db).list_conversions(status=status)
         return [ConversionOut.model_validate(r) for r in rows]
+
+    async def member_tree(self, db: AsyncSession, user_id: uuid.UUID) -> MemberReferrals:
+        rows = [
+            ConversionOut.model_validate(r) for r in await ConversionRepository(db).around(user_id)
+        ]
+        below: dict[uuid.UUID, list[ConversionOut]] = {}
+        for row in rows:
+            below.setdefault(row.referrer_id, []).append(row)
+        mine = [r for r in rows if user_id in (r.referrer_id, r.referee_id)]
+        return MemberReferrals(
+            user_id=user_id,
+            referred_by=next((r for r in mine if r.referee_id == user_id), None),
+            referred=[
+                Referred(**r.model_dump(), referrals=below.get(r.referee_id, []))
+                for r in below.get(user_id, [])
+            ],
+            flagged=[r for r in mine if r.status in ("review", "rejected")],
+        )
 
     async def approve(
         self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None

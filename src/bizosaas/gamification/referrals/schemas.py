@@ -263,6 +263,24 @@ class ConversionOut(FromRow):
     created: bool = False
 
 
+class Referred(ConversionOut):
+    referrals: list[ConversionOut] = Field(
+        default_factory=list, description="Whom this referee referred in turn"
+    )
+
+
+class MemberReferrals(BaseModel):
+    """A member's referral tree, for a tenant admin looking into them."""
+
+    user_id: uuid.UUID
+    referred_by: ConversionOut | None = Field(description="How the member was referred")
+    referred: list[Referred] = Field(description="Whom the member referred, newest first")
+    flagged: list[ConversionOut] = Field(
+        description="The member's own conversions (as referrer or referee) that fraud checks "
+        "held or that were rejected"
+    )
+
+
 class ReviewNote(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

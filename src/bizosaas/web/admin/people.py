@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from bizosaas.identity.vocabulary import ALL_PERMISSIONS, Platform, Role
 from bizosaas.web.admin.forms import refused
-from bizosaas.web.admin.frame import Admin, admin_page, api
-from bizosaas.web.api import ApiError
+from bizosaas.web.admin.frame import Admin, G, admin_page, api
+from bizosaas.web.api import ApiError, gather
 from bizosaas.web.common import ROLE_LABELS
 from bizosaas.web.shell import PLATFORM_LABELS, FormState, back_to, fields_of, genuine_form
 
@@ -99,6 +99,7 @@ def _person_page(
     user: dict[str, Any],
     form: FormState,
     status_code: int = 200,
+    **parts: Any,
 ) -> HTMLResponse:
     return admin_page(
         request,
@@ -113,13 +114,34 @@ def _person_page(
         permissions=ALL_PERMISSIONS,
         platform_choices=PLATFORMS,
         is_me=user["id"] == str(principal.user_id),
+        **parts,
     )
 
 
 @router.get("/{user_id}", response_class=HTMLResponse)
 async def person(request: Request, principal: Admin, user_id: uuid.UUID) -> HTMLResponse:
-    user = await api(request).get(f"{AUTH}/users/{user_id}")
-    return _person_page(request, principal, user, FormState())
+    """The account, and the member's gamification: points and unlocks, rewards, the referral
+    tree around them and their fraud flags (each part left out if there is nothing yet)."""
+    visitor = api(request)
+    found = await gather(
+        user=visitor.get(f"{AUTH}/users/{user_id}"),
+        achievements=visitor.optional(
+            visitor.get(f"{G}/achievements/{principal.tenant_id}", user_id=user_id)
+        ),
+        rewards=visitor.optional(visitor.get(f"{G}/rewards", user_id=user_id)),
+        referrals=visitor.optional(visitor.get(f"{G}/referrals/members/{user_id}")),
+    )
+    achievements = found["achievements"]
+    return _person_page(
+        request,
+        principal,
+        found["user"],
+        FormState(),
+        achievements=achievements,
+        unlocked=[a for a in achievements["achievements"] if a["unlocked"]] if achievements else [],
+        rewards=found["rewards"],
+        referrals=found["referrals"],
+    )
 
 
 @router.post("/{user_id}", response_class=HTMLResponse)
