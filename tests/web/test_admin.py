@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.gamification.factories import Org, event
+from tests.gamification.factories import Org, event, make_org
 from tests.gamification.test_referrals import code_of, converted, make_program, person
 from tests.web.conftest import browser_for, hidden_csrf, member_browser, session_cookies
 
@@ -335,3 +335,31 @@ async def test_a_members_page_shows_their_points_rewards_and_referral_tree(org: 
     assert "Referral tree" in page and f'href="/admin/people/{twin.id}"' in page
     assert "Fraud flags" in page and held["risk_reasons"][0]["detail"] in page
     assert f'href="/admin/people/{alice.id}">this member</a>' in theirs
+
+
+async def test_an_admin_signs_a_member_out_everywhere_and_erases_their_data(org: Org) -> None:
+    other_org = await make_org(org.auth_app, org.app)
+    member, member_session = await member_browser(org)
+    await org.send([event(member, "campaign.launched")], await org.api_key())
+    await org.settle()
+    async with await admin_browser(org) as browser, member_session:
+        csrf = hidden_csrf((await browser.get(f"/admin/people/{member.id}")).text)
+        async with other_org.client:
+            elsewhere = await other_org.client.delete(
+                f"/api/v1/auth/users/{member.id}/sessions", headers=other_org.admin.headers
+            )
+        assert elsewhere.status_code == 404  # through the gateway, as another tenant's admin
+        assert (await member_session.get("/portal")).status_code == 200
+        ended = await browser.post(f"/admin/people/{member.id}/sign-out", data={"csrf_token": csrf})
+        assert ended.status_code == 303 and ended.headers["location"].endswith("done=ended")
+        assert (await member_session.get("/portal")).status_code == 303  # signed out
+        await session_cookies(org.auth_app, member.user.email)  # and may sign in again
+
+        erased = await browser.post(f"/admin/people/{member.id}/erase", data={"csrf_token": csrf})
+        assert erased.status_code == 303
+        page = (await browser.get(erased.headers["location"])).text
+    assert "gamification data is erased" in page
+    mine = await org.client.get(
+        f"{ACHIEVEMENTS}/{org.id}", params={"user_id": str(member.id)}, headers=org.admin.headers
+    )
+    assert all(a["unlocked"] == [] for a in mine.json()["achievements"])

@@ -146,6 +146,22 @@ async def update_user(
     return await ManagementService(auth).update_user(db, principal, user_id, body, client.ip)
 
 
+@router.delete("/users/{user_id}/sessions", status_code=204, tags=["users"])
+async def end_user_sessions(
+    user_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    db: ScopedSession,
+    auth: AuthDep,
+    client: ClientDep,
+) -> Response:
+    """Sign a user out on every device at once (a lost phone, a shared computer); unlike
+    disabling, they may sign in again."""
+    service = ManagementService(auth)
+    user = await service.get_user(db, principal, user_id)
+    await service.end_user_sessions(db, principal, user, client.ip)
+    return Response(status_code=204)
+
+
 @router.delete("/users/{user_id}", status_code=204, tags=["users"])
 async def disable_user(
     user_id: uuid.UUID,

@@ -327,6 +327,14 @@ class ManagementService:
         self._publish_member(db, user)
         return user
 
+    async def end_user_sessions(
+        self, db: AsyncSession, caller: Principal, user: User, ip: str | None
+    ) -> None:
+        """Sign the user out on every device; they may sign in again."""
+        await self.sessions.end_sessions(
+            db, "sessions_ended", actor=caller, user_id=user.id, tenant_id=user.tenant_id, ip=ip
+        )
+
     async def disable_user(
         self, db: AsyncSession, caller: Principal, user: User, ip: str | None
     ) -> None:

@@ -23,6 +23,7 @@ AUTH = "/api/v1/auth"
 HOME = "/admin/people"
 ROLES = [(r.value, ROLE_LABELS[r]) for r in (Role.USER, Role.TENANT_ADMIN)]
 PLATFORMS = [(p.value, PLATFORM_LABELS[p.value]) for p in Platform]
+NOTES = {"disable": "disabled", "enable": "saved", "sign-out": "ended", "erase": "erased"}
 
 
 async def _people(
@@ -170,13 +171,19 @@ async def save(request: Request, principal: Admin, user_id: uuid.UUID) -> Respon
 async def set_active(
     request: Request, principal: Admin, user_id: uuid.UUID, change: str
 ) -> Response:
-    """``disable`` ends every session of the user at once; ``enable`` lets them sign in again."""
+    """``disable`` ends every session of the user at once and keeps them out; ``enable`` lets
+    them in again; ``sign-out`` ends their sessions only; ``erase`` forgets their
+    gamification data (progress, unlocks, ranks, notifications, events) on request."""
     await genuine_form(request, principal)
     visitor = api(request)
     if change == "disable":
         await visitor.delete(f"{AUTH}/users/{user_id}")
     elif change == "enable":
         await visitor.patch(f"{AUTH}/users/{user_id}", {"is_active": True})
+    elif change == "sign-out":
+        await visitor.delete(f"{AUTH}/users/{user_id}/sessions")
+    elif change == "erase":
+        await visitor.delete(f"{G}/members/{user_id}")
     else:
         return back_to(HOME, HOME)
-    return back_to(f"{HOME}/{user_id}", HOME, "disabled" if change == "disable" else "saved")
+    return back_to(f"{HOME}/{user_id}", HOME, NOTES[change])
