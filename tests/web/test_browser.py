@@ -113,6 +113,23 @@ async def test_a_tenant_admin_lands_on_the_admin_dashboard(
     assert await page.get_by_role("heading", name="Overview").is_visible()
 
 
+async def test_the_dashboards_tables_scroll_inside_the_page_on_a_phone(
+    site: Site, context: BrowserContext, auth_app: FastAPI
+):
+    boss = await create_user(auth_app, await create_tenant(auth_app), Role.TENANT_ADMIN)
+    page = await context.new_page()
+    await sign_in(page, site, boss.email)
+    await page.goto(site.admin + "/leaderboards/new")  # a new tenant has no board yet
+    await page.get_by_label("Key").fill("points")
+    await page.get_by_label("Name", exact=True).fill("Points this week")
+    await page.get_by_role("button", name="Create leaderboard").click()
+    await page.wait_for_url(site.admin + "/leaderboards?done=saved")
+    for path in ("/achievements", "/leaderboards", "/people"):
+        await page.goto(site.admin + path)
+        assert await page.locator(".table-wrap").count() > 0, path
+        assert await horizontal_overflow(page) <= 0, path
+
+
 async def test_an_anonymous_visit_returns_to_the_page_after_sign_in(
     site: Site, context: BrowserContext, auth_app: FastAPI
 ):
