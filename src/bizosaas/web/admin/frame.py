@@ -22,9 +22,7 @@ SHELL = AppShell(
         NavItem("achievements", "Achievements", "/admin/achievements"),
         NavItem("leaderboards", "Leaderboards", "/admin/leaderboards"),
         NavItem("referrals", "Referrals", "/admin/referrals"),
-        NavItem("rewards", "Rewards", "/admin/rewards"),
         NavItem("people", "People", "/admin/people"),
-        NavItem("showcases", "Showcases", "/admin/showcases"),
     ),
     live_url=f"{G}/live",
     switch_href="/admin/platform",
@@ -37,7 +35,6 @@ DONE = {
     "ended": "Those sessions are ended.",
     "erased": "The member's gamification data is erased.",
     "key": "The key is revoked.",
-    "published": "The showcase is updated.",
     "platform": "You switched platform.",
 }
 
