@@ -64,19 +64,13 @@ async def overview(
     except ValueError:
         first, last, error = today - timedelta(days=29), today, "Dates are written YYYY-MM-DD."
     try:
-        report = await api(request).get(
-            f"{G}/analytics/{principal.tenant_id}",
-            **{"from": first.isoformat(), "to": last.isoformat()},
-        )
+        report = await _report(request, principal, first, last)
     except ApiError as exc:
         if exc.status != 400:
             raise
         error = exc.detail
         first, last = today - timedelta(days=29), today
-        report = await api(request).get(
-            f"{G}/analytics/{principal.tenant_id}",
-            **{"from": first.isoformat(), "to": last.isoformat()},
-        )
+        report = await _report(request, principal, first, last)
     days = report["daily"]
     labels = [d["date"] for d in days]
     rates = chart(
