@@ -6,7 +6,6 @@ message next to the field it names; archive and restore."""
 from __future__ import annotations
 
 import uuid
-from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -16,13 +15,13 @@ from fastapi.responses import HTMLResponse, Response
 from bizosaas.web.admin.forms import (
     FILTER_ROWS,
     OPS,
+    attempt,
     filter_values,
     filters_of,
-    refused,
     utc,
 )
 from bizosaas.web.admin.frame import Admin, G, admin_page, api
-from bizosaas.web.api import ApiError, gather
+from bizosaas.web.api import gather
 from bizosaas.web.common import render, web_of
 from bizosaas.web.shell import FormState, back_to, fields_of, genuine_form
 
@@ -171,14 +170,10 @@ async def new(request: Request, principal: Admin) -> HTMLResponse:
 @router.post("/new", response_class=HTMLResponse)
 async def create(request: Request, principal: Admin) -> Response:
     values = fields_of(await genuine_form(request, principal))
-    try:
-        await api(request).post(
-            f"{ACHIEVEMENTS}/custom", {"key": values.get("key", "")} | body_of(values)
-        )
-    except ApiError as exc:
-        if exc.status not in (400, 409, 422):
-            raise
-        return await _designer(request, principal, refused(values, exc), status_code=400)
+    body = {"key": values.get("key", "")} | body_of(values)
+    outcome = await attempt(values, api(request).post(f"{ACHIEVEMENTS}/custom", body))
+    if isinstance(outcome, FormState):
+        return await _designer(request, principal, outcome, status_code=400)
     return back_to("/admin/achievements", "/admin/achievements", "saved")
 
 
@@ -191,19 +186,17 @@ async def preview(request: Request, principal: Admin) -> Response:
         "name": values.get("name") or "Preview",
         "prerequisite": None,  # the preview does not take it into account
     }
-    form, result = FormState(values), None
-    try:
-        result = await api(request).post(f"{ACHIEVEMENTS}/preview", body)
-    except ApiError as exc:
-        if exc.status not in (400, 422):
-            raise
-        form = refused(values, exc)
+    outcome = await attempt(values, api(request).post(f"{ACHIEVEMENTS}/preview", body))
+    refused = isinstance(outcome, FormState)
+    form, result = (outcome, None) if refused else (FormState(values), outcome)
     if request.headers.get("hx-request") == "true":
         return render(web_of(request), "admin/_preview.html", preview=result, form=form)
-    editing = None
-    with suppress(ValueError):  # the designer of a new one has no id to edit
-        editing_id = uuid.UUID(values.get("editing", ""))
-        editing = await api(request).get(f"{ACHIEVEMENTS}/definitions/{editing_id}")
+    try:
+        editing_id: uuid.UUID | None = uuid.UUID(values.get("editing", ""))
+    except ValueError:  # the designer of a new one has no id to edit
+        editing_id = None
+    path = f"{ACHIEVEMENTS}/definitions/{editing_id}"
+    editing = await api(request).get(path) if editing_id else None
     return await _designer(request, principal, form, editing=editing, preview=result)
 
 
@@ -217,14 +210,10 @@ async def edit(request: Request, principal: Admin, achievement_id: uuid.UUID) ->
 async def save(request: Request, principal: Admin, achievement_id: uuid.UUID) -> Response:
     values = fields_of(await genuine_form(request, principal))
     found = await api(request).get(f"{ACHIEVEMENTS}/definitions/{achievement_id}")
-    try:
-        await api(request).patch(f"{ACHIEVEMENTS}/definitions/{achievement_id}", body_of(values))
-    except ApiError as exc:
-        if exc.status not in (400, 409, 422):
-            raise
-        return await _designer(
-            request, principal, refused(values, exc), editing=found, status_code=400
-        )
+    path = f"{ACHIEVEMENTS}/definitions/{achievement_id}"
+    outcome = await attempt(values, api(request).patch(path, body_of(values)))
+    if isinstance(outcome, FormState):
+        return await _designer(request, principal, outcome, editing=found, status_code=400)
     return back_to("/admin/achievements", "/admin/achievements", "saved")
 
 

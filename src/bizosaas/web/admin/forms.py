@@ -5,6 +5,7 @@ next to the field it names."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from typing import Any
 
 from bizosaas.web.api import ApiError
@@ -83,6 +84,20 @@ def field_of(path: str) -> str:
     if parts[0] in ("filters", "levels") and len(parts) >= 3 and parts[1].isdigit():
         return f"{parts[0][:-1]}_{parts[2]}_{parts[1]}"
     return parts[0] if len(parts) == 1 else "form"
+
+
+async def attempt(
+    values: dict[str, str], call: Awaitable[Any], *, also: tuple[int, ...] = ()
+) -> Any:
+    """The API's answer to a form; or, where the API refuses what was typed (400, 409, 422,
+    and any status in ``also``), the form again with each message beside its field. Any
+    other failure is raised, to become the app's error page."""
+    try:
+        return await call
+    except ApiError as exc:
+        if exc.status not in (400, 409, 422, *also):
+            raise
+        return refused(values, exc)
 
 
 def refused(values: dict[str, str], error: ApiError) -> FormState:

@@ -10,9 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bizosaas.web.admin.forms import refused, utc
+from bizosaas.web.admin.forms import attempt, utc
 from bizosaas.web.admin.frame import Admin, G, admin_page, api
-from bizosaas.web.api import ApiError
 from bizosaas.web.shell import FormState, back_to, fields_of, genuine_form
 
 router = APIRouter(prefix="/admin/keys", tags=["admin"])
@@ -55,12 +54,9 @@ async def create(request: Request, principal: Admin) -> Response:
         "name": values.get("name", ""),
         "expires_at": utc(f"{expires}T00:00") if expires else None,
     }
-    try:
-        created = await api(request).post(KEYS, body)
-    except ApiError as exc:
-        if exc.status not in (400, 422):
-            raise
-        return await _keys(request, principal, refused(values, exc), status_code=400)
+    created = await attempt(values, api(request).post(KEYS, body))
+    if isinstance(created, FormState):
+        return await _keys(request, principal, created, status_code=400)
     return await _keys(request, principal, FormState(), created, status_code=201)
 
 

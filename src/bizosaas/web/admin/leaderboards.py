@@ -11,9 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bizosaas.web.admin.forms import FILTER_ROWS, OPS, filter_values, filters_of, refused
+from bizosaas.web.admin.forms import FILTER_ROWS, OPS, attempt, filter_values, filters_of
 from bizosaas.web.admin.frame import Admin, G, admin_page, api
-from bizosaas.web.api import ApiError
 from bizosaas.web.shell import FormState, back_to, fields_of, genuine_form
 
 router = APIRouter(prefix="/admin/leaderboards", tags=["admin"])
@@ -135,12 +134,9 @@ async def new(request: Request, principal: Admin) -> HTMLResponse:
 @router.post("/new", response_class=HTMLResponse)
 async def create(request: Request, principal: Admin) -> Response:
     values = fields_of(await genuine_form(request, principal))
-    try:
-        await api(request).post(BOARDS, new_board(values))
-    except ApiError as exc:
-        if exc.status not in (400, 409, 422):
-            raise
-        return _form_page(request, principal, refused(values, exc), status_code=400)
+    outcome = await attempt(values, api(request).post(BOARDS, new_board(values)))
+    if isinstance(outcome, FormState):
+        return _form_page(request, principal, outcome, status_code=400)
     return back_to(HOME, HOME, "saved")
 
 
@@ -154,12 +150,9 @@ async def edit(request: Request, principal: Admin, board_id: uuid.UUID) -> HTMLR
 async def save(request: Request, principal: Admin, board_id: uuid.UUID) -> Response:
     values = fields_of(await genuine_form(request, principal))
     board = await api(request).get(f"{BOARDS}/{board_id}")
-    try:
-        await api(request).patch(f"{BOARDS}/{board_id}", changes(values))
-    except ApiError as exc:
-        if exc.status not in (400, 409, 422):
-            raise
-        return _form_page(request, principal, refused(values, exc), board, status_code=400)
+    outcome = await attempt(values, api(request).patch(f"{BOARDS}/{board_id}", changes(values)))
+    if isinstance(outcome, FormState):
+        return _form_page(request, principal, outcome, board, status_code=400)
     return back_to(HOME, HOME, "saved")
 
 

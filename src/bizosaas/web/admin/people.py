@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bizosaas.identity.vocabulary import ALL_PERMISSIONS, Platform, Role
-from bizosaas.web.admin.forms import refused
+from bizosaas.web.admin.forms import attempt
 from bizosaas.web.admin.frame import Admin, G, admin_page, api
 from bizosaas.web.api import ApiError, gather
 from bizosaas.web.common import ROLE_LABELS
@@ -66,12 +66,9 @@ async def invite(request: Request, principal: Admin) -> Response:
     values = fields_of(await genuine_form(request, principal))
     body = {k: values.get(k, "") for k in ("email", "full_name")}
     body["role"] = values.get("role") or "user"
-    try:
-        await api(request).post(f"{AUTH}/users", body)
-    except ApiError as exc:
-        if exc.status not in (400, 409, 422):
-            raise
-        return await _people(request, principal, "", "", refused(values, exc), 400)
+    outcome = await attempt(values, api(request).post(f"{AUTH}/users", body))
+    if isinstance(outcome, FormState):
+        return await _people(request, principal, "", "", outcome, 400)
     return back_to(HOME, HOME, "invited")
 
 
@@ -157,13 +154,10 @@ async def save(request: Request, principal: Admin, user_id: uuid.UUID) -> Respon
     }
     visitor = api(request)
     user = await visitor.get(f"{AUTH}/users/{user_id}")
-    try:
-        await visitor.patch(f"{AUTH}/users/{user_id}", body)
-    except ApiError as exc:
-        if exc.status not in (400, 403, 409, 422):
-            raise
+    outcome = await attempt(values, visitor.patch(f"{AUTH}/users/{user_id}", body), also=(403,))
+    if isinstance(outcome, FormState):
         shown = user | {k: v for k, v in body.items() if k != "full_name"}
-        return _person_page(request, principal, shown, refused(values, exc), 400)
+        return _person_page(request, principal, shown, outcome, 400)
     return back_to(f"{HOME}/{user_id}", HOME, "saved")
 
 
