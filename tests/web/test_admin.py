@@ -220,6 +220,11 @@ async def test_an_admin_defines_edits_and_archives_a_board(org: Org) -> None:
 
         editor = (await browser.get(f"/admin/leaderboards/{board['id']}")).text
         assert "fixed once it is made" in editor and 'value="EUR"' in editor
+        nameless = await browser.post(
+            f"/admin/leaderboards/{board['id']}", data={"csrf_token": csrf, "name": ""}
+        )
+        assert nameless.status_code == 400 and 'id="name-error"' in nameless.text
+        assert "fixed once it is made" in nameless.text  # the board's editor, shown again
         changed = await browser.post(
             f"/admin/leaderboards/{board['id']}",
             data={

@@ -209,10 +209,10 @@ async def edit(request: Request, principal: Admin, achievement_id: uuid.UUID) ->
 @router.post("/{achievement_id}", response_class=HTMLResponse)
 async def save(request: Request, principal: Admin, achievement_id: uuid.UUID) -> Response:
     values = fields_of(await genuine_form(request, principal))
-    found = await api(request).get(f"{ACHIEVEMENTS}/definitions/{achievement_id}")
     path = f"{ACHIEVEMENTS}/definitions/{achievement_id}"
     outcome = await attempt(values, api(request).patch(path, body_of(values)))
     if isinstance(outcome, FormState):
+        found = await api(request).get(path)
         return await _designer(request, principal, outcome, editing=found, status_code=400)
     return back_to("/admin/achievements", "/admin/achievements", "saved")
 

@@ -149,9 +149,9 @@ async def edit(request: Request, principal: Admin, board_id: uuid.UUID) -> HTMLR
 @router.post("/{board_id}", response_class=HTMLResponse)
 async def save(request: Request, principal: Admin, board_id: uuid.UUID) -> Response:
     values = fields_of(await genuine_form(request, principal))
-    board = await api(request).get(f"{BOARDS}/{board_id}")
     outcome = await attempt(values, api(request).patch(f"{BOARDS}/{board_id}", changes(values)))
     if isinstance(outcome, FormState):
+        board = await api(request).get(f"{BOARDS}/{board_id}")
         return _form_page(request, principal, outcome, board, status_code=400)
     return back_to(HOME, HOME, "saved")
 

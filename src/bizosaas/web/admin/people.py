@@ -153,9 +153,9 @@ async def save(request: Request, principal: Admin, user_id: uuid.UUID) -> Respon
         "allowed_platforms": [str(p) for p in form.getlist("platform")],
     }
     visitor = api(request)
-    user = await visitor.get(f"{AUTH}/users/{user_id}")
     outcome = await attempt(values, visitor.patch(f"{AUTH}/users/{user_id}", body), also=(403,))
     if isinstance(outcome, FormState):
+        user = await visitor.get(f"{AUTH}/users/{user_id}")
         shown = user | {k: v for k, v in body.items() if k != "full_name"}
         return _person_page(request, principal, shown, outcome, 400)
     return back_to(f"{HOME}/{user_id}", HOME, "saved")
