@@ -158,3 +158,42 @@ async def test_settings_refuse_another_tenants_board_as_the_main_board(
         path, json={"main_leaderboard_id": ours.json()["id"]}, headers=org.admin.headers
     )
     assert chosen.json()["main_leaderboard_id"] == ours.json()["id"]
+
+
+async def test_a_member_exports_their_data_without_anybody_elses(org: Org, other_org: Org) -> None:
+    from tests.gamification.test_referrals import code_of, converted, make_program, signup
+
+    program = await make_program(org)
+    alice = await org.member(full_name="Alice Archer")
+    code = (await code_of(org, alice))["code"]
+    bruno = await org.member()  # a newcomer, who joined after the code existed
+    key = await org.api_key()
+    await signup(org, key, code, bruno, ip="203.0.113.9", device_fingerprint="bruno-phone")
+    await converted(
+        org, key, program_id=program["id"], referee_id=bruno.id, referee_email="b@example.com"
+    )
+    await org.send([event(alice, "order.completed", total=5)], key)
+    await org.settle()
+    path = f"/api/v1/gamification/members/{alice.id}/export"
+    assert (await org.client.get(path, headers=bruno.headers)).status_code == 403
+    mine = await org.client.get(path, headers=alice.headers)
+    assert mine.status_code == 200
+    sections = mine.json()["sections"]
+    assert sections["profile"][0]["user_id"] == str(alice.id)
+    assert [e["type"] for e in sections["events"] if e["type"] == "order.completed"]
+    assert sections["referral_codes"][0]["code"] == code
+    assert {r["user_id"] for r in sections["rewards"]} == {str(alice.id)}
+    # Alice referred Bruno: she sees the conversion, not his email, address or device.
+    (conversion,) = sections["referral_conversions"]
+    assert conversion["referee_id"] == str(bruno.id) and conversion["status"] == "approved"
+    assert not {"referee_email", "ip", "device_fingerprint"} & set(conversion)
+    assert "tenant_id" not in sections["profile"][0]
+    # Bruno's own export has them: they are his.
+    his = await org.client.get(
+        f"/api/v1/gamification/members/{bruno.id}/export", headers=org.admin.headers
+    )
+    assert his.json()["sections"]["referral_conversions"][0]["referee_email"] == "b@example.com"
+    assert his.json()["sections"]["referral_visits"][0]["device_fingerprint"] == "bruno-phone"
+    # Another tenant's admin cannot reach either of them.
+    stranger = await other_org.client.get(path, headers=other_org.admin.headers)
+    assert stranger.status_code == 404

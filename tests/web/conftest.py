@@ -14,8 +14,6 @@ from tests.conftest import RunningPlatform
 from tests.factories import PASSWORD, client_for
 from tests.gamification.factories import Member, Org, make_org
 
-HIDDEN_CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
-
 
 @pytest.fixture(scope="session")
 def login_app(platform: RunningPlatform) -> FastAPI:
@@ -56,10 +54,15 @@ def browser_for(app: FastAPI, cookies: httpx.Cookies | None = None) -> httpx.Asy
     return client
 
 
-def hidden_csrf(html: str) -> str:
-    found = HIDDEN_CSRF.search(html)
-    assert found is not None, "the form has no csrf_token field"
+def hidden_value(html: str, name: str) -> str:
+    """The value of the page's hidden field ``name`` (as a browser would post it back)."""
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found is not None, f"the page has no hidden {name} field"
     return found.group(1)
+
+
+def hidden_csrf(html: str) -> str:
+    return hidden_value(html, "csrf_token")
 
 
 @pytest.fixture

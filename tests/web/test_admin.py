@@ -13,7 +13,13 @@ import httpx
 
 from tests.gamification.factories import Org, event, make_org
 from tests.gamification.test_referrals import code_of, converted, make_program, person
-from tests.web.conftest import browser_for, hidden_csrf, member_browser, session_cookies
+from tests.web.conftest import (
+    browser_for,
+    hidden_csrf,
+    hidden_value,
+    member_browser,
+    session_cookies,
+)
 
 ACHIEVEMENTS = "/api/v1/gamification/achievements"
 
@@ -128,8 +134,14 @@ async def test_the_designer_edits_and_archives(org: Org) -> None:
             data=designer_form(csrf, name="Top spender", hidden="on", key="ignored"),
         )
         assert changed.status_code == 303
-        archived = await browser.post(
+        asked = await browser.post(
             f"/admin/achievements/{stored['id']}/archive", data={"csrf_token": csrf}
+        )
+        assert asked.status_code == 200 and "Archive Top spender?" in asked.text
+        assert (await definitions(org))["big_spender"]["status"] == "active"  # not yet
+        archived = await browser.post(
+            f"/admin/achievements/{stored['id']}/archive",
+            data={"csrf_token": csrf, "confirm": hidden_value(asked.text, "confirm")},
         )
         assert archived.status_code == 303
         forged = await browser.post(
@@ -240,8 +252,13 @@ async def test_an_admin_defines_edits_and_archives_a_board(org: Org) -> None:
         assert (now["name"], now["visibility"], now["filters"]) == ("Best sellers", "members", [])
         assert (now["max_change_per_event"], now["max_change_per_period"]) == (None, 5000)
 
-        archived = await browser.post(
+        asked = await browser.post(
             f"/admin/leaderboards/{board['id']}/archive", data={"csrf_token": csrf}
+        )
+        assert asked.status_code == 200 and "Archive Best sellers?" in asked.text
+        archived = await browser.post(
+            f"/admin/leaderboards/{board['id']}/archive",
+            data={"csrf_token": csrf, "confirm": "yes"},
         )
         assert archived.status_code == 303
         shelf = (await browser.get("/admin/leaderboards?status=archived")).text
@@ -286,8 +303,11 @@ async def test_an_admin_finds_invites_changes_and_disables_people(org: Org) -> N
         assert "Pat Promoted" in shown and 'value="review_fraud" checked' in shown
 
         assert (await member_session.get("/admin")).status_code == 200  # promoted at once
+        asked = await browser.post(f"/admin/people/{member.id}/disable", data={"csrf_token": csrf})
+        assert asked.status_code == 200 and "Disable Pat Promoted?" in asked.text
+        assert (await member_session.get("/admin")).status_code == 200  # nothing happened yet
         disabled = await browser.post(
-            f"/admin/people/{member.id}/disable", data={"csrf_token": csrf}
+            f"/admin/people/{member.id}/disable", data={"csrf_token": csrf, "confirm": "yes"}
         )
         assert disabled.status_code == 303
         assert (await member_session.get("/admin")).status_code == 303  # signed out
@@ -312,7 +332,11 @@ async def test_a_key_secret_is_shown_once_and_a_revoked_key_stops_working(org: O
         again = (await browser.get("/admin/keys")).text
         assert key not in again and "Shop &lt;server&gt;" in again  # never shown again
         key_id = re.search(r'action="/admin/keys/([^/]+)/revoke"', again).group(1)  # type: ignore[union-attr]
-        revoked = await browser.post(f"/admin/keys/{key_id}/revoke", data={"csrf_token": csrf})
+        asked = await browser.post(f"/admin/keys/{key_id}/revoke", data={"csrf_token": csrf})
+        assert asked.status_code == 200 and "Revoke this API key?" in asked.text
+        revoked = await browser.post(
+            f"/admin/keys/{key_id}/revoke", data={"csrf_token": csrf, "confirm": "yes"}
+        )
         assert revoked.status_code == 303
         assert "Revoked" in (await browser.get("/admin/keys")).text
     assert (await org.send([event(buyer, "order.completed", total=5)], key)).status_code == 401
@@ -360,7 +384,9 @@ async def test_an_admin_signs_a_member_out_everywhere_and_erases_their_data(org:
         assert (await member_session.get("/portal")).status_code == 303  # signed out
         await session_cookies(org.auth_app, member.user.email)  # and may sign in again
 
-        erased = await browser.post(f"/admin/people/{member.id}/erase", data={"csrf_token": csrf})
+        erased = await browser.post(
+            f"/admin/people/{member.id}/erase", data={"csrf_token": csrf, "confirm": "yes"}
+        )
         assert erased.status_code == 303
         page = (await browser.get(erased.headers["location"])).text
     assert "gamification data is erased" in page
@@ -368,3 +394,33 @@ async def test_an_admin_signs_a_member_out_everywhere_and_erases_their_data(org:
         f"{ACHIEVEMENTS}/{org.id}", params={"user_id": str(member.id)}, headers=org.admin.headers
     )
     assert all(a["unlocked"] == [] for a in mine.json()["achievements"])
+
+
+async def test_an_admin_sees_a_members_sessions_ends_one_and_exports_their_data(
+    org: Org,
+) -> None:
+    member, phone = await member_browser(org)
+    laptop = browser_for(org.app, await session_cookies(org.auth_app, member.user.email))
+    await org.send([event(member, "campaign.launched")], await org.api_key())
+    await org.settle()
+    async with await admin_browser(org) as browser, phone, laptop:
+        page = (await browser.get(f"/admin/people/{member.id}")).text
+        ends = re.findall(rf'action="/admin/people/{member.id}/sessions/([^"/]+)/end"', page)
+        phones = (await phone.get("/api/v1/auth/me")).json()["session_id"]
+        assert phones in ends and len(ends) == 3  # each device its row (and the factory's)
+        ended = await browser.post(
+            f"/admin/people/{member.id}/sessions/{phones}/end",
+            data={"csrf_token": hidden_csrf(page)},
+        )
+        assert ended.status_code == 303
+        assert (await phone.get("/portal")).status_code == 303  # that device is signed out
+        assert (await laptop.get("/portal")).status_code == 200  # the other is not
+
+        download = await browser.get(f"/admin/people/{member.id}/export")
+    assert download.status_code == 200
+    assert "attachment" in download.headers["content-disposition"]
+    data = download.json()
+    assert data["account"]["email"] == member.user.email
+    assert len(data["sessions"]) == 2  # the laptop and the factory's; the phone ended
+    events = data["gamification"]["sections"]["events"]
+    assert "campaign.launched" in {e["type"] for e in events}

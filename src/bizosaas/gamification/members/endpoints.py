@@ -15,7 +15,9 @@ from bizosaas.gamification.dependencies import (
     SessionDep,
 )
 from bizosaas.gamification.members import service
+from bizosaas.gamification.members.export import export_member
 from bizosaas.gamification.members.schemas import (
+    MemberExport,
     MemberOut,
     PrivacyUpdate,
     SettingsOut,
@@ -36,6 +38,21 @@ async def update_my_privacy(body: PrivacyUpdate, caller: MemberDep, db: SessionD
     """Hidden members still see their own rank; everyone else sees neither name nor score."""
     member = await service.update_privacy(db, caller.tenant_id, caller.require_member(), body)
     return MemberOut.model_validate(member)
+
+
+@router.get(
+    "/members/{user_id}/export",
+    summary="Export a member's gamification data (tenant admin, or the member itself)",
+)
+async def export_member_data(
+    user_id: uuid.UUID, caller: MemberDep, db: SessionDep, directory: DirectoryDep
+) -> MemberExport:
+    """Every row held about the member: profile, events, progress and unlocks, standings,
+    referral codes, visits and conversions, rewards, notifications and showcases. In a
+    conversion the member referred, the referee's email and address are left out."""
+    if user_id != caller.user_id:
+        caller.require_admin()
+    return await export_member(db, directory, caller.tenant_id, user_id)
 
 
 @router.delete(

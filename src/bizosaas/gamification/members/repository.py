@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from bizosaas.core.database import utcnow
@@ -79,6 +80,22 @@ class MemberRepository(TenantRepository[Member]):
                     model.user_id == user_id,  # type: ignore[attr-defined]
                 )
             )
+
+    async def rows_about(
+        self, model: type[Any], user_id: uuid.UUID, own: str, mentions: str | None
+    ) -> list[dict[str, Any]]:
+        """Every row of ``model`` in the tenant that is the member's (``own``) or mentions
+        them (``mentions``), column by column, oldest first where the rows are dated."""
+        columns = model.__table__.c
+        named = [columns[own]] + ([columns[mentions]] if mentions else [])
+        query = select(*columns).where(
+            columns["tenant_id"] == self.tenant_id, or_(*(c == user_id for c in named))
+        )
+        for dated in ("created_at", "occurred_at", "period_start"):
+            if dated in columns:
+                query = query.order_by(columns[dated])
+                break
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]
 
     async def settings(self) -> TenantSettings:
         """The tenant's settings, created with defaults on first use."""

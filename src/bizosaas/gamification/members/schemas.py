@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from bizosaas.core.schemas import FromRow, Patch, Timezone
 from bizosaas.gamification.events.schemas import EVENT_TYPE_PATTERN
@@ -53,3 +53,15 @@ class SettingsUpdate(Patch):
     boards_members_only: bool | None = None
     main_leaderboard_id: uuid.UUID | None = None
     member_event_types: Annotated[list[EventType] | None, Field(max_length=100)] = None
+
+
+class MemberExport(BaseModel):
+    """Everything the gamification service holds about one member, section by section."""
+
+    user_id: uuid.UUID
+    exported_at: datetime
+    sections: dict[str, list[dict[str, Any]]] = Field(
+        description="profile, events, achievement_progress, achievements_unlocked, "
+        "leaderboard_standings, leaderboard_privacy, referral_codes, referral_visits, "
+        "referral_conversions, rewards, notifications, showcases: each a list of rows"
+    )

@@ -20,7 +20,7 @@ from bizosaas.web.admin.forms import (
     filters_of,
     utc,
 )
-from bizosaas.web.admin.frame import Admin, G, admin_page, api
+from bizosaas.web.admin.frame import Admin, G, admin_page, api, unconfirmed
 from bizosaas.web.api import gather
 from bizosaas.web.common import render, web_of
 from bizosaas.web.shell import FormState, back_to, fields_of, genuine_form
@@ -221,9 +221,24 @@ async def save(request: Request, principal: Admin, achievement_id: uuid.UUID) ->
 async def change_status(
     request: Request, principal: Admin, achievement_id: uuid.UUID, transition: str
 ) -> Response:
-    await genuine_form(request, principal)
+    values = fields_of(await genuine_form(request, principal))
     if transition not in ("archive", "restore"):
         return back_to("/admin/achievements", "/admin/achievements")
+    if transition == "archive":
+        found = await api(request).get(f"{ACHIEVEMENTS}/definitions/{achievement_id}")
+        asking = unconfirmed(
+            request,
+            principal,
+            values,
+            question=f"Archive {found['name']}?",
+            consequence="Members stop making progress towards it and no longer see it; "
+            "unlocks already earned are kept. You can restore it later.",
+            button="Archive",
+            cancel="/admin/achievements",
+            section="achievements",
+        )
+        if asking:
+            return asking
     await api(request).post(f"{ACHIEVEMENTS}/definitions/{achievement_id}/{transition}")
     back = "archived" if transition == "restore" else "active"
     return back_to(f"/admin/achievements?status={back}", "/admin/achievements", "saved")

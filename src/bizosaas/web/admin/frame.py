@@ -66,3 +66,31 @@ def admin_page(
         flash=Flash("info", done) if done else None,
         **context,
     )
+
+
+def unconfirmed(
+    request: Request,
+    principal: Principal,
+    values: dict[str, str],
+    *,
+    question: str,
+    consequence: str,
+    button: str,
+    cancel: str,
+    section: str,
+) -> HTMLResponse | None:
+    """A step before what cannot easily be undone: None once the admin confirmed (the form
+    carried ``confirm=yes``), else a page that asks, posting the same action again."""
+    if values.get("confirm") == "yes":
+        return None
+    return admin_page(
+        request,
+        principal,
+        "admin/confirm.html",
+        title=question,
+        section=section,
+        action=request.url.path,
+        consequence=consequence,
+        button=button,
+        cancel=cancel,
+    )

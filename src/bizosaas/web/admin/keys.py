@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bizosaas.web.admin.forms import attempt, utc
-from bizosaas.web.admin.frame import Admin, G, admin_page, api
+from bizosaas.web.admin.frame import Admin, G, admin_page, api, unconfirmed
 from bizosaas.web.shell import FormState, back_to, fields_of, genuine_form
 
 router = APIRouter(prefix="/admin/keys", tags=["admin"])
@@ -62,6 +62,19 @@ async def create(request: Request, principal: Admin) -> Response:
 
 @router.post("/{key_id}/revoke", response_class=HTMLResponse)
 async def revoke(request: Request, principal: Admin, key_id: uuid.UUID) -> Response:
-    await genuine_form(request, principal)
+    values = fields_of(await genuine_form(request, principal))
+    asking = unconfirmed(
+        request,
+        principal,
+        values,
+        question="Revoke this API key?",
+        consequence="Every server that sends events or conversions with it is refused from "
+        "now on. A revoked key cannot be restored: make a new one for them.",
+        button="Revoke",
+        cancel=HOME,
+        section="people",
+    )
+    if asking:
+        return asking
     await api(request).delete(f"{KEYS}/{key_id}")
     return back_to(HOME, HOME, "key")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bizosaas.web.admin.forms import FILTER_ROWS, OPS, attempt, filter_values, filters_of
-from bizosaas.web.admin.frame import Admin, G, admin_page, api
+from bizosaas.web.admin.frame import Admin, G, admin_page, api, unconfirmed
 from bizosaas.web.shell import FormState, back_to, fields_of, genuine_form
 
 router = APIRouter(prefix="/admin/leaderboards", tags=["admin"])
@@ -158,6 +158,20 @@ async def save(request: Request, principal: Admin, board_id: uuid.UUID) -> Respo
 
 @router.post("/{board_id}/archive", response_class=HTMLResponse)
 async def archive(request: Request, principal: Admin, board_id: uuid.UUID) -> Response:
-    await genuine_form(request, principal)
+    values = fields_of(await genuine_form(request, principal))
+    board = await api(request).get(f"{BOARDS}/{board_id}")
+    asking = unconfirmed(
+        request,
+        principal,
+        values,
+        question=f"Archive {board['name']}?",
+        consequence="The board stops ranking and leaves members' view; its past periods "
+        "stay in the archive.",
+        button="Archive",
+        cancel=HOME,
+        section="leaderboards",
+    )
+    if asking:
+        return asking
     await api(request).delete(f"{BOARDS}/{board_id}")
     return back_to(HOME, HOME, "saved")

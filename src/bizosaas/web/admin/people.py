@@ -8,12 +8,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bizosaas.identity.vocabulary import ALL_PERMISSIONS, Platform, Role
 from bizosaas.web.admin.forms import attempt
-from bizosaas.web.admin.frame import Admin, G, admin_page, api
+from bizosaas.web.admin.frame import Admin, G, admin_page, api, unconfirmed
 from bizosaas.web.api import ApiError, gather
 from bizosaas.web.common import ROLE_LABELS
 from bizosaas.web.shell import PLATFORM_LABELS, FormState, back_to, fields_of, genuine_form
@@ -23,6 +24,21 @@ AUTH = "/api/v1/auth"
 HOME = "/admin/people"
 ROLES = [(r.value, ROLE_LABELS[r]) for r in (Role.USER, Role.TENANT_ADMIN)]
 PLATFORMS = [(p.value, PLATFORM_LABELS[p.value]) for p in Platform]
+CONFIRM = {
+    "disable": (
+        "Disable {name}?",
+        "They are signed out everywhere at once and cannot sign in until you enable them "
+        "again; their data and history are kept.",
+        "Disable",
+    ),
+    "erase": (
+        "Erase the gamification data of {name}?",
+        "Their progress, unlocks, places on boards, notifications and events are deleted "
+        "for good. Referral conversions and rewards stay as financial records. This "
+        "cannot be undone: export their data first if they asked for a copy.",
+        "Erase for good",
+    ),
+}
 NOTES = {"disable": "disabled", "enable": "saved", "sign-out": "ended", "erase": "erased"}
 
 
@@ -118,11 +134,13 @@ def _person_page(
 
 @router.get("/{user_id}", response_class=HTMLResponse)
 async def person(request: Request, principal: Admin, user_id: uuid.UUID) -> HTMLResponse:
-    """The account, and the member's gamification: points and unlocks, rewards, the referral
-    tree around them and their fraud flags (each part left out if there is nothing yet)."""
+    """The account and its open sessions, and the member's gamification: points and
+    unlocks, rewards, the referral tree around them and their fraud flags (each part
+    left out if there is nothing yet)."""
     visitor = api(request)
     found = await gather(
         user=visitor.get(f"{AUTH}/users/{user_id}"),
+        sessions=visitor.get(f"{AUTH}/sessions", user_id=user_id),
         achievements=visitor.optional(
             visitor.get(f"{G}/achievements/{principal.tenant_id}", user_id=user_id)
         ),
@@ -135,11 +153,38 @@ async def person(request: Request, principal: Admin, user_id: uuid.UUID) -> HTML
         principal,
         found["user"],
         FormState(),
+        sessions=found["sessions"],
         achievements=achievements,
         unlocked=[a for a in achievements["achievements"] if a["unlocked"]] if achievements else [],
         rewards=found["rewards"],
         referrals=found["referrals"],
     )
+
+
+@router.get("/{user_id}/export")
+async def export(request: Request, principal: Admin, user_id: uuid.UUID) -> Response:
+    """A member's data on request, as one JSON download: the account, its sessions and
+    everything the gamification service holds about them."""
+    visitor = api(request)
+    found = await gather(
+        account=visitor.get(f"{AUTH}/users/{user_id}"),
+        sessions=visitor.get(f"{AUTH}/sessions", user_id=user_id),
+        gamification=visitor.get(f"{G}/members/{user_id}/export"),
+    )
+    return Response(
+        orjson.dumps(found, option=orjson.OPT_INDENT_2),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="member-{user_id}.json"'},
+    )
+
+
+@router.post("/{user_id}/sessions/{session_id}/end", response_class=HTMLResponse)
+async def end_session(
+    request: Request, principal: Admin, user_id: uuid.UUID, session_id: uuid.UUID
+) -> Response:
+    await genuine_form(request, principal)
+    await api(request).delete(f"{AUTH}/sessions/{session_id}")
+    return back_to(f"{HOME}/{user_id}", HOME, "ended")
 
 
 @router.post("/{user_id}", response_class=HTMLResponse)
@@ -168,8 +213,24 @@ async def set_active(
     """``disable`` ends every session of the user at once and keeps them out; ``enable`` lets
     them in again; ``sign-out`` ends their sessions only; ``erase`` forgets their
     gamification data (progress, unlocks, ranks, notifications, events) on request."""
-    await genuine_form(request, principal)
+    values = fields_of(await genuine_form(request, principal))
     visitor = api(request)
+    if change in CONFIRM:
+        user = await visitor.get(f"{AUTH}/users/{user_id}")
+        question, consequence, button = CONFIRM[change]
+        name = user["full_name"] or user["email"]
+        asking = unconfirmed(
+            request,
+            principal,
+            values,
+            question=question.format(name=name),
+            consequence=consequence,
+            button=button,
+            cancel=f"{HOME}/{user_id}",
+            section="people",
+        )
+        if asking:
+            return asking
     if change == "disable":
         await visitor.delete(f"{AUTH}/users/{user_id}")
     elif change == "enable":
