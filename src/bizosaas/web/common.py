@@ -73,7 +73,23 @@ def _number(value: float | int | str | None) -> str:
     return f"{int(number):,}" if number == int(number) else f"{number:,.2f}"
 
 
-templates.filters.update(date=_date, datetime=_datetime, number=_number)
+# A reward ledger entry's status, in words (members and admins see the same ones).
+REWARD_STATES = {
+    "unapproved": "Awaiting approval",
+    "pending": "Held",
+    "available": "Available",
+    "paid": "Paid",
+    "reversed": "Clawed back",
+}
+
+
+def _reward_state(value: str) -> str:
+    return REWARD_STATES.get(value, value)
+
+
+templates.filters.update(
+    date=_date, datetime=_datetime, number=_number, reward_state=_reward_state
+)
 
 
 def render(

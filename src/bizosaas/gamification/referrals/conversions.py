@@ -259,6 +259,7 @@ class ReferralConversions:
                     source_type="conversion",
                     source_id=conversion.id,
                     hold_days=program.hold_days,
+                    approval=program.manual_approval,
                 )
                 if entry is not None:
                     granted.append(entry)
@@ -275,6 +276,7 @@ class ReferralConversions:
                 source_type="tier",
                 source_id=program.id,
                 hold_days=program.hold_days,
+                approval=program.manual_approval,
                 note=f"Reached {tier['min_referrals']} referrals in {program.name}.",
             )
             if entry is not None:
@@ -317,7 +319,9 @@ class ReferralConversions:
                 title="You earned a reward",
                 body=f"{entry.amount} {entry.unit}"
                 + (
-                    f", available from {entry.available_at:%Y-%m-%d}"
+                    ", once a tenant admin approves it"
+                    if entry.status == "unapproved"
+                    else f", available from {entry.available_at:%Y-%m-%d}"
                     if entry.status == "pending"
                     else ""
                 ),

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
@@ -41,6 +42,10 @@ class ReferralProgram(TenantOwned, TimestampMixin, GamificationBase):
     qualifying_event: Mapped[str] = mapped_column(String(64), nullable=False, default="signup")
     attribution_window_days: Mapped[int] = mapped_column(Integer, nullable=False, default=30)
     hold_days: Mapped[int] = mapped_column(Integer, nullable=False, default=14)
+    # Each reward waits for a tenant admin's approval in the ledger before it is paid.
+    manual_approval: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     referrer_reward: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     referee_reward: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)

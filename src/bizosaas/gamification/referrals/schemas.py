@@ -77,6 +77,9 @@ class ProgramCreate(BaseModel):
     qualifying_event: QualifyingEvent = "signup"
     attribution_window_days: Annotated[int, Field(ge=1, le=365)] = 30
     hold_days: Annotated[int, Field(ge=0, le=90)] = 14
+    manual_approval: bool = Field(
+        default=False, description="Each reward waits for a tenant admin's approval"
+    )
     cap_per_referrer: Annotated[int | None, Field(ge=1, le=1_000_000)] = None
     cap_per_period: PeriodCap | None = None
     starts_at: AwareDatetime | None = None
@@ -107,6 +110,7 @@ class ProgramUpdate(Patch):
     qualifying_event: QualifyingEvent | None = None
     attribution_window_days: Annotated[int | None, Field(ge=1, le=365)] = None
     hold_days: Annotated[int | None, Field(ge=0, le=90)] = None
+    manual_approval: bool | None = None
     cap_per_referrer: Annotated[int | None, Field(ge=1, le=1_000_000)] = None
     cap_per_period: PeriodCap | None = None
     starts_at: AwareDatetime | None = None
@@ -131,6 +135,7 @@ class ProgramOut(FromRow):
     qualifying_event: str
     attribution_window_days: int
     hold_days: int
+    manual_approval: bool
     cap_per_referrer: int | None
     cap_per_period: dict[str, Any] | None
     starts_at: datetime | None

@@ -1,8 +1,11 @@
-"""Balances from the reward ledger (its SQL: :mod:`.repository`).
+"""Balances from the reward ledger, the tenant's ledger by status, and an admin's bulk
+approvals and payouts (its SQL: :mod:`.repository`).
 
 A member's balance is the sum of its entries per unit: a clawback is a negative entry
-that cancels its grant (which is marked ``reversed``). A grant is ``pending`` until its
-``available_at`` (the program's hold period), ``available`` from then on.
+that cancels its grant (which is marked ``reversed``; a grant already paid stays paid and
+the member owes it). A grant is ``pending`` until its ``available_at`` (the program's hold
+period), ``available`` from then on, and ``paid`` once an admin pays it out. In a program
+with manual approval a grant starts ``unapproved`` and counts as pending until approved.
 """
 
 from __future__ import annotations
@@ -12,13 +15,30 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import utcnow
+from bizosaas.core.database import after_commit, utcnow
+from bizosaas.core.errors import Conflict, NotFound
+from bizosaas.core.repository import PageRequest
+from bizosaas.gamification.events.pipeline import NotificationDraft
+from bizosaas.gamification.notifications.service import Notifier
 from bizosaas.gamification.rewards.models import RewardEntry
 from bizosaas.gamification.rewards.repository import LedgerRepository
-from bizosaas.gamification.rewards.schemas import Balance, RewardEntryOut, RewardsOut
+from bizosaas.gamification.rewards.schemas import (
+    Balance,
+    DecisionOut,
+    LedgerEntryOut,
+    LedgerPage,
+    LedgerTotal,
+    RewardDecision,
+    RewardEntryOut,
+    RewardsOut,
+)
+
+# What an admin may do to an entry in each state, and the state it leaves it in.
+DECISIONS = {"approve": ("unapproved", "pending"), "pay": ("available", "paid")}
 
 
 def state_of(entry: RewardEntry, now: datetime) -> str:
+    """In Python what :func:`.repository.state_at` is in SQL, for entries already loaded."""
     if entry.status == "pending" and entry.available_at is not None and entry.available_at <= now:
         return "available"
     return entry.status
@@ -31,9 +51,12 @@ async def rewards_of(db: AsyncSession, user_id: uuid.UUID) -> RewardsOut:
     balances: dict[str, Balance] = {}
     for entry in everything:
         balance = balances.setdefault(entry.unit, Balance(unit=entry.unit))
-        if state_of(entry, now) == "pending":
+        state = state_of(entry, now)
+        if state in ("pending", "unapproved"):
             balance.pending += entry.amount
-        else:
+        elif state == "paid":
+            balance.paid += entry.amount
+        else:  # available, or a grant reversed (cancelled by its clawback beside it)
             balance.available += entry.amount
     for balance in balances.values():
         balance.total = balance.available + balance.pending
@@ -45,4 +68,89 @@ async def rewards_of(db: AsyncSession, user_id: uuid.UUID) -> RewardsOut:
             RewardEntryOut.model_validate(e).model_copy(update={"status": state_of(e, now)})
             for e in latest
         ],
+    )
+
+
+async def ledger_page(
+    db: AsyncSession,
+    page: PageRequest,
+    *,
+    state: str | None = None,
+    kind: str | None = None,
+    user_id: uuid.UUID | None = None,
+) -> LedgerPage:
+    now, ledger = utcnow(), LedgerRepository(db)
+    found = await ledger.page(page, state=state, kind=kind, user_id=user_id, now=now)
+    totals = await ledger.totals(kind=kind, user_id=user_id, now=now)
+    return LedgerPage(
+        entries=[
+            LedgerEntryOut.model_validate(row).model_copy(update={"status": row.state})
+            for row in found.items
+        ],
+        next_cursor=found.next_cursor,
+        totals=[
+            LedgerTotal(status=s, unit=u, entries=n, amount=a)  # type: ignore[arg-type]
+            for s, u, n, a in totals
+        ],
+    )
+
+
+async def decide(
+    db: AsyncSession,
+    notifier: Notifier,
+    decider: uuid.UUID | None,
+    decision: str,
+    body: RewardDecision,
+) -> DecisionOut:
+    """Approve (``unapproved`` → held or available) or pay out (``available`` → ``paid``)
+    every entry named, or none: an unknown entry answers 404, one in another state 409."""
+    before, after = DECISIONS[decision]
+    now, wanted = utcnow(), set(body.entry_ids)
+    entries = await LedgerRepository(db).for_decision(sorted(wanted))
+    missing = wanted - {e.id for e in entries}
+    if missing:
+        raise NotFound(f"No reward entry {min(missing)} in this tenant.")
+    wrong = [e for e in entries if state_of(e, now) != before or e.amount <= 0]
+    if wrong:
+        raise Conflict(
+            f"Only {before} rewards can be {'approved' if decision == 'approve' else 'paid'}: "
+            f"{len(wrong)} of those chosen are not (the first is {wrong[0].id}, "
+            f"{state_of(wrong[0], now)})."
+        )
+    for entry in entries:
+        entry.status = after
+        entry.decided_by, entry.decided_at = decider, now
+        if body.note:
+            entry.note = f"{entry.note} {body.note}" if entry.note else body.note
+    await db.flush()
+    drafts = [_told(entry, decision, now) for entry in entries]
+    stored = await notifier.store(db, entries[0].tenant_id, drafts)
+    if stored:
+        tenant_id = entries[0].tenant_id
+        after_commit(db, lambda: notifier.publish(tenant_id, stored))
+    return DecisionOut(
+        entries=[
+            RewardEntryOut.model_validate(e).model_copy(update={"status": state_of(e, now)})
+            for e in entries
+        ]
+    )
+
+
+def _told(entry: RewardEntry, decision: str, now: datetime) -> NotificationDraft:
+    amount = f"{entry.amount} {entry.unit}"
+    if decision == "pay":
+        title, body = "Your reward was paid", f"{amount} paid out."
+    elif state_of(entry, now) == "available":
+        title, body = "Your reward was approved", f"{amount}, available now."
+    else:
+        assert entry.available_at is not None
+        title = "Your reward was approved"
+        body = f"{amount}, available from {entry.available_at:%Y-%m-%d}."
+    return NotificationDraft(
+        user_id=entry.user_id,
+        kind=f"reward_{'paid' if decision == 'pay' else 'approved'}",
+        title=title,
+        body=body,
+        data={"entry_id": str(entry.id), "amount": str(entry.amount), "unit": entry.unit},
+        dedupe_key=f"reward_{decision}:{entry.id}",
     )

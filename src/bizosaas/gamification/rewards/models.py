@@ -21,6 +21,7 @@ class RewardEntry(TenantOwned, GamificationBase):
     __table_args__ = (
         tenant_index("reward_ledger", "grant_key", unique=True),
         tenant_index("reward_ledger", "user_id", "created_at"),
+        tenant_index("reward_ledger", "status", "created_at"),
     )
 
     id: Mapped[UUIDKey]
@@ -34,9 +35,13 @@ class RewardEntry(TenantOwned, GamificationBase):
     )
     source_type: Mapped[str] = mapped_column(String(32), nullable=False)
     source_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # unapproved (waiting for an admin), pending (held until available_at), available,
+    # paid, reversed (a clawback entry cancels it)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
     available_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # approved or paid
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow
     )

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from bizosaas.core.database import utcnow
-from bizosaas.core.repository import TenantRepository
+from bizosaas.core.repository import Page, PageRequest, TenantRepository, keyset_page
+from bizosaas.gamification.members.models import Member
 from bizosaas.gamification.rewards.models import RewardEntry
+
+
+def state_at(now: datetime) -> ColumnElement[str]:
+    """An entry's status as members see it: a held grant whose hold is over is available."""
+    return case(
+        (and_(RewardEntry.status == "pending", RewardEntry.available_at <= now), "available"),
+        else_=RewardEntry.status,
+    )
 
 
 class LedgerRepository(TenantRepository[RewardEntry]):
@@ -33,10 +42,13 @@ class LedgerRepository(TenantRepository[RewardEntry]):
         source_type: str,
         source_id: uuid.UUID | None,
         hold_days: int,
+        approval: bool = False,
         note: str | None = None,
     ) -> RewardEntry | None:
-        """The new entry, or None when this grant key was already paid."""
+        """The new entry, or None when this grant key was already granted. With
+        ``approval`` it waits for a tenant admin (its hold runs meanwhile)."""
         now = utcnow()
+        status = "unapproved" if approval else "pending" if hold_days else "available"
         return await self._insert(
             user_id=user_id,
             kind=kind,
@@ -45,14 +57,15 @@ class LedgerRepository(TenantRepository[RewardEntry]):
             grant_key=grant_key,
             source_type=source_type,
             source_id=source_id,
-            status="pending" if hold_days else "available",
+            status=status,
             available_at=now + timedelta(days=hold_days),
             note=note,
             created_at=now,
         )
 
     async def claw_back(self, source_id: uuid.UUID, note: str) -> list[RewardEntry]:
-        """Reverse every live grant from this source with a negative linked entry."""
+        """Reverse every live grant from this source with a negative linked entry. A grant
+        already paid stays ``paid``: its reversal leaves the member owing that amount."""
         query = self.statement().where(
             RewardEntry.source_id == source_id,
             RewardEntry.amount > 0,
@@ -77,15 +90,73 @@ class LedgerRepository(TenantRepository[RewardEntry]):
             )
             if reversal is not None:
                 reversals.append(reversal)
-            await self.session.execute(
-                update(RewardEntry)
-                .where(RewardEntry.tenant_id == self.tenant_id, RewardEntry.id == entry.id)
-                .values(status="reversed")
-            )
+            if entry.status != "paid":
+                await self.session.execute(
+                    update(RewardEntry)
+                    .where(RewardEntry.tenant_id == self.tenant_id, RewardEntry.id == entry.id)
+                    .values(status="reversed")
+                )
         return reversals
 
     async def of_member(self, user_id: uuid.UUID) -> Sequence[RewardEntry]:
         return await self.all(self.statement().where(RewardEntry.user_id == user_id))
+
+    async def page(
+        self,
+        page: PageRequest,
+        *,
+        state: str | None,
+        kind: str | None,
+        user_id: uuid.UUID | None,
+        now: datetime,
+    ) -> Page[Any]:
+        """The tenant's entries, newest first, with each member's name and the entry's state."""
+        query = (
+            select(*RewardEntry.__table__.c, state_at(now).label("state"), Member.display_name)
+            .outerjoin(
+                Member,
+                and_(
+                    Member.tenant_id == RewardEntry.tenant_id, Member.user_id == RewardEntry.user_id
+                ),
+            )
+            .where(*self._where(state, kind, user_id, now))
+        )
+        keys = (RewardEntry.created_at, RewardEntry.id)
+        return await keyset_page(self.session, query, keys, page, scalars=False)
+
+    async def totals(
+        self, *, kind: str | None, user_id: uuid.UUID | None, now: datetime
+    ) -> list[tuple[str, str, int, Decimal]]:
+        """(state, unit, entries, amount) over the whole ledger, under the same filters."""
+        state = state_at(now)
+        query = (
+            select(state, RewardEntry.unit, func.count(), func.sum(RewardEntry.amount))
+            .where(*self._where(None, kind, user_id, now))
+            .group_by(state, RewardEntry.unit)
+            .order_by(state, RewardEntry.unit)
+        )
+        return [tuple(row) for row in (await self.session.execute(query)).all()]  # type: ignore[misc]
+
+    async def for_decision(self, entry_ids: Sequence[uuid.UUID]) -> Sequence[RewardEntry]:
+        """These entries of the tenant, locked for a bulk approval or payout."""
+        query = self.statement().where(RewardEntry.id.in_(list(entry_ids)))
+        return await self.all(
+            query.order_by(RewardEntry.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+    def _where(
+        self, state: str | None, kind: str | None, user_id: uuid.UUID | None, now: datetime
+    ) -> list[ColumnElement[bool]]:
+        where = [RewardEntry.tenant_id == self.tenant_id]
+        if state is not None:
+            where.append(state_at(now) == state)
+        if kind is not None:
+            where.append(RewardEntry.kind == kind)
+        if user_id is not None:
+            where.append(RewardEntry.user_id == user_id)
+        return where
 
     async def _insert(self, **values: Any) -> RewardEntry | None:
         result = await self.session.execute(

@@ -54,7 +54,7 @@ async def dashboard(request: Request, principal: Member) -> HTMLResponse:
         program["share"] = share_links(code["share_url"], message) if code else []
         program["message"] = message
     rewards = found["rewards"] or {"balances": [], "entries": []}
-    held = [e for e in rewards["entries"] if e["status"] == "pending"]
+    held = [e for e in rewards["entries"] if e["status"] in ("pending", "unapproved")]
     return portal_page(
         request,
         principal,
