@@ -424,3 +424,128 @@ async def test_an_admin_sees_a_members_sessions_ends_one_and_exports_their_data(
     assert len(data["sessions"]) == 2  # the laptop and the factory's; the phone ended
     events = data["gamification"]["sections"]["events"]
     assert "campaign.launched" in {e["type"] for e in events}
+
+
+def program_form(csrf: str, **fields: str) -> dict[str, str]:
+    return {
+        "csrf_token": csrf,
+        "name": "Friends of Acme",
+        "platform": "bizoholic",
+        "status": "active",
+        "share_message": "Acme saves me hours",
+        "referrer_amount": "10",
+        "referrer_unit": "points",
+        "referee_amount": "5",
+        "referee_unit": "credit",
+        "tier_min_0": "3",
+        "tier_amount_0": "20",
+        "tier_unit_0": "points",
+        "qualifying_event": "first_purchase",
+        "attribution_window_days": "30",
+        "hold_days": "0",
+        "manual_approval": "on",
+        "cap_count": "5",
+        "cap_days": "30",
+        **fields,
+    }
+
+
+async def test_an_admin_makes_and_changes_a_referral_program(org: Org) -> None:
+    programs = "/api/v1/gamification/referrals/programs"
+    async with await admin_browser(org) as browser:
+        csrf = hidden_csrf((await browser.get("/admin/referrals/programs/new")).text)
+        falling = await browser.post(
+            "/admin/referrals/programs/new",
+            data=program_form(csrf, tier_min_1="2", tier_amount_1="30", tier_unit_1="points"),
+        )
+        assert falling.status_code == 400 and "strictly increasing" in falling.text
+        assert 'value="Friends of Acme"' in falling.text  # what was typed is kept
+        zero = await browser.post(
+            "/admin/referrals/programs/new",
+            data=program_form(csrf, tier_min_1="6", tier_amount_1="0"),
+        )
+        assert zero.status_code == 400 and 'id="tier_amount_1-error"' in zero.text
+        assert (await org.client.get(programs, headers=org.admin.headers)).json() == []
+
+        made = await browser.post("/admin/referrals/programs/new", data=program_form(csrf))
+        assert made.status_code == 303, made.text
+        (program,) = (await org.client.get(programs, headers=org.admin.headers)).json()
+        assert program["manual_approval"] is True and program["cap_per_period"] == {
+            "count": 5,
+            "days": 30,
+        }
+        assert program["tiers"][0]["min_referrals"] == 3
+        editor = (await browser.get(f"/admin/referrals/programs/{program['id']}")).text
+        assert 'value="Friends of Acme"' in editor and 'name="manual_approval" checked' in editor
+        changed = await browser.post(
+            f"/admin/referrals/programs/{program['id']}",
+            data=program_form(
+                csrf, referee_amount="", cap_count="", cap_days="", manual_approval=""
+            ),
+        )
+        assert changed.status_code == 303, changed.text
+        listed = (await browser.get("/admin/referrals")).text
+    now = (await org.client.get(f"{programs}/{program['id']}", headers=org.admin.headers)).json()
+    assert now["referee_reward"] is None and now["cap_per_period"] is None
+    assert now["manual_approval"] is False
+    assert "Friends of Acme" in listed
+
+
+async def test_an_admin_approves_then_pays_rewards_from_the_ledger(org: Org) -> None:
+    await make_program(org, manual_approval=True)
+    alice = await person(org, "Alice Archer")
+    code = (await code_of(org, alice))["code"]
+    bruno = await person(org, "Bruno Brand")
+    await converted(org, await org.api_key(), code=code, referee_id=bruno.id)
+    async with await admin_browser(org) as browser:
+        waiting = (await browser.get("/admin/rewards?status=unapproved")).text
+        assert "Alice Archer" in waiting and "Bruno Brand" in waiting
+        assert "Awaiting approval (points)" in waiting  # the totals
+        csrf = hidden_csrf(waiting)
+        entries = re.findall(r'name="entry" value="([^"]+)"', waiting)
+        assert len(entries) == 2
+        empty = await browser.post(
+            "/admin/rewards",
+            data={"csrf_token": csrf, "status": "unapproved", "decision": "approve"},
+        )
+        assert empty.status_code == 400 and "Tick at least one reward." in empty.text
+        approved = await browser.post(
+            "/admin/rewards",
+            data={
+                "csrf_token": csrf,
+                "status": "unapproved",
+                "decision": "approve",
+                "entry": entries,
+                "note": "Orders checked",
+            },
+        )
+        assert approved.status_code == 303
+        assert approved.headers["location"] == "/admin/rewards?status=unapproved&done=rewarded"
+        again = await browser.post(
+            "/admin/rewards",
+            data={
+                "csrf_token": csrf,
+                "status": "unapproved",
+                "decision": "approve",
+                "entry": entries,
+            },
+        )
+        assert again.status_code == 400 and "Only unapproved rewards" in again.text
+        available = (await browser.get("/admin/rewards?status=available")).text
+        assert "Orders checked" in available and "Mark paid" in available
+        paid = await browser.post(
+            "/admin/rewards",
+            data={
+                "csrf_token": csrf,
+                "status": "available",
+                "decision": "pay",
+                "entry": entries[:1],
+            },
+        )
+        assert paid.status_code == 303
+        shelf = (await browser.get("/admin/rewards?status=paid")).text
+    assert shelf.count('href="/admin/people/') >= 1 and "Paid" in shelf
+    paid_entries = await org.client.get(
+        "/api/v1/gamification/rewards/ledger", params={"status": "paid"}, headers=org.admin.headers
+    )
+    assert [e["id"] for e in paid_entries.json()["entries"]] == entries[:1]

@@ -87,9 +87,7 @@ def _reward_state(value: str) -> str:
     return REWARD_STATES.get(value, value)
 
 
-templates.filters.update(
-    date=_date, datetime=_datetime, number=_number, reward_state=_reward_state
-)
+templates.filters.update(date=_date, datetime=_datetime, number=_number, reward_state=_reward_state)
 
 
 def render(

@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bizosaas.core.settings import Settings, get_settings
-from bizosaas.web.admin import achievements, keys, leaderboards, overview, people, referrals
+from bizosaas.web.admin import (
+    achievements,
+    keys,
+    leaderboards,
+    overview,
+    people,
+    programs,
+    referrals,
+    rewards,
+)
 from bizosaas.web.common import create_web_app
 from bizosaas.web.settings import WebSettings
 
@@ -21,7 +30,9 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
             overview.router,
             achievements.router,
             leaderboards.router,
+            programs.router,
             referrals.router,
+            rewards.router,
             people.router,
             keys.router,
         ],

@@ -5,7 +5,7 @@ next to the field it names."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bizosaas.web.api import ApiError
@@ -87,24 +87,31 @@ def field_of(path: str) -> str:
 
 
 async def attempt(
-    values: dict[str, str], call: Awaitable[Any], *, also: tuple[int, ...] = ()
+    values: dict[str, str],
+    call: Awaitable[Any],
+    *,
+    also: tuple[int, ...] = (),
+    fields: Callable[[str], str] = field_of,
 ) -> Any:
     """The API's answer to a form; or, where the API refuses what was typed (400, 409, 422,
-    and any status in ``also``), the form again with each message beside its field. Any
-    other failure is raised, to become the app's error page."""
+    and any status in ``also``), the form again with each message beside its field (the
+    field ``fields`` names for the API's path). Any other failure is raised, to become the
+    app's error page."""
     try:
         return await call
     except ApiError as exc:
         if exc.status not in (400, 409, 422, *also):
             raise
-        return refused(values, exc)
+        return refused(values, exc, fields)
 
 
-def refused(values: dict[str, str], error: ApiError) -> FormState:
+def refused(
+    values: dict[str, str], error: ApiError, fields: Callable[[str], str] = field_of
+) -> FormState:
     """The form again, with what was typed and each message beside its field."""
     errors: dict[str, str] = {}
     for path, message in error.fields.items():
-        errors.setdefault(field_of(path), message)
+        errors.setdefault(fields(path), message)
     if not errors:
         errors["form"] = error.detail
     errors.setdefault("form", "Please correct the fields marked below.")

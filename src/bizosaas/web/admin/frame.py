@@ -22,6 +22,7 @@ SHELL = AppShell(
         NavItem("achievements", "Achievements", "/admin/achievements"),
         NavItem("leaderboards", "Leaderboards", "/admin/leaderboards"),
         NavItem("referrals", "Referrals", "/admin/referrals"),
+        NavItem("rewards", "Rewards", "/admin/rewards"),
         NavItem("people", "People", "/admin/people"),
     ),
     live_url=f"{G}/live",
@@ -30,6 +31,7 @@ SHELL = AppShell(
 DONE = {
     "saved": "Saved.",
     "decided": "The review queue is updated.",
+    "rewarded": "The rewards are updated and their members told.",
     "invited": "The invitation is on its way.",
     "disabled": "The user is disabled and signed out everywhere.",
     "ended": "Those sessions are ended.",
