@@ -549,3 +549,65 @@ async def test_an_admin_approves_then_pays_rewards_from_the_ledger(org: Org) -> 
         "/api/v1/gamification/rewards/ledger", params={"status": "paid"}, headers=org.admin.headers
     )
     assert [e["id"] for e in paid_entries.json()["entries"]] == entries[:1]
+
+
+async def test_an_admin_generates_edits_publishes_and_unpublishes_a_showcase(org: Org) -> None:
+    member = await org.member(full_name="Maya Maker")
+    key = await org.api_key()
+    await org.send([event(member, "order.completed", total=120) for _ in range(3)], key)
+    await org.settle()
+    async with await admin_browser(org) as browser:
+        start = (await browser.get(f"/admin/showcases?user_id={member.id}")).text
+        assert f'value="{member.id}"' in start  # from the member's page, prefilled
+        csrf = hidden_csrf(start)
+        made = await browser.post(
+            "/admin/showcases/generate",
+            data={"csrf_token": csrf, "title": "How Maya sells", "user_id": str(member.id)},
+        )
+        assert made.status_code == 303, made.text
+        editor_url = made.headers["location"].split("?")[0]
+        editor = (await browser.get(editor_url)).text
+        assert 'value="How Maya sells"' in editor and 'value="Orders"' in editor
+        portfolio_id = editor_url.rsplit("/", 1)[1]
+        bad = await browser.post(
+            editor_url,
+            data={
+                "csrf_token": csrf,
+                "title": "How Maya sells",
+                "metric_name_0": "Orders",
+                "metric_before_value_0": "many",
+            },
+        )
+        assert bad.status_code == 400, bad.text
+        assert 'id="metric_before_value_0-error"' in bad.text
+        assert 'value="many"' in bad.text
+        saved = await browser.post(
+            editor_url,
+            data={
+                "csrf_token": csrf,
+                "title": "How Maya sells <fast>",
+                "summary": "Three orders in a quarter.",
+                "metric_name_0": "Orders",
+                "metric_before_value_0": "0",
+                "metric_after_value_0": "3",
+                "metric_name_1": "",
+                "seo_title": "Maya's quarter",
+            },
+        )
+        assert saved.status_code == 303, saved.text
+        published = await browser.post(f"{editor_url}/publish", data={"csrf_token": csrf})
+        assert published.status_code == 303
+        shown = (await browser.get(editor_url)).text
+        assert "How Maya sells &lt;fast&gt;" in shown and "Its public page" in shown
+        public_url = re.search(r'href="([^"]+)">Its public page', shown).group(1)  # type: ignore[union-attr]
+        unpublished = await browser.post(f"{editor_url}/unpublish", data={"csrf_token": csrf})
+        assert unpublished.status_code == 303
+        asked = await browser.post(f"{editor_url}/archive", data={"csrf_token": csrf})
+        assert asked.status_code == 200 and "Archive How Maya sells" in asked.text
+    stored = await org.client.get(
+        f"/api/v1/gamification/portfolios/{portfolio_id}", headers=org.admin.headers
+    )
+    body = stored.json()
+    assert body["status"] == "draft" and body["public_url"] is None
+    assert [(m["name"], m["after_value"]) for m in body["metrics"]] == [("Orders", 3.0)]
+    assert public_url.endswith(f"/showcase/{org.tenant.slug}/{body['slug']}")

@@ -14,6 +14,7 @@ from bizosaas.web.admin import (
     programs,
     referrals,
     rewards,
+    showcases,
 )
 from bizosaas.web.common import create_web_app
 from bizosaas.web.settings import WebSettings
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
             programs.router,
             referrals.router,
             rewards.router,
+            showcases.router,
             people.router,
             keys.router,
         ],

@@ -77,11 +77,12 @@ def utc(text: str) -> str | None:
 
 def field_of(path: str) -> str:
     """The form field an API error names: ``trigger.filters.0.value`` → ``filter_value_0``,
-    ``levels.1.threshold`` → ``level_threshold_1``; the whole body → ``form``."""
+    ``levels.1.threshold`` → ``level_threshold_1``, ``metrics.0.name`` → ``metric_name_0``;
+    the whole body → ``form``."""
     parts = path.split(".")
     if parts[0] == "trigger":
         parts = parts[1:] or ["aggregation"]
-    if parts[0] in ("filters", "levels") and len(parts) >= 3 and parts[1].isdigit():
+    if parts[0] in ("filters", "levels", "metrics") and len(parts) >= 3 and parts[1].isdigit():
         return f"{parts[0][:-1]}_{parts[2]}_{parts[1]}"
     return parts[0] if len(parts) == 1 else "form"
 

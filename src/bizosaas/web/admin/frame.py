@@ -23,6 +23,7 @@ SHELL = AppShell(
         NavItem("leaderboards", "Leaderboards", "/admin/leaderboards"),
         NavItem("referrals", "Referrals", "/admin/referrals"),
         NavItem("rewards", "Rewards", "/admin/rewards"),
+        NavItem("showcases", "Showcases", "/admin/showcases"),
         NavItem("people", "People", "/admin/people"),
     ),
     live_url=f"{G}/live",
@@ -38,6 +39,10 @@ DONE = {
     "erased": "The member's gamification data is erased.",
     "key": "The key is revoked.",
     "platform": "You switched platform.",
+    "generated": "A draft is written from your figures: review it, then publish.",
+    "published": "Published: it is on its public page now.",
+    "unpublished": "Taken back to a draft: its public page is gone.",
+    "archived": "Archived.",
 }
 
 # Every page works inside one tenant: the super admin, who has none, uses SQLAdmin.
