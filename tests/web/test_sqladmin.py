@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from bizosaas.auth.models import AuditEvent, User
+from bizosaas.core.api_keys import hash_api_key
 from bizosaas.core.database import RowScope
 from bizosaas.identity.vocabulary import Role
 from tests.factories import create_tenant, create_user, runtime_db
+from tests.gamification.factories import event, make_org
 from tests.web.conftest import browser_for, session_cookies
 
 
@@ -92,3 +95,33 @@ async def test_an_edit_is_saved_across_tenants_and_audited(
     assert len(edits) == 1
     assert edits[0].actor_id == root.id
     assert "full_name" in edits[0].details["fields"]
+
+
+async def test_the_super_admin_reads_every_tenants_gamification_without_key_hashes(
+    sqladmin_app: FastAPI, auth_app: FastAPI, gamification_app: FastAPI
+):
+    orgs = [await make_org(auth_app, gamification_app) for _ in range(2)]
+    keys = []
+    for org in orgs:
+        async with org.client:
+            member = await org.member(full_name=f"Player of {org.tenant.slug}")
+            keys.append(await org.api_key())
+            await org.send([event(member, "order.completed", total=5)], keys[-1])
+            await org.settle()
+    root = await create_user(auth_app, None, Role.SUPER_ADMIN)
+    async with browser_for(sqladmin_app, await session_cookies(auth_app, root.email)) as client:
+        members = await client.get("/sqladmin/member/list", params={"search": "Player of"})
+        events = await client.get("/sqladmin/gamification-event/list")
+        api_keys = await client.get("/sqladmin/api-key/list")
+        export = await client.get("/sqladmin/api-key/export/csv")
+        key_id = re.search(r"/sqladmin/api-key/details/([0-9a-f-]{36})", api_keys.text)
+        details = await client.get(f"/sqladmin/api-key/details/{key_id.group(1)}")  # type: ignore[union-attr]
+        create = await client.get("/sqladmin/reward-entry/create")
+    assert members.status_code == 200
+    assert all(f"Player of {org.tenant.slug}" in members.text for org in orgs)
+    assert "order.completed" in events.text
+    for response in (api_keys, export, details):
+        assert response.status_code == 200
+        assert "key_hash" not in response.text
+        assert not any(hash_api_key(key) in response.text for key in keys)
+    assert create.status_code == 403  # read-only: changes go through the services

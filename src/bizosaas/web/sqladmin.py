@@ -1,6 +1,7 @@
-"""SQLAdmin (port 8005, ``/sqladmin``): the super admin's view of the auth database.
+"""SQLAdmin (port 8005, ``/sqladmin``): the super admin's view of both databases.
 
-A real :class:`sqladmin.Admin` over the auth tables. Only a verified access cookie
+A real :class:`sqladmin.Admin` over the auth tables (accounts) and, read-only, the
+gamification tables (each through its own database's engine). Only a verified access cookie
 of the ``super_admin`` role opens it: anonymous visitors go to the login screen,
 other roles get a 403 page. Its transactions run in platform scope, so RLS shows
 every tenant's rows — which is why nobody else may use it.
@@ -16,16 +17,18 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqladmin import Admin
+from sqladmin import Admin, ModelView
 from sqladmin.authentication import AuthenticationBackend
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
+from bizosaas.core.database import Database
 from bizosaas.core.settings import Settings, get_settings
 from bizosaas.identity.resolver import SAFE_METHODS
 from bizosaas.identity.vocabulary import Role
+from bizosaas.web import sqladmin_gamification
 from bizosaas.web.common import WebContext, create_web_app, render, web_of
 from bizosaas.web.settings import WebLinks, WebSettings, origin_of
 from bizosaas.web.sqladmin_views import VIEWS, AuditLogBackend
@@ -115,20 +118,30 @@ async def sqladmin_signout(request: Request) -> HTMLResponse:
     )
 
 
+def _platform_sessions() -> async_sessionmaker[AsyncSession]:
+    """Sessions that see every tenant; bound to an engine when the app starts."""
+    return async_sessionmaker(
+        class_=AsyncSession, sync_session_class=PlatformScopedSession, expire_on_commit=False
+    )
+
+
 def create_app(settings: Settings | None = None, web: WebSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     links = WebLinks.build(settings, web)
     # Bound to the runtime's engine when the app starts (the engine lives in the lifespan).
-    sessionmaker = async_sessionmaker(
-        class_=AsyncSession, sync_session_class=PlatformScopedSession, expire_on_commit=False
-    )
+    sessionmaker, gamification = _platform_sessions(), _platform_sessions()
     backend = SuperAdminOnly(links, settings.secure_cookies)
 
     @asynccontextmanager
     async def bind(app: FastAPI, web_context: WebContext) -> AsyncIterator[None]:
         sessionmaker.configure(bind=web_context.runtime.database.engine)
+        games = Database(settings.gamification_database_url, pool_size=2)
+        gamification.configure(bind=games.engine)
         backend.web = web_context
-        yield
+        try:
+            yield
+        finally:
+            await games.engine.dispose()
 
     app = create_web_app(
         service="sqladmin",
@@ -150,8 +163,11 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
         authentication_backend=backend,
         audit_backend=AuditLogBackend(sessionmaker),
     )
-    for view in VIEWS:
+    for view in VIEWS + sqladmin_gamification.VIEWS:
         # SQLAdmin binds its session maker onto the view *class*: a subclass per app keeps
         # two apps in one process (a test's second platform) from rebinding each other's.
-        admin.add_view(type(view.__name__, (view,), {}))
+        bound: type[ModelView] = type(view.__name__, (view,), {})
+        admin.add_view(bound)
+        if view in sqladmin_gamification.VIEWS:
+            bound.session_maker = gamification  # the gamification database's own engine
     return app

@@ -21,14 +21,18 @@ from bizosaas.auth.audit import AuditLog
 from bizosaas.auth.models import AuditEvent, Invitation, Tenant, User, UserSession
 from bizosaas.core.database import RowScope, record_scope
 
+CATEGORY = "Accounts"
+
 
 class ReadOnlyView(ModelView):
+    category = CATEGORY
     can_create = False
     can_edit = False
     can_delete = False
 
 
 class TenantAdmin(ModelView, model=Tenant):
+    category = CATEGORY
     name_plural = "Tenants"
     icon = "fa-solid fa-building"
     can_create = False
@@ -48,6 +52,7 @@ class TenantAdmin(ModelView, model=Tenant):
 
 
 class UserAdmin(ModelView, model=User):
+    category = CATEGORY
     name_plural = "Users"
     icon = "fa-solid fa-user"
     can_create = False
