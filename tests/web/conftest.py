@@ -9,10 +9,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from playwright.async_api import Browser, BrowserContext, async_playwright
 
+from bizosaas.core.settings import Settings
 from tests.conftest import RunningPlatform
 from tests.factories import PASSWORD, client_for
 from tests.gamification.factories import Member, Org, make_org
+from tests.web.browsing import CHROMIUM, CHROMIUM_ARGS, PHONE, Site
 
 
 @pytest.fixture(scope="session")
@@ -78,3 +81,44 @@ async def member_browser(org: Org, **overrides: Any) -> tuple[Member, httpx.Asyn
     member = await org.member(**overrides)
     cookies = await session_cookies(org.auth_app, member.user.email)
     return member, browser_for(org.app, cookies)
+
+
+# -- real Chromium ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(settings: Settings, platform: RunningPlatform) -> Site:
+    """The platform's one origin: the gateway, as `bizosaas up` serves it."""
+    origin = settings.public_url
+    return Site(origin + "/login", origin + "/portal", origin + "/admin", origin + "/sqladmin/")
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    """A fresh browser profile on a phone's screen."""
+    ctx = await browser.new_context(viewport=PHONE)
+    yield ctx
+    await ctx.close()
+
+
+@pytest.fixture
+def policy_violations(context: BrowserContext) -> list[str]:
+    """Console reports of anything the Content-Security-Policy blocked, on any page."""
+    seen: list[str] = []
+    context.on(
+        "console",
+        lambda message: (
+            seen.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return seen

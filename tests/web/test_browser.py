@@ -3,92 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext
 
-from bizosaas.core.settings import Settings
 from bizosaas.identity.vocabulary import Role
-from tests.conftest import RunningPlatform
 from tests.factories import PASSWORD, create_tenant, create_user
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 375, "height": 740}
+from tests.web.browsing import CHROMIUM, PHONE, Site, horizontal_overflow, sign_in
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="browser tests need Debian's /usr/bin/chromium"
 )
-
-
-@dataclass(frozen=True)
-class Site:
-    login: str
-    portal: str
-    admin: str
-    sqladmin: str
-
-
-@pytest.fixture(scope="module")
-def site(settings: Settings, platform: RunningPlatform) -> Site:
-    """The platform's one origin: the gateway, as `bizosaas up` serves it."""
-    origin = settings.public_url
-    return Site(origin + "/login", origin + "/portal", origin + "/admin", origin + "/sqladmin/")
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
-    ctx = await browser.new_context(viewport=PHONE)
-    yield ctx
-    await ctx.close()
-
-
-@pytest.fixture
-def policy_violations(context: BrowserContext) -> list[str]:
-    """Console reports of anything the Content-Security-Policy blocked, on any page."""
-    seen: list[str] = []
-    context.on(
-        "console",
-        lambda message: (
-            seen.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return seen
-
-
-async def sign_in(page: Page, site: Site, email: str, password: str = PASSWORD) -> None:
-    await page.goto(site.login)
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_load_state()
-
-
-async def horizontal_overflow(page: Page) -> int:
-    width: int = await page.evaluate("document.documentElement.scrollWidth")
-    return width - PHONE["width"]
 
 
 async def test_a_user_signs_in_and_lands_on_the_portal(

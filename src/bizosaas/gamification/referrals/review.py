@@ -9,11 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.core.database import utcnow
 from bizosaas.core.errors import Conflict, NotFound
 from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.members.repository import MemberRepository
 from bizosaas.gamification.referrals.conversion_repository import ConversionRepository
 from bizosaas.gamification.referrals.conversions import ReferralConversions, is_server
 from bizosaas.gamification.referrals.models import ReferralConversion
 from bizosaas.gamification.referrals.programs import find_program
-from bizosaas.gamification.referrals.schemas import ConversionOut, MemberReferrals, Referred
+from bizosaas.gamification.referrals.schemas import (
+    ConversionOut,
+    MemberReferrals,
+    Referred,
+    ReviewItem,
+)
 from bizosaas.gamification.rewards.repository import LedgerRepository
 
 
@@ -40,9 +46,19 @@ class ReferralReview:
 
     async def list_conversions(
         self, db: AsyncSession, caller: Caller, status: str | None
-    ) -> list[ConversionOut]:
+    ) -> list[ReviewItem]:
         rows = await ConversionRepository(db).list_conversions(status=status)
-        return [ConversionOut.model_validate(r) for r in rows]
+        people = {r.referrer_id for r in rows} | {r.referee_id for r in rows}
+        names = {m.user_id: m.display_name for m in await MemberRepository(db).many(list(people))}
+        return [
+            ReviewItem.model_validate(r).model_copy(
+                update={
+                    "referrer_name": names.get(r.referrer_id),
+                    "referee_name": names.get(r.referee_id),
+                }
+            )
+            for r in rows
+        ]
 
     async def member_tree(self, db: AsyncSession, user_id: uuid.UUID) -> MemberReferrals:
         rows = [

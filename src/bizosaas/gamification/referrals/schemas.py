@@ -268,6 +268,13 @@ class ConversionOut(FromRow):
     created: bool = False
 
 
+class ReviewItem(ConversionOut):
+    """A conversion as the review queue lists it: with both members' names."""
+
+    referrer_name: str | None = None
+    referee_name: str | None = None
+
+
 class Referred(ConversionOut):
     referrals: list[ConversionOut] = Field(
         default_factory=list, description="Whom this referee referred in turn"
@@ -293,4 +300,4 @@ class ReviewNote(BaseModel):
 
 
 class ConversionPage(BaseModel):
-    conversions: list[ConversionOut]
+    conversions: list[ReviewItem]

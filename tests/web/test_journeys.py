@@ -1,0 +1,124 @@
+"""Each role's journey in real headless Chromium, through the gateway as `bizosaas up`
+assembles it: a member on a phone sees an unlock arrive without reloading; a tenant admin
+approves a held conversion; every page fits a phone and is usable from the keyboard.
+Screenshots of each step are kept in the artefacts directory (see browsing.py)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, expect
+
+from tests.gamification.factories import Org, event
+from tests.gamification.test_referrals import code_of, converted, make_program, person
+from tests.web.browsing import CHROMIUM, DESKTOP, Site, horizontal_overflow, shoot, sign_in
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="browser tests need Debian's /usr/bin/chromium"
+)
+ADMIN_PAGES = (
+    "",
+    "/achievements",
+    "/achievements/new",
+    "/leaderboards",
+    "/leaderboards/new",
+    "/referrals",
+    "/referrals/programs/new",
+    "/referrals/review",
+    "/rewards",
+    "/showcases",
+    "/people",
+    "/people/audit",
+    "/keys",
+)
+PORTAL_PAGES = ("", "/referrals", "/achievements", "/leaderboards", "/showcases", "/notifications")
+
+
+async def test_a_member_on_a_phone_sees_an_unlock_arrive_without_reloading(
+    site: Site, context: BrowserContext, org: Org, policy_violations: list[str]
+) -> None:
+    member = await org.member(full_name="Mia Mobile")
+    key = await org.api_key()
+    page = await context.new_page()
+    await sign_in(page, site, member.user.email)
+    await page.goto(site.portal + "/achievements")
+    await expect(page.locator("body[data-live-state=open]")).to_have_count(1)
+    await page.evaluate("window.stillTheSamePage = true")
+
+    await org.send([event(member, "campaign.launched")], key)  # from the tenant's server
+    toast = page.locator("#toasts .toast")
+    await expect(toast).to_contain_text("First campaign", timeout=15_000)
+    await expect(page.locator("#unread-badge")).to_have_text("1")
+    assert await page.evaluate("window.stillTheSamePage") is True  # no reload
+    await shoot(page, "member phone live unlock")
+    assert await horizontal_overflow(page) <= 0
+    assert policy_violations == []
+
+
+async def test_a_tenant_admin_approves_a_held_conversion_in_the_browser(
+    site: Site, browser: Browser, org: Org
+) -> None:
+    await make_program(org)
+    alice = await person(org, "Alice Archer")
+    code = (await code_of(org, alice))["code"]
+    twin = await person(org, "Alice Archer")  # the same name: held for review
+    held = await converted(org, await org.api_key(), code=code, referee_id=twin.id)
+    assert held["status"] == "review"
+    desktop = await browser.new_context(viewport=DESKTOP)
+    try:
+        page = await desktop.new_page()
+        await sign_in(page, site, org.admin.user.email)
+        await page.get_by_role("link", name="Referrals", exact=True).click()
+        await page.get_by_role("link", name="Review queue").click()
+        await page.get_by_text("Why it was held").click()
+        await expect(page.get_by_text(held["risk_reasons"][0]["detail"])).to_be_visible()
+        await expect(page.get_by_role("link", name="Alice Archer")).to_have_count(2)  # both
+        await page.get_by_role("checkbox").check()
+        await page.get_by_label("Approve (pays the rewards)").check()
+        await page.get_by_label("Note").fill("Twins, not a fraud: checked by phone.")
+        await shoot(page, "admin desktop review queue")
+        await page.get_by_role("button", name="Apply").click()
+        await expect(page.get_by_text("The review queue is updated.")).to_be_visible()
+        await expect(page.get_by_text("no conversion is waiting for review")).to_be_visible()
+    finally:
+        await desktop.close()
+    approved = await org.client.get(
+        "/api/v1/gamification/referrals/review",
+        params={"status": "approved"},
+        headers=org.admin.headers,
+    )
+    (now,) = approved.json()["conversions"]
+    assert now["id"] == held["id"]
+    assert now["review_note"] == "Twins, not a fraud: checked by phone."
+
+
+async def test_every_page_fits_a_phone_and_works_from_the_keyboard(
+    site: Site, context: BrowserContext, org: Org, policy_violations: list[str]
+) -> None:
+    page = await context.new_page()
+    await sign_in(page, site, org.admin.user.email)
+    # The keyboard: the first Tab reaches the skip link, which moves focus to the content;
+    # every focused control shows a visible outline.
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    await expect(skip).to_be_focused()
+    assert await skip.evaluate("e => e.getBoundingClientRect().left >= 0")  # shown when focused
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Tab")
+    outline = await page.evaluate(
+        "getComputedStyle(document.activeElement).outlineStyle + ' '"
+        " + getComputedStyle(document.activeElement).outlineWidth"
+    )
+    assert not outline.startswith("none") and not outline.endswith(" 0px"), outline
+    for path in ADMIN_PAGES:
+        await page.goto(site.admin + path)
+        assert await horizontal_overflow(page) <= 0, path
+        await shoot(page, f"admin phone {path or 'overview'}")
+    member = await org.member(full_name="Pat Phone")
+    await context.clear_cookies()
+    await sign_in(page, site, member.user.email)
+    for path in PORTAL_PAGES:
+        await page.goto(site.portal + path)
+        assert await horizontal_overflow(page) <= 0, path
+        assert await page.get_by_role("main").count() == 1, path  # a landmark to jump to
+        await shoot(page, f"portal phone {path or 'home'}")
+    assert policy_violations == []
