@@ -1,0 +1,51 @@
+"""The web benchmark's load: signed-in visitors opening pages, in a process of its own (so
+the load does not share the platform's CPU time slice in one interpreter)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+
+
+async def _visitor(
+    origin: str,
+    cookies: dict[str, str],
+    pages: list[str],
+    until: float,
+    timings: dict[str, list[float]],
+    failures: list[str],
+) -> None:
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(origin, cookie_jar=jar) as session:
+        session.cookie_jar.update_cookies(cookies)
+        i = 0
+        while time.perf_counter() < until:
+            path = pages[i % len(pages)]
+            i += 1
+            started = time.perf_counter()
+            async with session.get(path, allow_redirects=False) as response:
+                await response.read()
+                if response.status != 200:
+                    failures.append(f"{path}: {response.status}")
+                    continue
+            timings.setdefault(path, []).append(time.perf_counter() - started)
+
+
+async def _load(
+    origin: str, visitors: list[tuple[dict[str, str], list[str]]], seconds: float
+) -> tuple[dict[str, list[float]], list[str]]:
+    timings: dict[str, list[float]] = {}
+    failures: list[str] = []
+    until = time.perf_counter() + seconds
+    await asyncio.gather(*(_visitor(origin, c, p, until, timings, failures) for c, p in visitors))
+    return timings, failures
+
+
+def run_load(
+    origin: str, visitors: list[tuple[dict[str, str], list[str]]], seconds: float
+) -> tuple[dict[str, list[float]], list[str]]:
+    """Each visitor opens its pages one after another, in a loop, for ``seconds``: the
+    seconds each page took, and what failed."""
+    return asyncio.run(_load(origin, visitors, seconds))
