@@ -6,13 +6,13 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from bizosaas.auth.models import AuditEvent, User
+from bizosaas.auth.models import AuditEvent, Tenant, User
 from bizosaas.core.api_keys import hash_api_key
 from bizosaas.core.database import RowScope
 from bizosaas.identity.vocabulary import Role
 from tests.factories import create_tenant, create_user, runtime_db
 from tests.gamification.factories import event, make_org
-from tests.web.conftest import browser_for, session_cookies
+from tests.web.conftest import browser_for, member_browser, session_cookies
 
 
 async def test_anonymous_visitors_go_to_the_single_login_screen(sqladmin_app: FastAPI):
@@ -125,3 +125,50 @@ async def test_the_super_admin_reads_every_tenants_gamification_without_key_hash
         assert "key_hash" not in response.text
         assert not any(hash_api_key(key) in response.text for key in keys)
     assert create.status_code == 403  # read-only: changes go through the services
+
+
+async def test_actions_go_through_the_services_and_are_refused_cross_site(
+    sqladmin_app: FastAPI, auth_app: FastAPI, gamification_app: FastAPI
+):
+    org = await make_org(auth_app, gamification_app)
+    async with org.client:
+        member, member_session = await member_browser(org)
+        key = await org.api_key()
+        key_id = (
+            await org.client.get("/api/v1/gamification/api-keys", headers=org.admin.headers)
+        ).json()[0]["id"]
+        root = await create_user(auth_app, None, Role.SUPER_ADMIN)
+        cookies = await session_cookies(auth_app, root.email)
+        own = {"referer": "http://localhost/sqladmin/tenant/list"}
+        async with browser_for(sqladmin_app, cookies) as client, member_session:
+            theirs = await org.client.delete(
+                f"/api/v1/gamification/platform/api-keys/{key_id}", headers=org.admin.headers
+            )
+            assert theirs.status_code == 403  # a tenant admin revokes only through their own
+            forged = await client.get(f"/sqladmin/api-key/action/revoke?pks={key_id}")
+            assert forged.status_code == 403  # no same-origin referer: another site's link
+            assert (await org.send([event(member, "order.completed")], key)).status_code == 202
+
+            revoked = await client.get(f"/sqladmin/api-key/action/revoke?pks={key_id}", headers=own)
+            assert revoked.status_code == 303
+            assert (await org.send([event(member, "order.completed")], key)).status_code == 401
+
+            ended = await client.get(
+                f"/sqladmin/user/action/end-sessions?pks={member.id}", headers=own
+            )
+            assert ended.status_code == 303
+            assert (await member_session.get("/portal")).status_code == 303  # signed out
+
+            suspended = await client.get(
+                f"/sqladmin/tenant/action/suspend?pks={org.id}", headers=own
+            )
+            assert suspended.status_code == 303
+            refused = await org.client.get("/api/v1/auth/me", headers=org.admin.headers)
+            assert refused.status_code in (401, 403)
+    async with runtime_db(auth_app).transaction(RowScope.platform_wide()) as db:
+        tenant = await db.get(Tenant, org.id)
+        events = (
+            await db.scalars(select(AuditEvent.event).where(AuditEvent.actor_id == root.id))
+        ).all()
+    assert tenant is not None and tenant.status == "suspended"
+    assert "sessions_ended" in events  # the service's own audit entries, not a row edit

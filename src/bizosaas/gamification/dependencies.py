@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.api_keys import ApiKeyDirectory
 from bizosaas.core.database import Database, RowScope
-from bizosaas.core.errors import Forbidden, NotFound
+from bizosaas.core.errors import Forbidden, NotFound, Unauthorized
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.core.net import request_ip
 from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.db import PLATFORM_SCOPE
 from bizosaas.gamification.events.pipeline import EventHandler
 from bizosaas.gamification.events.replays import ReplayRunner
 from bizosaas.gamification.events.service import EventService
@@ -37,8 +38,9 @@ from bizosaas.gamification.referrals.conversions import ReferralConversions
 from bizosaas.gamification.referrals.links import ShareLinks
 from bizosaas.gamification.referrals.review import ReferralReview
 from bizosaas.gamification.services import GamificationServices
+from bizosaas.identity.principal import Principal
 from bizosaas.identity.resolver import IdentityResolver
-from bizosaas.identity.vocabulary import Permission
+from bizosaas.identity.vocabulary import Permission, Role
 
 T = TypeVar("T")
 bearer_scheme = HTTPBearer(auto_error=False, description="A member's access token")
@@ -119,9 +121,7 @@ async def authenticate(
             permissions=frozenset(),
             api_key_id=info.key_id,
             api_key_scopes=info.scopes,
-            tenant_slug=tenant.slug
-            if (tenant := await identity.tenants.get(info.tenant_id))
-            else None,
+            tenant_slug=tenant.slug if tenant else None,
         )
     request.state.tenant_id = str(caller.tenant_id)
     request.state.user_id = str(caller.user_id) if caller.user_id else None
@@ -186,6 +186,49 @@ async def _named_tenant_session(
 
 
 NamedTenantSessionDep = Annotated[AsyncSession, Depends(_named_tenant_session, scope="function")]
+
+
+async def platform_admin(
+    request: Request,
+    identity: IdentityDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    """A super admin's bearer token: super admins have no tenant, so no tenant caller; what
+    they do here (platform boards, revoking any tenant's key) crosses tenants."""
+    if credentials is None:
+        raise Unauthorized()
+    found = await identity.resolve(
+        request.method, identity.presented(request.headers), accept_api_keys=False
+    )
+    principal = found.principal
+    assert principal is not None
+    if principal.role is not Role.SUPER_ADMIN:
+        raise Forbidden("Only a super admin may do this.")
+    request.state.user_id = str(principal.user_id)
+    return principal
+
+
+PlatformAdminDep = Annotated[Principal, Depends(platform_admin)]
+
+
+async def _platform_session(
+    database: DatabaseDep, admin: PlatformAdminDep
+) -> AsyncIterator[AsyncSession]:
+    async with database.transaction(PLATFORM_SCOPE) as db:
+        yield db
+
+
+async def _every_tenant_session(
+    database: DatabaseDep, admin: PlatformAdminDep
+) -> AsyncIterator[AsyncSession]:
+    async with database.transaction(RowScope.platform_wide()) as db:
+        yield db
+
+
+# A super admin's unit of work over the platform's own rows (platform boards), reading
+# across tenants; and one over every tenant's rows alike (revoking an abused key).
+PlatformSessionDep = Annotated[AsyncSession, Depends(_platform_session, scope="function")]
+EveryTenantSessionDep = Annotated[AsyncSession, Depends(_every_tenant_session, scope="function")]
 
 
 def require_permission(permission: Permission):  # type: ignore[no-untyped-def]

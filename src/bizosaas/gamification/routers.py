@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from bizosaas.gamification.achievements.endpoints import router as achievements
 from bizosaas.gamification.analytics.endpoints import router as analytics
+from bizosaas.gamification.apikeys.endpoints import platform_router as platform_api_keys
 from bizosaas.gamification.apikeys.endpoints import router as api_keys
 from bizosaas.gamification.events.endpoints import router as events
 from bizosaas.gamification.leaderboards.endpoints import router as leaderboards
@@ -22,6 +23,7 @@ from bizosaas.gamification.rewards.endpoints import router as rewards
 ROUTERS: list[APIRouter] = [
     events,
     api_keys,
+    platform_api_keys,
     members,
     notifications,
     live,

@@ -4,13 +4,17 @@ ledger, showcases, the event log, API keys and settings.
 
 All of it is read-only. Each change there has rules a row edit would skip (a conversion's
 rewards and clawbacks, a board's ranks in Redis, an event's replay): tenant admins make
-them in the admin dashboard, through the gamification API. API key hashes are never
-shown or exported.
+them in the admin dashboard, through the gamification API. The one action here, revoking
+an abused API key, goes through that API too. API key hashes are never shown or exported.
 """
 
 from __future__ import annotations
 
-from sqladmin import ModelView
+from typing import Any
+
+from sqladmin import ModelView, action
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
 
 from bizosaas.gamification.achievements.models import Achievement, TenantAchievement
 from bizosaas.gamification.apikeys.models import ApiKey
@@ -20,6 +24,8 @@ from bizosaas.gamification.members.models import Member, TenantSettings
 from bizosaas.gamification.portfolios.models import ShowcasePortfolio
 from bizosaas.gamification.referrals.models import ReferralConversion, ReferralProgram
 from bizosaas.gamification.rewards.models import RewardEntry
+from bizosaas.web.api import VisitorApi
+from bizosaas.web.sqladmin_views import through_the_api
 
 CATEGORY = "Gamification"
 
@@ -205,6 +211,13 @@ class ApiKeyView(GamificationView, model=ApiKey):
     column_details_exclude_list = [ApiKey.key_hash]
     column_export_exclude_list = [ApiKey.key_hash]
     column_searchable_list = [ApiKey.name, ApiKey.prefix]
+
+    @action("revoke", "Revoke", "Revoke these keys? Servers using them are refused at once.")
+    async def revoke(self, request: Request) -> RedirectResponse:
+        async def revoke(api: VisitorApi, pk: str) -> Any:
+            return await api.delete(f"/api/v1/gamification/platform/api-keys/{pk}")
+
+        return await through_the_api(request, revoke, "Revoked")
 
 
 class SettingsView(GamificationView, model=TenantSettings):

@@ -8,17 +8,19 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from bizosaas.core.repository import PlatformRepository, TenantRepository
+from bizosaas.core.repository import PlatformRepository, ScopedRepository
 from bizosaas.gamification.apikeys.models import ApiKey
 
 
-class ApiKeyRepository(TenantRepository[ApiKey]):
+class ApiKeyRepository(ScopedRepository[ApiKey]):
+    """The tenant's keys; in a platform-wide unit of work (a super admin revoking one),
+    every tenant's."""
+
     model = ApiKey
 
     async def active_count(self) -> int:
-        query = select(func.count()).where(
-            ApiKey.tenant_id == self.tenant_id, ApiKey.revoked_at.is_(None)
-        )
+        live = self.statement().where(ApiKey.revoked_at.is_(None)).subquery()
+        query = select(func.count()).select_from(live)
         return int((await self.session.execute(query)).scalar_one())
 
     async def newest_first(self) -> Sequence[ApiKey]:

@@ -55,9 +55,9 @@ async def list_keys(db: AsyncSession, caller: Caller) -> list[ApiKeyOut]:
     return [ApiKeyOut.model_validate(row) for row in await ApiKeyRepository(db).newest_first()]
 
 
-async def revoke_key(
-    db: AsyncSession, directory: ApiKeyDirectory, caller: Caller, key_id: uuid.UUID
-) -> ApiKeyOut:
+async def revoke_key(db: AsyncSession, directory: ApiKeyDirectory, key_id: uuid.UUID) -> ApiKeyOut:
+    """The tenant's key (or, in a platform-wide unit of work, anyone's); another tenant's
+    answers 404."""
     row = await ApiKeyRepository(db).by_id(key_id)
     if row is None:
         raise NotFound("No such API key.")
