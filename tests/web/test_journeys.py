@@ -6,11 +6,20 @@ Screenshots of each step are kept in the artefacts directory (see browsing.py)."
 from __future__ import annotations
 
 import pytest
+from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, expect
 
-from tests.gamification.factories import Org, event
+from tests.gamification.factories import Org, event, make_org
 from tests.gamification.test_referrals import code_of, converted, make_program, person
-from tests.web.browsing import CHROMIUM, DESKTOP, Site, horizontal_overflow, shoot, sign_in
+from tests.web.browsing import (
+    CHROMIUM,
+    DESKTOP,
+    PHONE,
+    Site,
+    horizontal_overflow,
+    shoot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="browser tests need Debian's /usr/bin/chromium"
@@ -122,3 +131,93 @@ async def test_every_page_fits_a_phone_and_works_from_the_keyboard(
         assert await page.get_by_role("main").count() == 1, path  # a landmark to jump to
         await shoot(page, f"portal phone {path or 'home'}")
     assert policy_violations == []
+
+
+async def test_a_shared_link_brings_a_newcomer_and_the_referrer_sees_it_live(
+    site: Site, browser: Browser, auth_app: FastAPI, gamification_app: FastAPI
+) -> None:
+    org = await make_org(auth_app, gamification_app, self_signup=True)
+    async with org.client:
+        await make_program(org, qualifying_event="signup", share_message="Acme saves me hours")
+        alice = await person(org, "Alice Archer")
+    referrer = await browser.new_context(viewport=PHONE)
+    newcomer = await browser.new_context(viewport=DESKTOP)
+    try:
+        await referrer.grant_permissions(["clipboard-read", "clipboard-write"])
+        page = await referrer.new_page()
+        await sign_in(page, site, alice.user.email)
+        await page.goto(site.portal + "/referrals")
+        await page.get_by_role("button", name="Get my referral link").click()
+        link = await page.get_by_role("textbox", name="Your link").input_value()
+        await page.get_by_role("button", name="Copy").click()
+        await expect(page.locator("#toasts")).to_contain_text("Copied")
+        assert await page.evaluate("navigator.clipboard.readText()") == link
+        await expect(page.locator("body[data-live-state=open]")).to_have_count(1)
+        await page.evaluate("window.stillTheSamePage = true")
+        converted_count = page.locator("dt:text-is('Converted') + dd")
+        await expect(converted_count).to_have_text("0")
+
+        visitor = await newcomer.new_page()
+        await visitor.goto(link)
+        await expect(visitor.get_by_text("Alice invited you")).to_be_visible()
+        await visitor.get_by_label("Your name").fill("Bruno Newcomer")
+        await visitor.get_by_label("Email").fill(f"bruno.{org.tenant.slug}@example.com")
+        await visitor.get_by_label("New password").fill("Velvet-Harbor-Compass-58")
+        await visitor.get_by_role("button", name="Create my account").click()
+        await expect(visitor.get_by_text("Welcome aboard")).to_be_visible()
+        await shoot(visitor, "newcomer signed up")
+
+        await expect(converted_count).to_have_text("1", timeout=20_000)  # without reloading
+        await expect(page.locator("dt:text-is('Available points') + dd")).to_have_text("10")
+        assert await page.evaluate("window.stillTheSamePage") is True
+        await shoot(page, "referrer phone conversion live")
+    finally:
+        await referrer.close()
+        await newcomer.close()
+
+
+async def test_an_admin_designs_an_achievement_and_a_member_earns_it_live(
+    site: Site, browser: Browser, org: Org
+) -> None:
+    veteran = await org.member(full_name="Vera Veteran")
+    key = await org.api_key()
+    await org.send([event(veteran, "webinar.hosted") for _ in range(2)], key)
+    await org.settle()
+    admin = await browser.new_context(viewport=DESKTOP)
+    member_context = await browser.new_context(viewport=PHONE)
+    try:
+        page = await admin.new_page()
+        await sign_in(page, site, org.admin.user.email)
+        await page.goto(site.admin + "/achievements/new")
+        await page.get_by_label("Key").fill("webinar_host")
+        await page.get_by_label("Name", exact=True).fill("Webinar host")
+        await page.get_by_label("Event type").fill("webinar.hosted")
+        await page.get_by_label("Threshold").first.fill("2")
+        await page.get_by_label("Points").first.fill("15")
+        await page.get_by_role("button", name="Preview").click()
+        await expect(page.locator("#preview")).to_contain_text("1 member would unlock it now")
+        await shoot(page, "admin desktop designer preview")
+        await page.get_by_role("button", name="Create achievement").click()
+        await expect(page.get_by_role("link", name="Webinar host")).to_be_visible()
+
+        newcomer = await org.member(full_name="Nia New")
+        mine = await member_context.new_page()
+        await sign_in(mine, site, newcomer.user.email)
+        await mine.goto(site.portal + "/achievements")
+        await expect(mine.locator("body[data-live-state=open]")).to_have_count(1)
+        await org.send([event(newcomer, "webinar.hosted") for _ in range(2)], key)
+        await expect(mine.locator("#toasts")).to_contain_text("Webinar host", timeout=15_000)
+        await shoot(mine, "member phone earns a designed achievement")
+    finally:
+        await admin.close()
+        await member_context.close()
+
+
+async def test_a_tenant_admin_is_refused_by_sqladmin(
+    site: Site, context: BrowserContext, org: Org
+) -> None:
+    page = await context.new_page()
+    await sign_in(page, site, org.admin.user.email)
+    await page.goto(site.sqladmin)
+    await expect(page.get_by_text("This page is for the super administrator role.")).to_be_visible()
+    await expect(page.get_by_role("link", name="admin dashboard")).to_be_visible()
