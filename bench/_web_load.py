@@ -14,6 +14,7 @@ async def _visitor(
     cookies: dict[str, str],
     pages: list[str],
     until: float,
+    think: float,
     timings: dict[str, list[float]],
     failures: list[str],
 ) -> None:
@@ -31,10 +32,11 @@ async def _visitor(
                     failures.append(f"{path}: {response.status}")
                     continue
             timings.setdefault(path, []).append(time.perf_counter() - started)
+            await asyncio.sleep(think)
 
 
 async def _load(
-    origin: str, visitors: list[tuple[dict[str, str], list[str]]], seconds: float
+    origin: str, visitors: list[tuple[dict[str, str], list[str]]], seconds: float, think: float
 ) -> tuple[dict[str, list[float]], list[str]]:
     timings: dict[str, list[float]] = {}
     failures: list[str] = []
@@ -44,8 +46,11 @@ async def _load(
 
 
 def run_load(
-    origin: str, visitors: list[tuple[dict[str, str], list[str]]], seconds: float
+    origin: str,
+    visitors: list[tuple[dict[str, str], list[str]]],
+    seconds: float,
+    think: float,
 ) -> tuple[dict[str, list[float]], list[str]]:
-    """Each visitor opens its pages one after another, in a loop, for ``seconds``: the
-    seconds each page took, and what failed."""
-    return asyncio.run(_load(origin, visitors, seconds))
+    """Each visitor opens its pages one after another, ``think`` seconds apart, in a loop,
+    for ``seconds``: the seconds each page took, and what failed."""
+    return asyncio.run(_load(origin, visitors, seconds, think))

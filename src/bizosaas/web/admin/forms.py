@@ -8,8 +8,10 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fastapi.responses import Response
+
 from bizosaas.web.api import ApiError
-from bizosaas.web.shell import FormState
+from bizosaas.web.shell import FormState, back_to
 
 FILTER_ROWS = 3
 OPS = {
@@ -117,3 +119,14 @@ def refused(
         errors["form"] = error.detail
     errors.setdefault("form", "Please correct the fields marked below.")
     return FormState(values, errors)
+
+
+async def from_the_start_if_refused(page: Awaitable[Response], start: str) -> Response:
+    """A listing's page; or, when the API refuses its query (a stale or forged cursor, a
+    filter it does not take), the listing from its start."""
+    try:
+        return await page
+    except ApiError as exc:
+        if exc.status not in (400, 422):
+            raise
+        return back_to(start, start)

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bizosaas.identity.vocabulary import ALL_PERMISSIONS, Platform, Role
-from bizosaas.web.admin.forms import attempt
+from bizosaas.web.admin.forms import attempt, from_the_start_if_refused
 from bizosaas.web.admin.frame import Admin, G, admin_page, api, unconfirmed
-from bizosaas.web.api import ApiError, gather
+from bizosaas.web.api import gather
 from bizosaas.web.common import ROLE_LABELS
 from bizosaas.web.shell import PLATFORM_LABELS, FormState, back_to, fields_of, genuine_form
 
@@ -69,12 +69,8 @@ async def _people(
 
 @router.get("", response_class=HTMLResponse)
 async def people(request: Request, principal: Admin, q: str = "", cursor: str = "") -> Response:
-    try:
-        return await _people(request, principal, q, cursor, FormState({"role": "user"}))
-    except ApiError as exc:
-        if exc.status not in (400, 422):
-            raise
-        return back_to(HOME, HOME)  # a stale or forged cursor: start again
+    invite = FormState({"role": "user"})
+    return await from_the_start_if_refused(_people(request, principal, q, cursor, invite), HOME)
 
 
 @router.post("/invite", response_class=HTMLResponse)
@@ -90,12 +86,11 @@ async def invite(request: Request, principal: Admin) -> Response:
 
 @router.get("/audit", response_class=HTMLResponse)
 async def audit(request: Request, principal: Admin, cursor: str = "") -> Response:
-    try:
-        found = await api(request).get(f"{AUTH}/audit", cursor=cursor, limit=100)
-    except ApiError as exc:
-        if exc.status not in (400, 422):
-            raise
-        return back_to(f"{HOME}/audit", HOME)
+    return await from_the_start_if_refused(_audit(request, principal, cursor), f"{HOME}/audit")
+
+
+async def _audit(request: Request, principal: Admin, cursor: str) -> Response:
+    found = await api(request).get(f"{AUTH}/audit", cursor=cursor, limit=100)
     return admin_page(
         request,
         principal,

@@ -9,6 +9,7 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from bizosaas.web.admin.forms import from_the_start_if_refused
 from bizosaas.web.admin.frame import Admin, G, admin_page, api
 from bizosaas.web.api import ApiError
 from bizosaas.web.common import REWARD_STATES
@@ -73,12 +74,8 @@ async def rewards(
     cursor: str = "",
 ) -> Response:
     filters = _filters(status, kind, user_id)
-    try:
-        return await _ledger(request, principal, filters, cursor, FormState())
-    except ApiError as exc:
-        if exc.status not in (400, 422):
-            raise
-        return back_to(HOME, HOME)  # a stale or forged cursor: start again
+    ledger = _ledger(request, principal, filters, cursor, FormState())
+    return await from_the_start_if_refused(ledger, HOME)
 
 
 @router.post("", response_class=HTMLResponse)
