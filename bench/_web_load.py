@@ -4,6 +4,7 @@ the load does not share the platform's CPU time slice in one interpreter)."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 
 import aiohttp
@@ -13,7 +14,7 @@ async def _visitor(
     origin: str,
     cookies: dict[str, str],
     pages: list[str],
-    until: float,
+    seconds: float,
     think: float,
     timings: dict[str, list[float]],
     failures: list[str],
@@ -21,7 +22,13 @@ async def _visitor(
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(origin, cookie_jar=jar) as session:
         session.cookie_jar.update_cookies(cookies)
-        i = 0
+        for path in pages:  # warm up: the first visit of each page is not counted
+            async with session.get(path, allow_redirects=False) as response:
+                await response.read()
+        # People do not click in step: each starts at a moment of its own and reads a page
+        # for a while around `think` before opening the next.
+        await asyncio.sleep(random.uniform(0, think))
+        i, until = 0, time.perf_counter() + seconds
         while time.perf_counter() < until:
             path = pages[i % len(pages)]
             i += 1
@@ -32,7 +39,7 @@ async def _visitor(
                     failures.append(f"{path}: {response.status}")
                     continue
             timings.setdefault(path, []).append(time.perf_counter() - started)
-            await asyncio.sleep(think)
+            await asyncio.sleep(random.uniform(0.5, 1.5) * think)
 
 
 async def _load(
@@ -40,8 +47,9 @@ async def _load(
 ) -> tuple[dict[str, list[float]], list[str]]:
     timings: dict[str, list[float]] = {}
     failures: list[str] = []
-    until = time.perf_counter() + seconds
-    await asyncio.gather(*(_visitor(origin, c, p, until, timings, failures) for c, p in visitors))
+    await asyncio.gather(
+        *(_visitor(origin, c, p, seconds, think, timings, failures) for c, p in visitors)
+    )
     return timings, failures
 
 
