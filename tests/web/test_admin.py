@@ -558,11 +558,21 @@ async def test_an_admin_generates_edits_publishes_and_unpublishes_a_showcase(org
     await org.settle()
     async with await admin_browser(org) as browser:
         start = (await browser.get(f"/admin/showcases?user_id={member.id}")).text
-        assert f'value="{member.id}"' in start  # from the member's page, prefilled
+        assert f'value="{member.user.email}"' in start  # from the member's page, prefilled
         csrf = hidden_csrf(start)
+        stranger = await browser.post(
+            "/admin/showcases/generate",
+            data={"csrf_token": csrf, "title": "How Maya sells", "member": "nobody@example.com"},
+        )
+        assert stranger.status_code == 400 and 'id="member-error"' in stranger.text
+        assert 'value="How Maya sells"' in stranger.text
         made = await browser.post(
             "/admin/showcases/generate",
-            data={"csrf_token": csrf, "title": "How Maya sells", "user_id": str(member.id)},
+            data={
+                "csrf_token": csrf,
+                "title": "How Maya sells",
+                "member": member.user.email.upper(),
+            },
         )
         assert made.status_code == 303, made.text
         editor_url = made.headers["location"].split("?")[0]

@@ -16,6 +16,7 @@ from bizosaas.web.shell import FormState, back_to, fields_of, genuine_form
 
 router = APIRouter(prefix="/admin/showcases", tags=["admin"])
 PORTFOLIOS = f"{G}/portfolios"
+AUTH = "/api/v1/auth"
 HOME = "/admin/showcases"
 STATUSES = {"draft": "Drafts", "published": "Published", "archived": "Archived"}
 TEXTS = ("title", "slug", "summary", "challenge", "solution", "results")
@@ -83,11 +84,9 @@ def _editor(
     )
 
 
-@router.get("", response_class=HTMLResponse)
-async def showcases(
-    request: Request, principal: Admin, status: str = "draft", user_id: str = ""
+async def _list(
+    request: Request, principal: Admin, status: str, form: FormState, status_code: int = 200
 ) -> HTMLResponse:
-    status = status if status in STATUSES else "draft"
     found = await api(request).get(PORTFOLIOS, status=status)
     return admin_page(
         request,
@@ -95,34 +94,47 @@ async def showcases(
         "admin/showcases.html",
         title="Showcases",
         section="showcases",
+        status_code=status_code,
         portfolios=found,
         status=status,
         statuses=STATUSES,
-        form=FormState({"user_id": user_id}),
+        form=form,
     )
+
+
+@router.get("", response_class=HTMLResponse)
+async def showcases(
+    request: Request, principal: Admin, status: str = "draft", user_id: uuid.UUID | None = None
+) -> HTMLResponse:
+    """``user_id`` (from a member's page) fills in who the next showcase is about."""
+    status = status if status in STATUSES else "draft"
+    about = await api(request).get(f"{AUTH}/users/{user_id}") if user_id else None
+    return await _list(
+        request, principal, status, FormState({"member": about["email"] if about else ""})
+    )
+
+
+async def _member_id(request: Request, email: str) -> str | None:
+    """The tenant's user with exactly this email (any case), if there is one."""
+    found = await api(request).get(f"{AUTH}/users", q=email[:100], limit=50)
+    wanted = email.casefold()
+    return next((u["id"] for u in found["users"] if u["email"].casefold() == wanted), None)
 
 
 @router.post("/generate", response_class=HTMLResponse)
 async def generate(request: Request, principal: Admin) -> Response:
-    """A new draft written from the figures: the admin reviews and edits it before
-    publishing."""
+    """A new draft written from the figures (the organisation's, or a member's found by
+    email): the admin reviews and edits it before publishing."""
     values = fields_of(await genuine_form(request, principal))
-    body = {"title": values.get("title") or None, "user_id": values.get("user_id") or None}
+    email = values.get("member", "")
+    user_id = await _member_id(request, email) if email else None
+    if email and user_id is None:
+        refused = FormState(values, {"member": "No member of yours has this email."})
+        return await _list(request, principal, "draft", refused, 400)
+    body = {"title": values.get("title") or None, "user_id": user_id}
     outcome = await attempt(values, api(request).post(f"{G}/portfolio/generate", body))
     if isinstance(outcome, FormState):
-        found = await api(request).get(PORTFOLIOS, status="draft")
-        return admin_page(
-            request,
-            principal,
-            "admin/showcases.html",
-            title="Showcases",
-            section="showcases",
-            status_code=400,
-            portfolios=found,
-            status="draft",
-            statuses=STATUSES,
-            form=outcome,
-        )
+        return await _list(request, principal, "draft", outcome, 400)
     return back_to(f"{HOME}/{outcome['id']}", HOME, "generated")
 
 
