@@ -621,3 +621,38 @@ async def test_an_admin_generates_edits_publishes_and_unpublishes_a_showcase(org
     assert body["status"] == "draft" and body["public_url"] is None
     assert [(m["name"], m["after_value"]) for m in body["metrics"]] == [("Orders", 3.0)]
     assert public_url.endswith(f"/showcase/{org.tenant.slug}/{body['slug']}")
+
+
+async def test_bad_input_in_the_forms_is_refused_beside_its_field_and_text_is_escaped(
+    org: Org,
+) -> None:
+    script = "<script>alert(1)</script>"
+    async with await admin_browser(org) as browser:
+        csrf = hidden_csrf((await browser.get("/admin/achievements/new")).text)
+        negative = await browser.post(
+            "/admin/achievements/new", data=designer_form(csrf, level_threshold_0="-1")
+        )
+        assert negative.status_code == 400 and 'id="level_threshold_0-error"' in negative.text
+        assert 'value="-1"' in negative.text
+        wrong_type = await browser.post(
+            "/admin/referrals/programs/new",
+            data=program_form(csrf, hold_days="soon", tier_min_0="three"),
+        )
+        assert wrong_type.status_code == 400
+        assert 'id="hold_days-error"' in wrong_type.text and 'value="soon"' in wrong_type.text
+        saved = await browser.post(
+            "/admin/achievements/new", data=designer_form(csrf, name=f"Big {script}")
+        )
+        assert saved.status_code == 303
+        listed = (await browser.get("/admin/achievements")).text
+        forged = await browser.post(
+            "/admin/referrals/programs/new", data=program_form("forged-token")
+        )
+        stranger = await browser.get(f"/admin/showcases/{uuid.uuid4()}")
+    assert script not in listed and "Big &lt;script&gt;alert(1)&lt;/script&gt;" in listed
+    assert forged.status_code == 400
+    assert stranger.status_code == 404
+    programs = await org.client.get(
+        "/api/v1/gamification/referrals/programs", headers=org.admin.headers
+    )
+    assert programs.json() == []  # nothing the refused forms sent was stored
