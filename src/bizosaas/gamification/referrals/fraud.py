@@ -107,6 +107,19 @@ class Signals:
     # Normalised emails of the code's earlier referees.
     earlier_referee_emails: frozenset[str] = field(default_factory=frozenset)
     conversions_last_hour: int = 0  # from the same code, not counting this one
+    # What the trained model reads besides (see fraud_model.features):
+    conversions_last_day: int = 0  # from the same code, not counting this one
+    seconds_since_visit: float | None = None  # the referee's first click or sign-up → now
+    code_age_seconds: float | None = None
+    referrer_approved: int = 0  # the referrer's earlier conversions in the program, by outcome
+    referrer_rejected: int = 0
+    # Other accounts of the tenant already seen on this device / behind this address.
+    device_accounts: int = 0
+    ip_accounts: int = 0
+    # The referral graph near the pair: (referrer, referee) edges already converted.
+    referral_edges: tuple[tuple[uuid.UUID, uuid.UUID], ...] = ()
+    # The code's earlier referees and what they came from: (referee, "device:…" or "ip:…").
+    code_links: tuple[tuple[uuid.UUID, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

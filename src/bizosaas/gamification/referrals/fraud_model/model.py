@@ -1,0 +1,253 @@
+"""The fraud classifier: scikit-learn's histogram gradient boosting over :mod:`.features`,
+trained on :mod:`.traffic` (or a tenant's reviewed conversions), saved in skops' format
+and loaded with an explicit list of trusted types — never a bare pickle.
+
+At scoring time the model's probability and the rules meet in one score: the model
+decides, except that a certain rule (the referee is the referrer, or has the referrer's
+own email) keeps the score at least at its weight. The reasons say what drove it: the
+rules that fired, and the features whose honest values would lower the score most.
+
+The probability is mapped onto the service's decision thresholds at an operating point
+chosen on validation traffic (never the test set): the raw probability from which a
+conversion is held for review is the one that catches the most abuse while at least
+:data:`TARGET_PRECISION` of what it holds is abuse.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skops.io as sio
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from bizosaas.gamification.referrals.fraud import (
+    APPROVE_BELOW,
+    Assessment,
+    Reason,
+    Signals,
+    assess,
+)
+from bizosaas.gamification.referrals.fraud_model.features import NAMES, vector
+from bizosaas.gamification.referrals.fraud_model.traffic import Sample
+
+SHIPPED = Path(__file__).with_name("fraud-model.skops")
+CERTAIN = ("self_referral", "same_email")  # rules no model may overrule
+DRIVERS = 3  # features named in the model's reason
+TARGET_PRECISION = 0.95
+# What the file may hold; anything else is refused when loading it.
+TRUSTED = [
+    "builtins.dict",
+    "builtins.list",
+    "builtins.str",
+    "builtins.float",
+    "builtins.int",
+    "numpy.dtype",
+    "numpy.ndarray",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.random.mtrand.RandomState",
+    "numpy.random._mt19937.MT19937",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.Interval",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+]
+LABELS = {
+    "name_likeness": "how alike the names are",
+    "email_likeness_referrer": "an email like the referrer's",
+    "email_likeness_earlier": "an email like earlier referees'",
+    "referees_on_ip": "referees sharing the address",
+    "referees_on_device": "referees sharing the device",
+    "conversions_last_hour": "conversions in the last hour",
+    "conversions_last_day": "conversions in the last day",
+    "log_seconds_since_visit": "time from the click",
+    "log_code_age": "the code's age",
+    "referrer_approved": "the referrer's history",
+    "referrer_rejected_share": "the referrer's rejected referrals",
+    "earlier_referees": "the code's earlier referees",
+    "devices_per_referee": "devices per referee",
+    "ring_length": "a referral ring",
+    "cluster_referees": "referees bound by devices and addresses",
+    "cluster_referees_per_link": "referees per shared device or address",
+}
+
+
+@dataclass(frozen=True)
+class Figures:
+    precision: float
+    recall: float
+    accuracy: float
+    count: int
+
+    def line(self) -> str:
+        return (
+            f"precision {self.precision:.3f}, recall {self.recall:.3f}, "
+            f"accuracy {self.accuracy:.3f} ({self.count} conversions)"
+        )
+
+
+@dataclass
+class FraudModel:
+    classifier: HistGradientBoostingClassifier
+    baseline: np.ndarray  # an honest conversion's typical features (the median)
+    trained_on: str
+    review_from: float = APPROVE_BELOW  # the raw probability held for review
+
+    def probability(self, signals: Signals) -> float:
+        row = np.asarray([vector(signals)], dtype=np.float64)
+        return self.scaled(float(self.classifier.predict_proba(row)[0, 1]))
+
+    def scaled(self, raw: float) -> float:
+        """The raw probability on the service's scale: :attr:`review_from` becomes the
+        review threshold, 0 and 1 stay where they are."""
+        t = min(max(self.review_from, 1e-6), 1 - 1e-6)
+        if raw < t:
+            return APPROVE_BELOW * raw / t
+        return APPROVE_BELOW + (1 - APPROVE_BELOW) * (raw - t) / (1 - t)
+
+    def assess(self, signals: Signals) -> Assessment:
+        """The rules and the model as one score from 0 to 1, with the reasons behind it."""
+        rules = assess(signals)
+        row = np.asarray(vector(signals), dtype=np.float64)
+        # The row itself, then the row with each feature set to its honest value: how much
+        # each one alone moves the probability names what drove it.
+        variants = np.repeat(row[None, :], len(NAMES) + 1, axis=0)
+        for i in range(len(NAMES)):
+            variants[i + 1, i] = self.baseline[i]
+        probabilities = [
+            self.scaled(float(q)) for q in self.classifier.predict_proba(variants)[:, 1]
+        ]
+        p = probabilities[0]
+        score = max([p] + [r.weight for r in rules.reasons if r.code in CERTAIN])
+        reasons = list(rules.reasons)
+        if p >= 0.1:
+            reasons.append(Reason("model", round(p, 4), self._why(p, probabilities[1:])))
+        return Assessment(round(min(1.0, max(0.0, score)), 4), reasons)
+
+    def _why(self, p: float, without: Sequence[float]) -> str:
+        drops = sorted(
+            ((p - float(q), NAMES[i]) for i, q in enumerate(without) if p - float(q) > 0.02),
+            reverse=True,
+        )
+        named = [LABELS.get(n, n.removeprefix("rule_").replace("_", " ")) for _, n in drops]
+        drivers = ", ".join(named[:DRIVERS]) or "the pattern as a whole"
+        return f"The fraud model puts it at {p:.0%}, most of all for {drivers}."
+
+    def save(self, path: Path) -> None:
+        sio.dump(
+            {
+                "classifier": self.classifier,
+                "baseline": self.baseline,
+                "features": list(NAMES),
+                "trained_on": self.trained_on,
+                "review_from": self.review_from,
+            },
+            path,
+            compression=zipfile.ZIP_DEFLATED,
+            compresslevel=9,
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> FraudModel:
+        """A saved model, refused if the file holds any type not listed as trusted, or was
+        made for other features."""
+        data: dict[str, Any] = sio.load(path, trusted=TRUSTED)
+        if tuple(data["features"]) != NAMES:
+            raise ValueError(f"{path} was trained on other features; retrain it")
+        return cls(
+            data["classifier"],
+            np.asarray(data["baseline"]),
+            str(data["trained_on"]),
+            float(data["review_from"]),
+        )
+
+
+@cache
+def shipped() -> FraudModel | None:
+    """The model the package carries, or None if it is missing (the rules then decide)."""
+    return FraudModel.load(SHIPPED) if SHIPPED.exists() else None
+
+
+def train(
+    samples: Sequence[Sample],
+    validation: Sequence[Sample],
+    *,
+    seed: int,
+    trained_on: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> FraudModel:
+    """Fit the classifier on ``samples`` and choose its operating point on ``validation``
+    (``progress(done, total)`` as the features are computed)."""
+    total = len(samples) + len(validation)
+    done = 0
+
+    def matrix(part: Sequence[Sample]) -> np.ndarray:
+        nonlocal done
+        rows = []
+        for sample in part:
+            rows.append(vector(sample.signals))
+            done += 1
+            if progress and (done % 250 == 0 or done == total):
+                progress(done, total)
+        return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(NAMES))
+
+    x, y = matrix(samples), np.asarray([s.fraud for s in samples], dtype=np.int64)
+    classifier = HistGradientBoostingClassifier(
+        max_iter=300,
+        learning_rate=0.08,
+        max_leaf_nodes=31,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=seed,
+    )
+    classifier.fit(x, y)
+    honest = x[y == 0]
+    baseline = np.median(honest, axis=0) if len(honest) else np.zeros(x.shape[1])
+    raw = classifier.predict_proba(matrix(validation))[:, 1] if validation else np.array([])
+    truth = np.asarray([s.fraud for s in validation], dtype=bool)
+    return FraudModel(classifier, baseline, trained_on, operating_point(raw, truth))
+
+
+def operating_point(raw: np.ndarray, truth: np.ndarray) -> float:
+    """The lowest raw probability to hold for review at which at least
+    :data:`TARGET_PRECISION` of what is held is abuse (the most abuse caught so); without
+    such a point, the one with the best balance of the two (F1)."""
+    if not len(raw):
+        return APPROVE_BELOW
+    best, best_f1 = 0.5, -1.0
+    for t in np.unique(np.round(raw, 4)):
+        held = raw >= t
+        tp = int(np.sum(held & truth))
+        precision = tp / max(1, int(np.sum(held)))
+        recall = tp / max(1, int(np.sum(truth)))
+        if precision >= TARGET_PRECISION:
+            return float(t)
+        f1 = 2 * precision * recall / max(1e-9, precision + recall)
+        if f1 > best_f1:
+            best, best_f1 = float(t), f1
+    return best
+
+
+def evaluate(model: FraudModel, samples: Sequence[Sample]) -> Figures:
+    """Precision, recall and accuracy of the combined score's decision (anything not
+    approved at once counts as caught)."""
+    caught = [model.assess(s.signals).decision != "approved" for s in samples]
+    truth = [s.fraud for s in samples]
+    tp = sum(c and t for c, t in zip(caught, truth, strict=True))
+    fp = sum(c and not t for c, t in zip(caught, truth, strict=True))
+    fn = sum(t and not c for c, t in zip(caught, truth, strict=True))
+    right = sum(c == t for c, t in zip(caught, truth, strict=True))
+    return Figures(
+        precision=tp / (tp + fp) if tp + fp else 1.0,
+        recall=tp / (tp + fn) if tp + fn else 1.0,
+        accuracy=right / len(samples) if samples else 1.0,
+        count=len(samples),
+    )
