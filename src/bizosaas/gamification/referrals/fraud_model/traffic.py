@@ -52,6 +52,7 @@ THROWAWAY = [
     "tempmail.com",
 ]
 HOUR, DAY = 3600.0, 86400.0
+UNSEEN_VISITS = 0.35
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,9 @@ class Tenant:
         """Record the signals of this conversion as the service would see them, then let it
         happen (the review's verdict follows the truth)."""
         code = self.code_of(referrer)
+        # Often no click or sign-up was recorded before the conversion (an app install, a
+        # code typed at checkout): honest and abusive conversions alike.
+        visit = after_visit if self.rng.random() >= UNSEEN_VISITS else None
         ips, devices = self.footprint[referrer.id]
         earlier = [r for r in code.referees if r[0] != referee.id]
         outcomes = self.outcomes.get(referrer.id, [0, 0])
@@ -155,7 +159,7 @@ class Tenant:
                     earlier_referee_emails=frozenset(r[1] for r in earlier),
                     conversions_last_hour=sum(1 for r in earlier if r[4] > self.now - HOUR),
                     conversions_last_day=sum(1 for r in earlier if r[4] > self.now - DAY),
-                    seconds_since_visit=after_visit,
+                    seconds_since_visit=visit,
                     code_age_seconds=self.now - code.created_at,
                     referrer_approved=outcomes[0],
                     referrer_rejected=outcomes[1],
