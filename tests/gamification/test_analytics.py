@@ -195,6 +195,8 @@ async def test_a_prepared_tenant_gets_its_numbers_and_targets(org: Org, other_or
         "rejected": 1,
         "in_review": 1,
         "refunded": 0,
+        "reviewed": 0,
+        "detection_accuracy": None,
     }
 
     targets = {t["metric"]: t for t in body["targets"]}
@@ -255,7 +257,7 @@ async def test_an_empty_range_has_zero_rows_and_no_rates(org: Org) -> None:
     assert body["achievements"]["unlock_rate"] is None
     assert body["referrals"]["conversion_rate"] is None
     assert body["leaderboards"]["participation_rate"] is None
-    assert [t["met"] for t in body["targets"]] == [False] * 4
+    assert [t["met"] for t in body["targets"]] == [False] * 5
     assert all(t["value"] is None for t in body["targets"])
 
 
@@ -302,3 +304,48 @@ async def test_another_tenant_is_not_found_and_view_analytics_is_needed(
         permissions=[Permission.ACCESS_GAMIFICATION.value, Permission.VIEW_ANALYTICS.value]
     )
     assert (await report(org, analyst))["tenant_id"] == str(org.id)
+
+
+async def test_fraud_detection_accuracy_is_measured_on_reviewed_conversions(org: Org) -> None:
+    """Each admin verdict is set against the score: a rejection scored 0.5 or more, or an
+    approval below, counts as agreement; conversions nobody reviewed do not count."""
+    now = datetime.now(UTC)
+    async with runtime_db(org.app).transaction(RowScope.tenant(org.id)) as db:
+        program = ReferralProgram(tenant_id=org.id, name="P", platform="bizoholic", status="active")
+        db.add(program)
+        await db.flush()
+        code = ReferralCode(
+            tenant_id=org.id, program_id=program.id, user_id=uuid.uuid4(), code="ACC-0001"
+        )
+        db.add(code)
+        await db.flush()
+        for status, score, reviewed in (
+            ("rejected", 0.9, True),  # caught, and the admin agreed
+            ("approved", 0.35, True),  # held, and rightly let through
+            ("approved", 0.6, True),  # the score was wrong
+            ("approved", 0.0, False),  # nobody reviewed it: not counted
+        ):
+            db.add(
+                ReferralConversion(
+                    tenant_id=org.id,
+                    program_id=program.id,
+                    code_id=code.id,
+                    referrer_id=code.user_id,
+                    referee_id=uuid.uuid4(),
+                    status=status,
+                    risk_reasons=[{"code": "model", "detail": "x"}] if score else [],
+                    risk_score=score,
+                    converted_at=now,
+                    reviewed_at=now if reviewed else None,
+                )
+            )
+    body = await report(org)
+    fraud = body["referrals"]["fraud"]
+    assert (fraud["reviewed"], fraud["detection_accuracy"]) == (3, round(2 / 3, 4))
+    targets = {t["metric"]: t for t in body["targets"]}
+    assert targets["fraud_detection_accuracy"] == {
+        "metric": "fraud_detection_accuracy",
+        "target": 0.95,
+        "value": round(2 / 3, 4),
+        "met": False,
+    }

@@ -84,6 +84,10 @@ _REWARDED = """
     )
 """
 _FLAGGED = "c.risk_reasons NOT IN ('[]'::jsonb, 'null'::jsonb, '{}'::jsonb)"
+# An admin's verdict on it (approved or rejected after a review).
+_REVIEWED = "c.reviewed_at IS NOT NULL AND c.status IN ('approved', 'rejected')"
+# The fraud score agreed with that verdict: at least 0.5 for a rejection, below for an approval.
+_SCORE_AGREED = "((c.status = 'rejected') = (c.risk_score >= 0.5))"
 
 _TOTALS = text(
     f"""
@@ -136,7 +140,9 @@ _CONVERSIONS = text(
     f"""
     SELECT c.status, count(*) AS conversions,
            count(*) FILTER (WHERE {_FLAGGED}) AS flagged,
-           count(*) FILTER (WHERE {_REWARDED}) AS rewarded
+           count(*) FILTER (WHERE {_REWARDED}) AS rewarded,
+           count(*) FILTER (WHERE {_REVIEWED}) AS reviewed,
+           count(*) FILTER (WHERE {_REVIEWED} AND {_SCORE_AGREED}) AS agreed
     FROM referral_conversions c
     WHERE c.{_IN_RANGE.format(col="c.converted_at")}
     GROUP BY c.status

@@ -13,6 +13,11 @@ class ReviewOutcomes(BaseModel):
     rejected: int
     in_review: int = Field(description="Flagged conversions still in status review")
     refunded: int
+    reviewed: int = Field(description="Conversions an admin approved or rejected after review")
+    detection_accuracy: float | None = Field(
+        description="Of the reviewed: how often the fraud score agreed with the admin's verdict "
+        "(a score of 0.5 or more for a rejection, below for an approval)"
+    )
 
 
 class ReferralFunnel(BaseModel):

@@ -45,6 +45,7 @@ TARGETS = {
     "referral_conversion_rate": 0.12,
     "leaderboard_participation_rate": 0.60,
     "portfolio_creation_rate": 0.40,
+    "fraud_detection_accuracy": 0.95,
 }
 
 
@@ -90,6 +91,7 @@ async def report(db: AsyncSession, first: date | None, last: date | None) -> Ana
         return int(statuses[status]["flagged"]) if status in statuses else 0
 
     kept = [row for row in by_status if row["status"] != "rejected"]
+    reviewed = sum(int(row["reviewed"]) for row in by_status)
     conversions = sum(int(row["conversions"]) for row in kept)
     funnel = ReferralFunnel(
         codes_created=int(totals["codes"]),
@@ -105,6 +107,8 @@ async def report(db: AsyncSession, first: date | None, last: date | None) -> Ana
             rejected=flagged("rejected"),
             in_review=flagged("review"),
             refunded=flagged("refunded"),
+            reviewed=reviewed,
+            detection_accuracy=rate(sum(int(row["agreed"]) for row in by_status), reviewed),
         ),
     )
     achievements = Achievements(
@@ -136,6 +140,7 @@ async def report(db: AsyncSession, first: date | None, last: date | None) -> Ana
         "referral_conversion_rate": funnel.conversion_rate,
         "leaderboard_participation_rate": boards.participation_rate,
         "portfolio_creation_rate": portfolios.creation_rate,
+        "fraud_detection_accuracy": funnel.fraud.detection_accuracy,
     }
     return AnalyticsReport(
         tenant_id=str(analytics.tenant_id),

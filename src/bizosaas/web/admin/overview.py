@@ -21,6 +21,7 @@ LABELS = {
     "referral_conversion_rate": "Referral conversion",
     "leaderboard_participation_rate": "Leaderboard participation",
     "portfolio_creation_rate": "Portfolio creation",
+    "fraud_detection_accuracy": "Fraud detection accuracy (reviewed)",
 }
 
 
