@@ -39,9 +39,15 @@ class Notifier:
 
     async def stage(self, db: AsyncSession, batch: Batch) -> None:
         """Store the batch's drafts; publish the new ones after the commit."""
-        stored = await self.store(db, batch.tenant_id, batch.notifications)
+        await self.notify(db, batch.tenant_id, batch.notifications)
+
+    async def notify(
+        self, db: AsyncSession, tenant_id: uuid.UUID, drafts: Sequence[NotificationDraft]
+    ) -> None:
+        """Store the drafts in the unit of work; publish the new ones after its commit."""
+        stored = await self.store(db, tenant_id, drafts)
         if stored:
-            after_commit(db, lambda: self.publish(batch.tenant_id, stored))
+            after_commit(db, lambda: self.publish(tenant_id, stored))
 
     async def store(
         self, db: AsyncSession, tenant_id: uuid.UUID, drafts: Sequence[NotificationDraft]

@@ -335,14 +335,8 @@ class ReferralConversions:
             )
             for entry in granted
         ]
-        stored = await self.notifier.store(db, tenant_id, drafts)
-
-        async def publish() -> None:
-            if stored:
-                await self.notifier.publish(tenant_id, stored)
-            await self.wake()
-
-        after_commit(db, publish)
+        await self.notifier.notify(db, tenant_id, drafts)
+        after_commit(db, self.wake)
 
     async def _cap_reached(
         self, db: AsyncSession, conversion: ReferralConversion, program: ReferralProgram

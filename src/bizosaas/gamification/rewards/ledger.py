@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import after_commit, utcnow
+from bizosaas.core.database import utcnow
 from bizosaas.core.errors import Conflict, NotFound
 from bizosaas.core.repository import PageRequest
 from bizosaas.gamification.events.pipeline import NotificationDraft
@@ -123,11 +123,7 @@ async def decide(
         if body.note:
             entry.note = f"{entry.note} {body.note}" if entry.note else body.note
     await db.flush()
-    drafts = [_told(entry, decision, now) for entry in entries]
-    stored = await notifier.store(db, entries[0].tenant_id, drafts)
-    if stored:
-        tenant_id = entries[0].tenant_id
-        after_commit(db, lambda: notifier.publish(tenant_id, stored))
+    await notifier.notify(db, entries[0].tenant_id, [_told(e, decision, now) for e in entries])
     return DecisionOut(
         entries=[
             RewardEntryOut.model_validate(e).model_copy(update={"status": state_of(e, now)})
