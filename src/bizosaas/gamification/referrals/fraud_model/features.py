@@ -13,7 +13,7 @@ import difflib
 import math
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import networkx as nx
 
@@ -56,8 +56,10 @@ RING_DEPTH = 6  # rings longer than this are not looked for
 _DIGITS = re.compile(r"\d+")
 
 
-def vector(s: Signals) -> list[float]:
-    fired = {r.code for r in assess(s).reasons}
+def vector(s: Signals, fired: Collection[str] | None = None) -> list[float]:
+    """The features of ``s``; ``fired``: the rules' reasons, when they were already run."""
+    if fired is None:
+        fired = {r.code for r in assess(s).reasons}
     referees = {referee for referee, _ in s.code_links}
     devices = {link for _, link in s.code_links if link.startswith("device:")}
     cluster, links = _cluster(s)

@@ -118,7 +118,7 @@ class FraudModel:
     def assess(self, signals: Signals) -> Assessment:
         """The rules and the model as one score from 0 to 1, with the reasons behind it."""
         rules = assess(signals)
-        row = np.asarray(vector(signals), dtype=np.float64)
+        row = np.asarray(vector(signals, {r.code for r in rules.reasons}), dtype=np.float64)
         # The row itself, then the row with each feature set to its honest value: how much
         # each one alone moves the probability names what drove it.
         variants = np.repeat(row[None, :], len(NAMES) + 1, axis=0)
