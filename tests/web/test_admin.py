@@ -10,9 +10,17 @@ import uuid
 from typing import Any
 
 import httpx
+from markupsafe import escape
 
 from tests.gamification.factories import Org, event, make_org
-from tests.gamification.test_referrals import code_of, converted, make_program, person
+from tests.gamification.test_referrals import (
+    code_of,
+    converted,
+    doubtful,
+    make_program,
+    person,
+    referee,
+)
 from tests.web.conftest import (
     browser_for,
     hidden_csrf,
@@ -158,9 +166,8 @@ async def test_the_review_queue_approves_a_held_conversion_with_a_note(org: Org)
     await make_program(org)
     alice = await person(org, "Alice Archer")
     code = (await code_of(org, alice))["code"]
-    twin = await person(org, "Alice Archer")
-    held = await converted(org, await org.api_key(), code=code, referee_id=twin.id)
-    assert held["status"] == "review"
+    newcomer = await referee(org)
+    held = await doubtful(org, await org.api_key(), code, newcomer)
     async with await admin_browser(org) as browser:
         queue = (await browser.get("/admin/referrals/review")).text
         assert f'value="{held["id"]}"' in queue and "Why it was held" in queue
@@ -356,13 +363,13 @@ async def test_a_members_page_shows_their_points_rewards_and_referral_tree(org: 
     await make_program(org)
     alice = await person(org, "Alice Archer")
     code = (await code_of(org, alice))["code"]
-    twin = await person(org, "Alice Archer")
-    held = await converted(org, await org.api_key(), code=code, referee_id=twin.id)
+    newcomer = await referee(org)
+    held = await doubtful(org, await org.api_key(), code, newcomer)
     async with await admin_browser(org) as browser:
         page = (await browser.get(f"/admin/people/{alice.id}")).text
-        theirs = (await browser.get(f"/admin/people/{twin.id}")).text
-    assert "Referral tree" in page and f'href="/admin/people/{twin.id}"' in page
-    assert "Fraud flags" in page and held["risk_reasons"][0]["detail"] in page
+        theirs = (await browser.get(f"/admin/people/{newcomer.id}")).text
+    assert "Referral tree" in page and f'href="/admin/people/{newcomer.id}"' in page
+    assert "Fraud flags" in page and escape(held["risk_reasons"][0]["detail"]) in page
     assert f'href="/admin/people/{alice.id}">this member</a>' in theirs
 
 

@@ -28,6 +28,8 @@ from bizosaas.gamification.members.service import MemberService
 from bizosaas.gamification.notifications.service import Notifier
 from bizosaas.gamification.referrals.codes import ReferralCodes
 from bizosaas.gamification.referrals.conversions import ReferralConversions
+from bizosaas.gamification.referrals.fraud_marks import FraudMarks
+from bizosaas.gamification.referrals.fraud_model import model as fraud_model
 from bizosaas.gamification.referrals.handler import ReferralHandler
 from bizosaas.gamification.referrals.links import ShareLinks
 from bizosaas.gamification.referrals.review import ReferralReview
@@ -70,7 +72,9 @@ class GamificationServices:
         platform = PlatformBoards(database, lambda: live.clock())
         wake = ProcessorWake(runtime)
         codes = ReferralCodes(directory, members, runtime.settings.public_url)
-        conversions = ReferralConversions(directory, notifier, wake)
+        conversions = ReferralConversions(
+            directory, notifier, wake, await FraudMarks.start(runtime), fraud_model.shipped()
+        )
         # Achievements first: points they award feed the points boards. Referrals last:
         # a conversion appends a referral.converted event, which the next batch scores.
         handlers: list[EventHandler] = [

@@ -75,19 +75,6 @@ class ConversionRepository(TenantRepository[ReferralConversion]):
         )
         return {(p, status): n for p, status, n in (await self.session.execute(query)).tuples()}
 
-    async def count_since(self, code_id: uuid.UUID, since: datetime) -> int:
-        return int(
-            (
-                await self.session.execute(
-                    select(func.count()).where(
-                        ReferralConversion.tenant_id == self.tenant_id,
-                        ReferralConversion.code_id == code_id,
-                        ReferralConversion.created_at >= since,
-                    )
-                )
-            ).scalar_one()
-        )
-
     async def approved_count(
         self,
         program_id: uuid.UUID,
@@ -107,67 +94,6 @@ class ConversionRepository(TenantRepository[ReferralConversion]):
         if excluding is not None:
             query = query.where(ReferralConversion.id != excluding)
         return int((await self.session.execute(query)).scalar_one())
-
-    async def referrer_footprint(self, referrer_id: uuid.UUID) -> tuple[set[str], set[str]]:
-        """IPs and devices the referrer itself was seen with (its own visits and conversions
-        as a referee)."""
-        rows = (
-            await self.session.execute(
-                text(
-                    """
-                    SELECT host(ip), device_fingerprint FROM referral_visits
-                    WHERE tenant_id = :tenant_id AND referee_id = :user_id
-                    UNION
-                    SELECT host(ip), device_fingerprint FROM referral_conversions
-                    WHERE tenant_id = :tenant_id AND referee_id = :user_id
-                    """
-                ),
-                {"tenant_id": self.tenant_id, "user_id": referrer_id},
-            )
-        ).all()
-        return {r[0] for r in rows if r[0]}, {r[1] for r in rows if r[1]}
-
-    async def code_neighbours(
-        self,
-        code_id: uuid.UUID,
-        referee_id: uuid.UUID,
-        ip: str | None,
-        device: str | None,
-    ) -> tuple[int, int, list[str]]:
-        """How many other referees of the code shared the IP, the device; their emails."""
-        row = (
-            await self.session.execute(
-                text(
-                    """
-                    WITH others AS (
-                        SELECT referee_id, host(ip) AS ip, device_fingerprint AS device,
-                               NULL::text AS email
-                        FROM referral_visits
-                        WHERE tenant_id = :tenant_id AND code_id = :code_id
-                          AND referee_id IS NOT NULL AND referee_id <> :referee_id
-                        UNION ALL
-                        SELECT referee_id, host(ip), device_fingerprint, referee_email
-                        FROM referral_conversions
-                        WHERE tenant_id = :tenant_id AND code_id = :code_id
-                          AND referee_id <> :referee_id
-                    )
-                    SELECT count(DISTINCT referee_id) FILTER (WHERE ip = :ip),
-                           count(DISTINCT referee_id) FILTER (WHERE device = :device),
-                           coalesce(array_agg(DISTINCT email) FILTER (WHERE email IS NOT NULL),
-                                    '{}')
-                    FROM others
-                    """
-                ),
-                {
-                    "tenant_id": self.tenant_id,
-                    "code_id": code_id,
-                    "referee_id": referee_id,
-                    "ip": ip,
-                    "device": device,
-                },
-            )
-        ).one()
-        return int(row[0]), int(row[1]), list(row[2])
 
     async def lock_referrer(self, program_id: uuid.UUID, referrer_id: uuid.UUID) -> None:
         """Serialise approvals of one referrer in one program (caps and tiers count them)."""

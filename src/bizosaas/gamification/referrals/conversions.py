@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,12 +27,15 @@ from bizosaas.gamification.events.repository import EventRepository
 from bizosaas.gamification.notifications.service import Notifier
 from bizosaas.gamification.referrals import fraud
 from bizosaas.gamification.referrals.conversion_repository import ConversionRepository
+from bizosaas.gamification.referrals.fraud_marks import FraudMarks
+from bizosaas.gamification.referrals.fraud_model.model import FraudModel
 from bizosaas.gamification.referrals.models import (
     ReferralCode,
     ReferralConversion,
     ReferralProgram,
     ReferralVisit,
 )
+from bizosaas.gamification.referrals.neighbourhood import Conversion, Neighbourhood
 from bizosaas.gamification.referrals.programs import check_open, find_program
 from bizosaas.gamification.referrals.repository import CodeRepository, VisitRepository
 from bizosaas.gamification.referrals.schemas import (
@@ -62,10 +65,14 @@ class ReferralConversions:
         directory: MemberDirectory,
         notifier: Notifier,
         wake: Callable[[], Awaitable[None]],
+        marks: FraudMarks,
+        fraud_model: FraudModel | None = None,
     ) -> None:
         self.directory = directory
         self.notifier = notifier
         self.wake = wake
+        self.marks = marks
+        self.fraud_model = fraud_model  # without one, the rules alone score
 
     # -- the funnel -----------------------------------------------------------------------
 
@@ -159,7 +166,24 @@ class ReferralConversions:
                 "The referee was already a member before this referral code existed: only "
                 "new members can be referred."
             )
-        assessment = await self._assess(conversions, code, body, referee.display_name, ip, now)
+        referrer = await self.directory.get(code.user_id)
+        assessment = await self._assess(
+            db,
+            Conversion(
+                code=code,
+                program_id=program.id,
+                referee_id=body.referee_id,
+                referrer_name=referrer.display_name if referrer else "",
+                referee_name=referee.display_name,
+                referrer_email=str(body.referrer_email) if body.referrer_email else None,
+                referee_email=str(body.referee_email) if body.referee_email else None,
+                ip=ip,
+                device=body.device_fingerprint,
+                visit_at=visit.created_at if visit else None,
+                occurred_at=occurred,
+                now=now,
+            ),
+        )
         status = assessment.decision
         conversion_id = await conversions.insert(
             {
@@ -192,39 +216,29 @@ class ReferralConversions:
         result.created = True
         return result
 
-    async def _assess(
-        self,
-        conversions: ConversionRepository,
-        code: ReferralCode,
-        body: ConversionIn,
-        referee_name: str,
-        ip: str | None,
-        now: datetime,
-    ) -> fraud.Assessment:
-        referrer = await self.directory.get(code.user_id)
-        ips, devices = await conversions.referrer_footprint(code.user_id)
-        on_ip, on_device, emails = await conversions.code_neighbours(
-            code.id, body.referee_id, ip, body.device_fingerprint
+    async def _assess(self, db: AsyncSession, conversion: Conversion) -> fraud.Assessment:
+        """The trained model's score with the rules' reasons (the rules alone without a
+        model), raised by what other tenants found about the device, address and domain."""
+        signals = await Neighbourhood(db).signals(conversion)
+        if self.fraud_model is None:
+            assessment = fraud.assess(signals)
+        else:
+            assessment = self.fraud_model.assess(signals)
+        digests = self.marks.digests(
+            device=conversion.device, ip=conversion.ip, email=conversion.referee_email
         )
-        recent = await conversions.count_since(code.id, now - timedelta(hours=1))
-        return fraud.assess(
-            fraud.Signals(
-                referrer_id=code.user_id,
-                referee_id=body.referee_id,
-                referrer_name=referrer.display_name if referrer else "",
-                referee_name=referee_name,
-                referrer_email=str(body.referrer_email) if body.referrer_email else None,
-                referee_email=str(body.referee_email) if body.referee_email else None,
-                ip=ip,
-                device_fingerprint=body.device_fingerprint,
-                referrer_ips=frozenset(ips),
-                referrer_devices=frozenset(devices),
-                referees_on_ip=on_ip,
-                referees_on_device=on_device,
-                earlier_referee_emails=frozenset(fraud.normalise_email(e) for e in emails),
-                conversions_last_hour=recent,
-            )
+        return fraud.with_evidence(assessment, await self.marks.reasons(db, digests))
+
+    async def record_verdict(
+        self, db: AsyncSession, conversion: ReferralConversion, *, fraud: bool
+    ) -> None:
+        """A tenant admin's verdict, for other tenants to learn from (as keyed hashes)."""
+        digests = self.marks.digests(
+            device=conversion.device_fingerprint,
+            ip=str(conversion.ip) if conversion.ip else None,
+            email=conversion.referee_email,
         )
+        await self.marks.record(db, digests, fraud=fraud)
 
     async def approve(
         self,

@@ -245,7 +245,9 @@ async def decide_conversion(
     body: ReviewNote | None = None,
 ) -> ConversionOut:
     """`approve` grants its rewards; `reject` refuses it, and claws back the rewards of one
-    that was approved."""
+    that was approved. Rejecting a conversion the scoring rejected confirms it as the
+    admin's verdict. Verdicts teach the fraud scoring of other tenants, as keyed hashes of
+    the device, the address and the email domain only."""
     decide = review.approve if decision == "approve" else review.reject
     return await decide(db, caller, conversion_id, body.note if body else None)
 

@@ -211,7 +211,13 @@ def assess(s: Signals) -> Assessment:
                 "velocity", f"{s.conversions_last_hour} conversions of this code in the last hour."
             )
         )
-    remaining = 1.0
+    return with_evidence(Assessment(0.0, []), reasons)
+
+
+def with_evidence(assessment: Assessment, reasons: list[Reason]) -> Assessment:
+    """``assessment`` raised by further independent pieces of evidence."""
+    remaining = 1.0 - assessment.score
     for reason in reasons:
         remaining *= 1.0 - reason.weight
-    return Assessment(round(min(1.0, max(0.0, 1.0 - remaining)), 4), reasons)
+    score = round(min(1.0, max(0.0, 1.0 - remaining)), 4)
+    return Assessment(score, [*assessment.reasons, *reasons])

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     String,
     false,
     text,
@@ -86,6 +87,9 @@ class ReferralVisit(TenantOwned, GamificationBase):
             "referee_id",
             postgresql_where=text("referee_id IS NOT NULL"),
         ),
+        # Fraud scoring counts the accounts seen on a device, behind an address.
+        tenant_index("referral_visits", "device_fingerprint"),
+        tenant_index("referral_visits", "ip"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
@@ -107,6 +111,9 @@ class ReferralConversion(TenantOwned, TimestampMixin, GamificationBase):
         tenant_index("referral_conversions", "program_id", "referee_id", unique=True),
         tenant_index("referral_conversions", "status"),
         tenant_index("referral_conversions", "referrer_id"),
+        tenant_index("referral_conversions", "code_id", "created_at"),
+        tenant_index("referral_conversions", "device_fingerprint"),
+        tenant_index("referral_conversions", "ip"),
     )
 
     id: Mapped[UUIDKey]
@@ -130,3 +137,20 @@ class ReferralConversion(TenantOwned, TimestampMixin, GamificationBase):
     reviewed_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     review_note: Mapped[str | None] = mapped_column(Text)
+
+
+class FraudMark(GamificationBase):
+    """A tenant admin's verdicts on conversions from one device, address or email domain,
+    known only by its keyed hash: what lets another tenant learn from them without ever
+    seeing them (:mod:`.fraud_marks`)."""
+
+    __tablename__ = "fraud_marks"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # device, ip, domain
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    fraud: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    honest: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )

@@ -85,17 +85,23 @@ class ReferralReview:
         program = await find_program(db, conversion.program_id)
         self._reviewed(conversion, caller, note)
         await self.conversions.approve(db, conversion, program)
+        await self.conversions.record_verdict(db, conversion, fraud=False)
         return ConversionOut.model_validate(conversion)
 
     async def reject(
         self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID, note: str | None
     ) -> ConversionOut:
-        """Reject; if it was approved, its rewards are clawed back."""
-        conversion = await self._conversion(db, conversion_id, final=("rejected", "refunded"))
+        """Reject; if it was approved, its rewards are clawed back. A conversion the scoring
+        rejected may be rejected again by a person: the verdict is then theirs (and other
+        tenants learn from it)."""
+        conversion = await self._conversion(db, conversion_id, final=("refunded",))
+        if conversion.status == "rejected" and conversion.reviewed_by is not None:
+            raise Conflict("The conversion is already rejected.")
         if conversion.status == "approved":
             await LedgerRepository(db).claw_back(conversion.id, "Conversion rejected.")
         conversion.status = "rejected"
         self._reviewed(conversion, caller, note)
+        await self.conversions.record_verdict(db, conversion, fraud=True)
         await db.flush()
         return ConversionOut.model_validate(conversion)
 

@@ -7,10 +7,12 @@ decides, except that a certain rule (the referee is the referrer, or has the ref
 own email) keeps the score at least at its weight. The reasons say what drove it: the
 rules that fired, and the features whose honest values would lower the score most.
 
-The probability is mapped onto the service's decision thresholds at an operating point
-chosen on validation traffic (never the test set): the raw probability from which a
-conversion is held for review is the one that catches the most abuse while, with a
-margin, at least :data:`TARGET_PRECISION` of what it holds is abuse.
+The probability is mapped onto the service's decision thresholds at two operating points
+chosen on validation traffic (never the test set). A conversion is held for review from
+the raw probability that catches the most abuse while, with a margin, at least
+:data:`TARGET_PRECISION` of what it holds is abuse; it is rejected outright only from the
+probability at which :data:`REJECT_PRECISION` of what it would reject is abuse. Between
+the two a person decides: turning an honest member away unheard costs more than a review.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from bizosaas.gamification.referrals.fraud import (
     APPROVE_BELOW,
+    REJECT_FROM,
     Assessment,
     Reason,
     Signals,
@@ -42,6 +45,7 @@ DRIVERS = 3  # features named in the model's reason
 TARGET_PRECISION = 0.95
 # Chosen on validation traffic with a margin, so that new traffic still meets the target.
 VALIDATION_PRECISION = TARGET_PRECISION + 0.01
+REJECT_PRECISION = 0.995  # what is rejected without a person looking
 # What the file may hold; anything else is refused when loading it.
 TRUSTED = [
     "builtins.dict",
@@ -68,6 +72,8 @@ LABELS = {
     "email_likeness_earlier": "an email like earlier referees'",
     "referees_on_ip": "referees sharing the address",
     "referees_on_device": "referees sharing the device",
+    "device_accounts": "other accounts on the device",
+    "ip_accounts": "other accounts behind the address",
     "conversions_last_hour": "conversions in the last hour",
     "conversions_last_day": "conversions in the last day",
     "log_seconds_since_visit": "time from the click",
@@ -102,6 +108,7 @@ class FraudModel:
     baseline: np.ndarray  # an honest conversion's typical features (the median)
     trained_on: str
     review_from: float = APPROVE_BELOW  # the raw probability held for review
+    reject_from: float = REJECT_FROM  # the raw probability rejected outright
 
     def probability(self, signals: Signals) -> float:
         row = np.asarray([vector(signals)], dtype=np.float64)
@@ -109,11 +116,12 @@ class FraudModel:
 
     def scaled(self, raw: float) -> float:
         """The raw probability on the service's scale: :attr:`review_from` becomes the
-        review threshold, 0 and 1 stay where they are."""
-        t = min(max(self.review_from, 1e-6), 1 - 1e-6)
-        if raw < t:
-            return APPROVE_BELOW * raw / t
-        return APPROVE_BELOW + (1 - APPROVE_BELOW) * (raw - t) / (1 - t)
+        review threshold, :attr:`reject_from` the rejection threshold; 0 and 1 stay."""
+        points = [(0.0, 0.0), (self.review_from, APPROVE_BELOW), (self.reject_from, REJECT_FROM)]
+        for (x0, y0), (x1, y1) in zip(points, [*points[1:], (1.0, 1.0)], strict=True):
+            if raw < x1:
+                return y0 + (y1 - y0) * (raw - x0) / max(x1 - x0, 1e-9)
+        return 1.0
 
     def assess(self, signals: Signals) -> Assessment:
         """The rules and the model as one score from 0 to 1, with the reasons behind it."""
@@ -151,6 +159,7 @@ class FraudModel:
                 "features": list(NAMES),
                 "trained_on": self.trained_on,
                 "review_from": self.review_from,
+                "reject_from": self.reject_from,
             },
             path,
             compression=zipfile.ZIP_DEFLATED,
@@ -169,6 +178,7 @@ class FraudModel:
             np.asarray(data["baseline"]),
             str(data["trained_on"]),
             float(data["review_from"]),
+            float(data["reject_from"]),
         )
 
 
@@ -215,24 +225,26 @@ def train(
     baseline = np.median(honest, axis=0) if len(honest) else np.zeros(x.shape[1])
     raw = classifier.predict_proba(matrix(validation))[:, 1] if validation else np.array([])
     truth = np.asarray([s.fraud for s in validation], dtype=bool)
-    return FraudModel(classifier, baseline, trained_on, operating_point(raw, truth))
+    review_from = operating_point(raw, truth, VALIDATION_PRECISION)
+    reject_from = max(operating_point(raw, truth, REJECT_PRECISION), review_from)
+    return FraudModel(classifier, baseline, trained_on, review_from, min(reject_from, 0.999))
 
 
-def operating_point(raw: np.ndarray, truth: np.ndarray) -> float:
-    """The lowest raw probability to hold for review at which at least
-    :data:`VALIDATION_PRECISION` of what is held is abuse (the most abuse caught so);
-    without such a point, the one with the best balance of the two (F1)."""
+def operating_point(raw: np.ndarray, truth: np.ndarray, precision: float) -> float:
+    """The lowest raw probability from which at least ``precision`` of the conversions it
+    flags are abuse (the most abuse caught so); without such a point, the one with the
+    best balance of precision and recall (F1)."""
     if not len(raw):
         return APPROVE_BELOW
     best, best_f1 = 0.5, -1.0
     for t in np.unique(np.round(raw, 4)):
         held = raw >= t
         tp = int(np.sum(held & truth))
-        precision = tp / max(1, int(np.sum(held)))
+        flagged_precision = tp / max(1, int(np.sum(held)))
         recall = tp / max(1, int(np.sum(truth)))
-        if precision >= VALIDATION_PRECISION:
+        if flagged_precision >= precision:
             return float(t)
-        f1 = 2 * precision * recall / max(1e-9, precision + recall)
+        f1 = 2 * flagged_precision * recall / max(1e-9, flagged_precision + recall)
         if f1 > best_f1:
             best, best_f1 = float(t), f1
     return best

@@ -53,6 +53,9 @@ THROWAWAY = [
 ]
 HOUR, DAY = 3600.0, 86400.0
 UNSEEN_VISITS = 0.35
+# A tenant's server need not send the emails, the address or the device: each is missing
+# from this share of conversions, honest and abusive alike.
+UNSENT = 0.25
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,10 @@ class Person:
 @dataclass
 class Code:
     created_at: float
-    referees: list[tuple[uuid.UUID, str, str, str, float]] = field(default_factory=list)
+    # (referee, normalised email, "device:…" and "ip:…" links, when)
+    referees: list[tuple[uuid.UUID, str | None, tuple[str, ...], float]] = field(
+        default_factory=list
+    )
 
 
 @dataclass
@@ -133,12 +139,19 @@ class Tenant:
         """Record the signals of this conversion as the service would see them, then let it
         happen (the review's verdict follows the truth)."""
         code = self.code_of(referrer)
+        rng = self.rng
         # Often no click or sign-up was recorded before the conversion (an app install, a
         # code typed at checkout): honest and abusive conversions alike.
-        visit = after_visit if self.rng.random() >= UNSEEN_VISITS else None
+        visit = after_visit if rng.random() >= UNSEEN_VISITS else None
+        email = referee.email if rng.random() >= UNSENT else None
+        referrer_email = referrer.email if rng.random() >= UNSENT else None
+        at = at_ip if rng.random() >= UNSENT else None
+        on = on_device if rng.random() >= UNSENT else None
         ips, devices = self.footprint[referrer.id]
         earlier = [r for r in code.referees if r[0] != referee.id]
         outcomes = self.outcomes.get(referrer.id, [0, 0])
+        links = [f"device:{on}"] if on else []
+        links += [f"ip:{at}"] if at else []
         self.samples.append(
             Sample(
                 Signals(
@@ -146,39 +159,37 @@ class Tenant:
                     referee_id=referee.id,
                     referrer_name=referrer.name,
                     referee_name=referee.name,
-                    referrer_email=referrer.email,
-                    referee_email=referee.email,
-                    ip=at_ip,
-                    device_fingerprint=on_device,
+                    referrer_email=referrer_email,
+                    referee_email=email,
+                    ip=at,
+                    device_fingerprint=on,
                     referrer_ips=frozenset(ips),
                     referrer_devices=frozenset(devices),
-                    referees_on_ip=sum(1 for r in earlier if r[2] == at_ip),
-                    referees_on_device=sum(1 for r in earlier if r[3] == on_device),
-                    device_accounts=len(self.seen.get(f"device:{on_device}", set()) - {referee.id}),
-                    ip_accounts=len(self.seen.get(f"ip:{at_ip}", set()) - {referee.id}),
-                    earlier_referee_emails=frozenset(r[1] for r in earlier),
-                    conversions_last_hour=sum(1 for r in earlier if r[4] > self.now - HOUR),
-                    conversions_last_day=sum(1 for r in earlier if r[4] > self.now - DAY),
+                    referees_on_ip=sum(1 for r in earlier if at and f"ip:{at}" in r[2]),
+                    referees_on_device=sum(1 for r in earlier if on and f"device:{on}" in r[2]),
+                    device_accounts=len(self.seen.get(f"device:{on}", set()) - {referee.id})
+                    if on
+                    else 0,
+                    ip_accounts=len(self.seen.get(f"ip:{at}", set()) - {referee.id}) if at else 0,
+                    earlier_referee_emails=frozenset(r[1] for r in earlier if r[1]),
+                    conversions_last_hour=sum(1 for r in earlier if r[3] > self.now - HOUR),
+                    conversions_last_day=sum(1 for r in earlier if r[3] > self.now - DAY),
                     seconds_since_visit=visit,
                     code_age_seconds=self.now - code.created_at,
                     referrer_approved=outcomes[0],
                     referrer_rejected=outcomes[1],
                     referral_edges=tuple(self.edges),
-                    code_links=tuple(
-                        link
-                        for r in earlier
-                        for link in ((r[0], f"device:{r[3]}"), (r[0], f"ip:{r[2]}"))
-                    ),
+                    code_links=tuple((r[0], link) for r in earlier for link in r[2]),
                 ),
                 fraud,
                 pattern,
             )
         )
         code.referees.append(
-            (referee.id, normalise_email(referee.email), at_ip, on_device, self.now)
+            (referee.id, normalise_email(email) if email else None, tuple(links), self.now)
         )
         self.edges.append((referrer.id, referee.id))
-        for key in (f"device:{on_device}", f"ip:{at_ip}"):
+        for key in links:
             self.seen.setdefault(key, set()).add(referee.id)
         outcomes[1 if fraud else 0] += 1
         self.outcomes[referrer.id] = outcomes

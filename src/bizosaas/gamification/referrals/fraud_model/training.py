@@ -25,8 +25,8 @@ class Report:
             f"held-out set (another seed): {self.held_out.line()}",
             f"'{self.left_out}' left out of training: caught {self.left_out_figures.recall:.3f}"
             f" of {self.left_out_figures.count} conversions",
-            f"operating point: held for review from a raw probability of "
-            f"{self.model.review_from:.3f}",
+            f"operating points: held for review from a raw probability of "
+            f"{self.model.review_from:.3f}, rejected from {self.model.reject_from:.3f}",
         ]
 
 
