@@ -1,34 +1,42 @@
-"""Agents benchmark (so far: the referral-fraud model).
+"""Agents benchmark: the referral-fraud model, and tasks through the agents API.
 
-Scores conversions of generated traffic with the shipped model (the rules and the model
-together, with the reasons behind each score, as the service would) and prints the
-latency per conversion, then the model's precision, recall and accuracy on a held-out
-set made with another seed and on each abuse pattern::
+(1) Scores conversions of generated traffic with the shipped model (the rules and the
+model together, with the reasons behind each score, as the service would) and prints the
+latency per conversion, then the model's precision, recall and accuracy on a held-out set
+made with another seed and on each abuse pattern. (2) Runs the platform as ``bizosaas
+up`` assembles it (see ``_platform.py``) and, through the gateway as the demo tenant's
+servers and admin: a referral conversion scored live (neighbourhood queries, model,
+marks, recorded task), task throughput with 8 concurrent callers re-scoring conversions
+(``detect_fraud``) and checking a member's achievements, and showcase generation with the
+deterministic writer::
 
-    .venv/bin/python bench/agents.py            # about a minute
+    .venv/bin/python bench/agents.py            # about two minutes
     .venv/bin/python bench/agents.py --quick    # smoke run
-
-The task throughput through the agents API and showcase generation time come with the
-agents themselves.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import aiohttp
+
 from bench._auth_load import percentile
-from bench._harness import progress
+from bench._harness import bench_run, progress
+from bench._platform import bearer_token, demo_login, new_members, running_platform
 from bizosaas.gamification.referrals.fraud_model.model import evaluate, shipped
 from bizosaas.gamification.referrals.fraud_model.traffic import ABUSE, generate
+from bizosaas.stack.isolated import Servers, isolated_servers
 
 SCORING_P99_TARGET_MS = 10.0
 SEED = 4242  # not one the shipped model was trained, validated or tested with
@@ -38,6 +46,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     options = parser.parse_args()
+    model_figures(options)
+    with bench_run("agents") as (root, runner), isolated_servers(root, announce=progress) as s:
+        lines = runner.run(through_the_api(s, quick=options.quick))
+    for line in lines:
+        print(line)
+
+
+def model_figures(options: argparse.Namespace) -> None:
     model = shipped()
     if model is None:
         sys.exit("No shipped fraud model: run `bizosaas agents train-fraud` first.")
@@ -69,6 +85,98 @@ def main() -> None:
     honest = [s for s in samples if not s.fraud]
     wrongly = 1 - evaluate(model, honest).accuracy
     print(f"  honest traffic held by mistake: {wrongly:.3f} of {len(honest)}")
+
+
+async def through_the_api(servers: Servers, *, quick: bool) -> list[str]:
+    trials, seconds = (5, 3.0) if quick else (40, 20.0)
+    async with (
+        running_platform(servers, "bench") as (_settings, origin),
+        aiohttp.ClientSession(origin) as session,
+    ):
+        token = await bearer_token(session, *demo_login("admin@acme-corp.example"))
+        admin = {"Authorization": f"Bearer {token}"}
+        async with session.post(
+            "/api/v1/gamification/api-keys", json={"name": "bench"}, headers=admin
+        ) as response:
+            key = {"X-API-Key": (await response.json())["key"]}
+        async with session.post(
+            "/api/v1/gamification/referrals/generate", json={}, headers=admin
+        ) as response:
+            code = (await response.json())["code"]
+        progress(f"making {trials} new members")
+        newcomers = await new_members(session, token, trials, "agents")
+        progress(f"{trials} referral conversions, scored live")
+        live, conversions = [], []
+        for member in newcomers:
+            started = time.perf_counter()
+            task = await _task(
+                session, key, "process_referral", code=code, referee_id=member.user_id
+            )
+            live.append(time.perf_counter() - started)
+            conversions.append(task["result"]["conversion"]["id"])
+        progress(f"{trials} showcases written")
+        showcases = []
+        for _ in range(trials):
+            started = time.perf_counter()
+            await _task(session, admin, "generate_showcase")
+            showcases.append(time.perf_counter() - started)
+        progress(f"8 callers, flat out for {seconds:.0f} s")
+        done, timings = await _flat_out(session, admin, conversions, seconds)
+    return [
+        _line("a referral conversion through the agents API, scored live", live),
+        f"agent tasks, 8 concurrent callers ({seconds:.0f} s, detect_fraud and"
+        f" check_achievements in turn): {done / seconds:.1f} tasks/s, p50"
+        f" {percentile(sorted(timings), 50) * 1000:.1f} ms, p95"
+        f" {percentile(sorted(timings), 95) * 1000:.1f} ms",
+        _line("showcase generation (deterministic writer), one task", showcases),
+    ]
+
+
+async def _task(
+    session: aiohttp.ClientSession, headers: dict[str, str], task_type: str, **payload: str
+) -> dict[str, Any]:
+    body = {"task_type": task_type, "payload": payload}
+    async with session.post("/api/v1/gamification/agents/tasks", json=body, headers=headers) as r:
+        if r.status != 201:
+            raise RuntimeError(f"{task_type}: {r.status} {await r.text()}")
+        answer: dict[str, Any] = await r.json()
+        return answer
+
+
+async def _flat_out(
+    session: aiohttp.ClientSession,
+    headers: dict[str, str],
+    conversions: list[str],
+    seconds: float,
+) -> tuple[int, list[float]]:
+    deadline = time.perf_counter() + seconds
+    timings: list[float] = []
+
+    async def caller(n: int) -> None:
+        while time.perf_counter() < deadline:
+            n += 1
+            started = time.perf_counter()
+            if n % 2:
+                await _task(
+                    session,
+                    headers,
+                    "detect_fraud",
+                    conversion_id=conversions[n % len(conversions)],
+                )
+            else:
+                await _task(session, headers, "check_achievements")
+            timings.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(caller(n) for n in range(8)))
+    return len(timings), timings
+
+
+def _line(label: str, timings: list[float]) -> str:
+    ordered = sorted(timings)
+    return (
+        f"{label}: p50 {percentile(ordered, 50) * 1000:.1f} ms,"
+        f" p95 {percentile(ordered, 95) * 1000:.1f} ms ({len(ordered)} runs)"
+    )
 
 
 if __name__ == "__main__":

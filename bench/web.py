@@ -30,7 +30,6 @@ import re
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
@@ -40,20 +39,18 @@ import aiohttp
 from playwright.async_api import Browser, async_playwright
 
 from bench._auth_load import percentile
-from bench._harness import LOOPBACK, bench_run, progress
-from bench._web_load import run_load
-from bizosaas.auth.bootstrap import DEMO_LOGINS
-from bizosaas.core.logging import configure_logging
-from bizosaas.core.settings import Settings
-from bizosaas.launch import IN_ONE_PROCESS, assemble_platform, listener_ports, seed
-from bizosaas.runner import ServerGroup, bind
-from bizosaas.stack.isolated import (
-    Servers,
-    isolated_databases,
-    isolated_servers,
-    isolated_settings,
-    new_run,
+from bench._harness import bench_run, progress
+from bench._platform import (
+    PASSWORD,
+    Member,
+    bearer_token,
+    demo_login,
+    new_members,
+    running_platform,
 )
+from bench._web_load import run_load
+from bizosaas.core.settings import Settings
+from bizosaas.stack.isolated import Servers, isolated_servers
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAS_CHROMIUM = CHROMIUM.exists()
@@ -70,12 +67,6 @@ PAGE_P95_TARGET_MS = 150.0
 PAGE_WEIGHT_TARGET_KB = 200.0
 TOAST_P95_TARGET_S = 1.0
 THINK_S = 1.0  # a person reads a page before opening the next
-PASSWORD = "Bench-Toast-Lantern-2026"
-
-
-def _login(email: str) -> tuple[str, str]:
-    found = next(login for login in DEMO_LOGINS if login.email == email)
-    return found.email, found.password
 
 
 async def _sign_in(session: aiohttp.ClientSession, email: str, password: str) -> dict[str, str]:
@@ -87,28 +78,6 @@ async def _sign_in(session: aiohttp.ClientSession, email: str, password: str) ->
         return {name: morsel.value for name, morsel in response.cookies.items()}
 
 
-async def _admin_token(session: aiohttp.ClientSession, email: str, password: str) -> str:
-    async with session.post("/api/v1/auth/login", json={"email": email, "password": password}) as r:
-        body = await r.json()
-    return str(body["access_token"])
-
-
-async def raise_limits(origin: str) -> None:
-    """The demo tenants' hourly limit, raised through the auth API (the gateway reads it)."""
-    async with aiohttp.ClientSession(origin) as session:
-        token = await _admin_token(session, *_login("superadmin@bizosaas.local"))
-        headers = {"Authorization": f"Bearer {token}"}
-        async with session.get("/api/v1/auth/tenants", headers=headers) as response:
-            tenants = (await response.json())["tenants"]
-        for tenant in tenants:
-            async with session.patch(
-                f"/api/v1/auth/tenants/{tenant['id']}",
-                json={"rate_limit_per_hour": 10_000_000},
-                headers=headers,
-            ) as response:
-                response.raise_for_status()
-
-
 async def page_load(origin: str, seconds: float) -> list[str]:
     members = ["alice@acme-corp.example", "bob@acme-corp.example"]
     members += ["carol@globex.example", "dave@globex.example"]
@@ -116,9 +85,9 @@ async def page_load(origin: str, seconds: float) -> list[str]:
     visitors: list[tuple[dict[str, str], list[str]]] = []
     async with aiohttp.ClientSession(origin) as session:
         for email in members * 2:
-            visitors.append((await _sign_in(session, *_login(email)), MEMBER_PAGES))
+            visitors.append((await _sign_in(session, *demo_login(email)), MEMBER_PAGES))
         for email in admins:
-            visitors.append((await _sign_in(session, *_login(email)), ADMIN_PAGES))
+            visitors.append((await _sign_in(session, *demo_login(email)), ADMIN_PAGES))
     lines = []
     for think, label in ((THINK_S, f"browsing, {THINK_S:g} s between pages"), (0.0, "flat out")):
         progress(f"10 visitors {label}, for {seconds:.0f} s")
@@ -162,7 +131,7 @@ async def page_weight(origin: str) -> list[str]:
         ("admin@acme-corp.example", ADMIN_PAGES),
     ):
         async with aiohttp.ClientSession(origin, auto_decompress=False) as session:
-            session.cookie_jar.update_cookies(await _sign_in(session, *_login(email)))
+            session.cookie_jar.update_cookies(await _sign_in(session, *demo_login(email)))
             files: dict[str, int] = {}
             for path in pages:
                 wire, unpacked, html = await _weigh(session, path)
@@ -196,8 +165,8 @@ async def toast_delay(settings: Settings, origin: str, trials: int) -> list[str]
     if not HAS_CHROMIUM:
         return ["event to toast: skipped (no /usr/bin/chromium)"]
     async with aiohttp.ClientSession(origin) as session:
-        token = await _admin_token(session, *_login("admin@acme-corp.example"))
-        members = await _new_members(session, token, trials)
+        token = await bearer_token(session, *demo_login("admin@acme-corp.example"))
+        members = await new_members(session, token, trials, "toast")
         async with session.post(
             "/api/v1/gamification/api-keys",
             json={"name": f"bench-{uuid.uuid4().hex[:6]}"},
@@ -258,59 +227,11 @@ async def _one_toast(
         await context.close()
 
 
-@dataclass(frozen=True)
-class Member:
-    email: str
-    user_id: str
-
-
-async def _new_members(session: aiohttp.ClientSession, token: str, count: int) -> list[Member]:
-    """New members of the demo tenant Acme, made by its admin through the auth API."""
-    members = []
-    for _ in range(count):
-        email = f"toast-{uuid.uuid4().hex[:8]}@acme-corp.example"
-        async with session.post(
-            "/api/v1/auth/users",
-            json={"email": email, "full_name": "Toast Tester", "password": PASSWORD},
-            headers={"Authorization": f"Bearer {token}"},
-        ) as response:
-            response.raise_for_status()
-            members.append(Member(email, (await response.json())["id"]))
-    return members
-
-
 async def run(options: argparse.Namespace, servers: Servers) -> list[str]:
-    sockets = bind(listener_ports(0, dict.fromkeys(IN_ONE_PROCESS, 0)), LOOPBACK)
-    public_port = sockets[-1].getsockname()[1]
-    ports = {
-        name: sock.getsockname()[1] for name, sock in zip(IN_ONE_PROCESS, sockets[:-1], strict=True)
-    }
-    run_id = new_run()
-    progress(f"provisioning and migrating the databases of run {run_id}")
-    async with isolated_databases(servers, "bench", run_id) as urls:
-        settings = isolated_settings(
-            servers,
-            "bench",
-            run_id,
-            **urls,
-            log_level="WARNING",
-            log_json=True,
-            public_url=f"http://localhost:{public_port}",
-            gateway_url=f"http://{LOOPBACK}:{public_port}",
-        )
-        configure_logging(settings.log_level, settings.log_json)
-        progress("seeding the demo tenants")
-        await seed(settings)
-        group = ServerGroup(assemble_platform(settings).listeners(public_port, ports), sockets)
-        await group.start()
-        origin = f"http://{LOOPBACK}:{public_port}"
-        try:
-            await raise_limits(origin)
-            lines = await page_load(origin, options.seconds)
-            lines += await page_weight(origin)
-            lines += await toast_delay(settings, origin, options.trials)
-        finally:
-            await group.stop()
+    async with running_platform(servers, "bench") as (settings, origin):
+        lines = await page_load(origin, options.seconds)
+        lines += await page_weight(origin)
+        lines += await toast_delay(settings, origin, options.trials)
     return lines
 
 

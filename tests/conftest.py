@@ -20,7 +20,7 @@ from starlette.types import ASGIApp
 
 from bizosaas.core.settings import Settings
 from bizosaas.launch import IN_ONE_PROCESS, Platform, assemble_platform, listener_ports
-from bizosaas.runner import ServerGroup, bind
+from bizosaas.runner import Listener, ServerGroup, bind
 from bizosaas.stack.isolated import (
     Servers,
     isolated_databases,
@@ -29,6 +29,7 @@ from bizosaas.stack.isolated import (
     new_run,
 )
 from tests.factories import FrontDoor
+from tests.language_model import MODEL, FakeLanguageModel
 
 
 @pytest.fixture(scope="session")
@@ -73,12 +74,35 @@ def platform_settings(
 
 
 @pytest.fixture(scope="session")
+async def language_model() -> AsyncIterator[tuple[FakeLanguageModel, str]]:
+    """The suite's OpenAI-compatible server on 127.0.0.1, and its base URL."""
+    model = FakeLanguageModel()
+    (sock,) = bind([("language model", 0)], "127.0.0.1")
+    group = ServerGroup([Listener("language model", model.app(), 0)], [sock])
+    await group.start()
+    try:
+        yield model, f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    finally:
+        await group.stop()
+        sock.close()
+
+
+@pytest.fixture(scope="session")
 async def settings(
-    servers: Servers, platform_sockets: list[socket.socket]
+    servers: Servers,
+    platform_sockets: list[socket.socket],
+    language_model: tuple[FakeLanguageModel, str],
 ) -> AsyncIterator[Settings]:
+    """The platform under test writes showcases with the suite's language model."""
     run = new_run()
     async with isolated_databases(servers, "test", run) as urls:
-        yield platform_settings(urls, servers, servers.redis_url, run, platform_sockets)
+        yield platform_settings(urls, servers, servers.redis_url, run, platform_sockets).model_copy(
+            update={
+                "language_model_url": language_model[1],
+                "language_model": MODEL,
+                "language_model_timeout_seconds": 2.0,
+            }
+        )
 
 
 @dataclass(frozen=True)

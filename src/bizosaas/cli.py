@@ -246,13 +246,40 @@ def train_fraud(
     out: Annotated[
         Path | None, typer.Option(help="Where to write the model; default: the shipped one.")
     ] = None,
+    reviewed_by: Annotated[
+        str | None,
+        typer.Option(
+            help="A tenant (id or slug) whose reviewed conversions to learn from as well."
+        ),
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Train the referral-fraud model on generated labelled traffic and print its
-    precision, recall and accuracy on a held-out set and on a pattern left out."""
+    """Train the referral-fraud model on generated labelled traffic (and a tenant's
+    reviewed conversions) and print its precision, recall and accuracy on a held-out set,
+    on the reviewed conversions kept out of training, and on a pattern left out."""
+    import numpy as np
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from bizosaas.gamification.referrals.fraud_model.model import SHIPPED
     from bizosaas.gamification.referrals.fraud_model.training import train_from_traffic
+
+    reviewed = None
+    if reviewed_by is not None:
+        from bizosaas.launch import reviewed_conversions
+
+        with platform_settings(data_dir, progress=_status) as (settings, _stack):
+            tenant_id, rows = asyncio.run(reviewed_conversions(settings, reviewed_by))
+        if len(rows) < 4:
+            console.print(
+                f"[red]Tenant {tenant_id} has {len(rows)} reviewed conversions scored by "
+                "this model's features; at least 4 are needed.[/red]"
+            )
+            raise typer.Exit(2)
+        reviewed = (
+            np.asarray([r for r, _ in rows], dtype=np.float64),
+            np.asarray([fraud for _, fraud in rows], dtype=bool),
+        )
+        typer.echo(f"{len(rows)} reviewed conversions of tenant {tenant_id}")
 
     tasks: dict[str, object] = {}
     with Progress(
@@ -271,7 +298,12 @@ def train_fraud(
 
         try:
             report = train_from_traffic(
-                seed, tenants=tenants, episodes=episodes, left_out=left_out, step=step
+                seed,
+                tenants=tenants,
+                episodes=episodes,
+                left_out=left_out,
+                step=step,
+                reviewed=reviewed,
             )
         except ValueError as exc:
             console.print(f"[red]{exc}[/red]")

@@ -207,6 +207,21 @@ async def resolve_tenant(settings: Settings, tenant: str) -> uuid.UUID:
     return found
 
 
+async def reviewed_conversions(settings: Settings, tenant: str) -> tuple[uuid.UUID, list[Any]]:
+    """A tenant's reviewed conversions as the fraud model read them, with the verdicts."""
+    from bizosaas.gamification.referrals.conversion_repository import ConversionRepository
+    from bizosaas.gamification.referrals.fraud_model.features import NAMES
+
+    tenant_id = await resolve_tenant(settings, tenant)
+    database = Database(settings.gamification_database_url, pool_size=1)
+    try:
+        async with database.transaction(RowScope.tenant(tenant_id)) as db:
+            rows = await ConversionRepository(db).reviewed_features(len(NAMES))
+    finally:
+        await database.dispose()
+    return tenant_id, rows
+
+
 async def replay_gamification(
     settings: Settings,
     tenant: str,

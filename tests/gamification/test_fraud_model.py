@@ -10,14 +10,20 @@ import sys
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 import skops.io as sio
 from skops.io.exceptions import UntrustedTypesFoundException
 
+from bizosaas.core.settings import Settings
 from bizosaas.gamification.referrals.fraud import Signals
 from bizosaas.gamification.referrals.fraud_model.features import NAMES, ring_length, vector
 from bizosaas.gamification.referrals.fraud_model.model import FraudModel, evaluate, shipped, train
 from bizosaas.gamification.referrals.fraud_model.traffic import PATTERNS, generate
+from bizosaas.gamification.referrals.fraud_model.training import train_from_traffic
+from bizosaas.launch import reviewed_conversions
+from tests.gamification.factories import Org
+from tests.gamification.test_referrals import code_of, doubtful, make_program, person, referee
 
 
 def ids(n: int) -> list[uuid.UUID]:
@@ -105,3 +111,36 @@ def test_train_fraud_prints_its_figures_and_writes_the_model(tmp_path: Path) -> 
     )  # fmt: skip
     assert wrong.returncode == 2 and "not an abuse pattern" in wrong.stderr
     assert set(PATTERNS) >= {"friend", "ring"}
+
+
+async def test_a_tenants_reviewed_conversions_retrain_the_model(
+    org: Org, settings: Settings
+) -> None:
+    await make_program(org)
+    key = await org.api_key()
+    # The tenant admin decides eight held conversions: four were fraud, four honest.
+    names = ["Ana Costa", "Ben Dubois", "Chloe Evans", "Dev Fischer", "Emma Garcia",
+             "Farid Haddad", "Grace Jensen", "Hugo Larsen"]  # fmt: skip
+    for n, name in enumerate(names):
+        code = (await code_of(org, await person(org, name)))["code"]
+        held = await doubtful(org, key, code, await referee(org))
+        decision = "reject" if n % 2 else "approve"
+        decided = await org.client.post(
+            f"/api/v1/gamification/referrals/conversions/{held['id']}/{decision}",
+            headers=org.admin.headers,
+        )
+        assert decided.status_code == 200, decided.text
+    tenant_id, rows = await reviewed_conversions(settings, str(org.id))
+    assert tenant_id == org.id and len(rows) == 8
+    assert sum(fraud for _, fraud in rows) == 4 and {len(r) for r, _ in rows} == {len(NAMES)}
+    report = train_from_traffic(
+        3,
+        tenants=1,
+        episodes=60,
+        reviewed=(np.asarray([r for r, _ in rows]), np.asarray([f for _, f in rows])),
+    )
+    assert report.model.trained_on.endswith("and 6 reviewed conversions")
+    assert report.reviewed is not None and report.reviewed.count == 2
+    assert any(
+        line.startswith("reviewed conversions kept out of training") for line in report.lines()
+    )

@@ -108,6 +108,15 @@ class Settings(BaseSettings):
     login_ip_limit: int = 100
     login_window_seconds: int = 15 * 60
 
+    # A language model behind an OpenAI-compatible API writes showcases when both are set
+    # (its API key, if it needs one, is the Vault secret `language-model`, key `api_key`);
+    # otherwise the deterministic writer does.
+    language_model_url: str = Field(
+        default="", description="Base URL of an OpenAI-compatible API, e.g. http://host/v1"
+    )
+    language_model: str = Field(default="", description="The model's name at that API")
+    language_model_timeout_seconds: float = 30.0
+
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None

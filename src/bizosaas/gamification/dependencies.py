@@ -23,6 +23,7 @@ from bizosaas.core.database import Database, RowScope
 from bizosaas.core.errors import Forbidden, NotFound, Unauthorized
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.core.net import request_ip
+from bizosaas.gamification.agents.service import AgentTasks
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.db import PLATFORM_SCOPE
 from bizosaas.gamification.events.pipeline import EventHandler
@@ -33,6 +34,7 @@ from bizosaas.gamification.leaderboards.live import LiveRanks
 from bizosaas.gamification.leaderboards.platform import PlatformBoards
 from bizosaas.gamification.members.service import MemberService
 from bizosaas.gamification.notifications.service import Notifier
+from bizosaas.gamification.portfolios.writing import Writer
 from bizosaas.gamification.referrals.codes import ReferralCodes
 from bizosaas.gamification.referrals.conversions import ReferralConversions
 from bizosaas.gamification.referrals.links import ShareLinks
@@ -84,6 +86,8 @@ ReferralCodesDep = Annotated[ReferralCodes, Depends(_provide(lambda s: s.referra
 ConversionsDep = Annotated[ReferralConversions, Depends(_provide(lambda s: s.conversions))]
 ReviewDep = Annotated[ReferralReview, Depends(_provide(lambda s: s.review))]
 ShareLinksDep = Annotated[ShareLinks, Depends(_provide(lambda s: s.share_links))]
+AgentsDep = Annotated[AgentTasks, Depends(_provide(lambda s: s.agents))]
+WriterDep = Annotated[Writer, Depends(_provide(lambda s: s.writer))]
 LiveDep = Annotated[LiveRanks, Depends(_provide(lambda s: s.live))]
 PlatformDep = Annotated[PlatformBoards, Depends(_provide(lambda s: s.platform))]
 

@@ -6,6 +6,7 @@ from bizosaas.gamification.achievements.models import (
     AchievementProgress,
     TenantAchievement,
 )
+from bizosaas.gamification.agents.models import AgentTask
 from bizosaas.gamification.apikeys.models import ApiKey
 from bizosaas.gamification.events.models import GamificationEvent
 from bizosaas.gamification.leaderboards.models import (
@@ -19,6 +20,7 @@ from bizosaas.gamification.members.models import Member, TenantSettings
 from bizosaas.gamification.notifications.models import Notification
 from bizosaas.gamification.portfolios.models import PortfolioMetric, ShowcasePortfolio
 from bizosaas.gamification.referrals.models import (
+    FraudMark,
     ReferralCode,
     ReferralConversion,
     ReferralProgram,
@@ -30,7 +32,9 @@ __all__ = [
     "Achievement",
     "AchievementCategory",
     "AchievementProgress",
+    "AgentTask",
     "ApiKey",
+    "FraudMark",
     "GamificationEvent",
     "Leaderboard",
     "LeaderboardEntry",

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from bizosaas.gamification.achievements.endpoints import router as achievements
+from bizosaas.gamification.agents.endpoints import router as agents
 from bizosaas.gamification.analytics.endpoints import router as analytics
 from bizosaas.gamification.apikeys.endpoints import platform_router as platform_api_keys
 from bizosaas.gamification.apikeys.endpoints import router as api_keys
@@ -34,6 +35,7 @@ ROUTERS: list[APIRouter] = [
     referrals,
     share_links,
     rewards,
+    agents,
 ]
 
 TAGS: list[dict[str, Any]] = [
@@ -47,4 +49,5 @@ TAGS: list[dict[str, Any]] = [
     {"name": "rewards", "description": "The reward ledger: grants, holds, clawbacks"},
     {"name": "portfolios", "description": "Showcase portfolios: drafts, generator, public pages"},
     {"name": "analytics", "description": "Funnel, unlock, participation and portfolio rates"},
+    {"name": "agents", "description": "The five gamification agents and their recorded tasks"},
 ]

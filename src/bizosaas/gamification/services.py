@@ -14,6 +14,8 @@ from bizosaas.core.api_keys import ApiKeyDirectory
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.core.runtime import Runtime
 from bizosaas.gamification.achievements.handler import AchievementHandler
+from bizosaas.gamification.agents.service import AgentTasks
+from bizosaas.gamification.agents.writers import writer_from
 from bizosaas.gamification.apikeys.service import ApiKeyLookup
 from bizosaas.gamification.events.pipeline import EventHandler
 from bizosaas.gamification.events.processor import EventProcessor
@@ -26,6 +28,7 @@ from bizosaas.gamification.leaderboards.platform import PlatformBoards
 from bizosaas.gamification.leaderboards.ranks import RankCache
 from bizosaas.gamification.members.service import MemberService
 from bizosaas.gamification.notifications.service import Notifier
+from bizosaas.gamification.portfolios.writing import Writer
 from bizosaas.gamification.referrals.codes import ReferralCodes
 from bizosaas.gamification.referrals.conversions import ReferralConversions
 from bizosaas.gamification.referrals.fraud_marks import FraudMarks
@@ -56,6 +59,8 @@ class GamificationServices:
     conversions: ReferralConversions
     review: ReferralReview
     share_links: ShareLinks
+    writer: Writer
+    agents: AgentTasks
 
     @classmethod
     async def build(cls, runtime: Runtime) -> GamificationServices:
@@ -72,6 +77,7 @@ class GamificationServices:
         platform = PlatformBoards(database, lambda: live.clock())
         wake = ProcessorWake(runtime)
         codes = ReferralCodes(directory, members, runtime.settings.public_url)
+        writer = await writer_from(runtime)
         conversions = ReferralConversions(
             directory, notifier, wake, await FraudMarks.start(runtime), fraud_model.shipped()
         )
@@ -102,4 +108,6 @@ class GamificationServices:
             conversions=conversions,
             review=ReferralReview(conversions),
             share_links=ShareLinks(database, identity.tenants, directory),
+            writer=writer,
+            agents=AgentTasks(conversions, members, live, writer, runtime.settings.public_url),
         )

@@ -8,15 +8,11 @@ from fastapi import Depends, Request
 
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.dependencies import CallerDep, services_of
-from bizosaas.gamification.portfolios.service import ShowcaseLinks
-from bizosaas.identity.vocabulary import Permission
+from bizosaas.gamification.portfolios.service import ShowcaseLinks, require_manager
 
 
 async def manager_caller(caller: CallerDep) -> Caller:
-    """A tenant admin, or a member with the manage_portfolios permission."""
-    caller.require_member()
-    if not caller.is_tenant_admin:
-        caller.require(Permission.MANAGE_PORTFOLIOS)
+    require_manager(caller)
     return caller
 
 

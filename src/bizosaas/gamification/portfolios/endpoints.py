@@ -16,6 +16,7 @@ from bizosaas.gamification.dependencies import (
     NamedTenantSessionDep,
     PublicSessionDep,
     SessionDep,
+    WriterDep,
 )
 from bizosaas.gamification.portfolios import service
 from bizosaas.gamification.portfolios.dependencies import LinksDep, ManagePortfoliosDep
@@ -133,19 +134,22 @@ async def change_status(
 )
 async def generate_portfolio(
     members: MembersDep,
+    writer: WriterDep,
     body: GenerateRequest,
     caller: ManagePortfoliosDep,
     db: SessionDep,
     links: LinksDep,
 ) -> PortfolioOut:
-    """Deterministic: templates filled with figures, no randomness and no language model, so
-    the same data gives the same text. The latest period is the 90 days up to the end of
-    today (UTC), compared with the 90 days before: orders and revenue (`order.completed`,
-    property `total`), leads (`lead.captured`), campaigns (`campaign.launched`), approved
-    referral conversions and achievements unlocked — the tenant's, or with `user_id` one
-    member's (who then shows it as their portfolio). Always a new draft: review, edit,
-    publish."""
-    return await service.generate(db, members, caller, body, links)
+    """Written by the language model when one is configured (`language_model_url`; its
+    text is checked: every figure as given, each section present, no other organisation
+    named; 503 and nothing saved when it fails), otherwise deterministic: templates filled
+    with figures, so the same data gives the same text. The latest period is the 90 days
+    up to the end of today (UTC), compared with the 90 days before: orders and revenue
+    (`order.completed`, property `total`), leads (`lead.captured`), campaigns
+    (`campaign.launched`), approved referral conversions and achievements unlocked — the
+    tenant's, or with `user_id` one member's (who then shows it as their portfolio).
+    Always a new draft: review, edit, publish."""
+    return await service.generate(db, members, caller, body, links, writer)
 
 
 @router.get(

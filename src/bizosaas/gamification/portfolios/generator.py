@@ -60,6 +60,14 @@ def metrics_of(figures: Figures) -> list[Metric]:
     ]
 
 
+def figure_lines(figures: Figures) -> list[str]:
+    """Each metric as a line a writer is given: "Orders: 12 → 30 (+150%)"."""
+    return [
+        f"{m.name}: {m.shown(m.before)} → {m.shown(m.after)} ({m.change})"
+        for m in metrics_of(figures)
+    ]
+
+
 def _headline(subject: str, metrics: list[Metric]) -> str:
     """The first metric, in the order above, that grew."""
     for metric in metrics:
@@ -121,9 +129,7 @@ def compose(subject: str, figures: Figures, period_end: date, title: str | None 
         f"({after('referrals')} approved conversions) and tracked progress with gamified "
         f"goals ({after('achievements')} achievements unlocked)."
     )
-    results = "\n".join(
-        f"{m.name}: {m.shown(m.before)} → {m.shown(m.after)} ({m.change})" for m in metrics
-    )
+    results = "\n".join(figure_lines(figures))
     share_text = clip(
         f"{headline}. {by_key['orders'].name}: {before('orders')} → {after('orders')}, "
         f"revenue: {before('revenue')} → {after('revenue')}. #BizOSaaS",

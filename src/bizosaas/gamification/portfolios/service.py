@@ -25,11 +25,13 @@ from bizosaas.gamification.portfolios.schemas import (
     MetricOut,
     PortfolioCreate,
     PortfolioOut,
+    PortfolioText,
     PortfolioUpdate,
     PublicPortfolio,
     PublicShowcase,
     Status,
 )
+from bizosaas.gamification.portfolios.writing import ShowcaseBrief, Writer
 from bizosaas.identity.vocabulary import Permission
 
 DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"
@@ -263,14 +265,23 @@ def _presentable(name: str) -> str:
     return name.strip() if name.strip() and "@" not in name else ""
 
 
+def require_manager(caller: Caller) -> None:
+    """A tenant admin, or a member with the manage_portfolios permission."""
+    caller.require_member()
+    if not caller.is_tenant_admin:
+        caller.require(Permission.MANAGE_PORTFOLIOS)
+
+
 async def generate(
     db: AsyncSession,
     members: MemberService,
     caller: Caller,
     body: GenerateRequest,
     links: ShowcaseLinks,
+    writer: Writer,
 ) -> PortfolioOut:
-    """A new draft from the tenant's (or one member's) last 90 days against the 90 before."""
+    """A new draft from the tenant's (or one member's) last 90 days against the 90 before,
+    in the words of ``writer`` (the figures are always the computed ones)."""
     end = _period_end(utcnow())
     middle = end - timedelta(days=generator.PERIOD_DAYS)
     start = middle - timedelta(days=generator.PERIOD_DAYS)
@@ -283,6 +294,13 @@ async def generate(
         subject = _presentable(settings.display_name) or "Our business"
     figures = await PortfolioRepository(db).figures(body.user_id, start, middle, end)
     draft = generator.compose(subject, figures, end.date(), body.title)
+    template = PortfolioText(**draft.model_dump(exclude={"metrics"}))
+    words = await writer.showcase(
+        ShowcaseBrief(caller.tenant_id, subject, generator.figure_lines(figures), template)
+    )
+    if body.title:  # the title asked for is kept, whoever writes the rest
+        words = words.model_copy(update={"title": draft.title})
+    draft = draft.model_copy(update=words.model_dump())
     portfolio = ShowcasePortfolio(
         tenant_id=caller.tenant_id,
         user_id=body.user_id,

@@ -95,6 +95,19 @@ class ConversionRepository(TenantRepository[ReferralConversion]):
             query = query.where(ReferralConversion.id != excluding)
         return int((await self.session.execute(query)).scalar_one())
 
+    async def reviewed_features(self, width: int) -> list[tuple[list[float], bool]]:
+        """What the fraud model read for each conversion a tenant admin decided, and
+        whether the verdict was fraud (rows scored by other features are left out)."""
+        c = ReferralConversion
+        query = select(c.features, c.status == "rejected").where(
+            c.tenant_id == self.tenant_id,
+            c.reviewed_by.is_not(None),
+            c.status.in_(("approved", "rejected")),
+            func.cardinality(c.features) == width,
+        )
+        rows = (await self.session.execute(query)).tuples()
+        return [(list(features or ()), bool(fraud)) for features, fraud in rows]
+
     async def lock_referrer(self, program_id: uuid.UUID, referrer_id: uuid.UUID) -> None:
         """Serialise approvals of one referrer in one program (caps and tiers count them)."""
         await self.session.execute(

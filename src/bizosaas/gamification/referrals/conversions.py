@@ -196,6 +196,7 @@ class ReferralConversions:
                 "status": status,
                 "risk_score": assessment.score,
                 "risk_reasons": [r.as_dict() for r in assessment.reasons] + notes,
+                "features": list(assessment.features) or None,
                 "ip": ip,
                 "device_fingerprint": body.device_fingerprint,
                 "event_id": body.event_id,
@@ -228,6 +229,42 @@ class ReferralConversions:
             device=conversion.device, ip=conversion.ip, email=conversion.referee_email
         )
         return fraud.with_evidence(assessment, await self.marks.reasons(db, digests))
+
+    async def rescore(
+        self, db: AsyncSession, conversion_id: uuid.UUID
+    ) -> tuple[ReferralConversion, fraud.Assessment]:
+        """The conversion scored again with today's model, neighbourhood and marks (its
+        status and stored score stay as they are)."""
+        conversion = await ConversionRepository(db).by_id(conversion_id)
+        if conversion is None:
+            raise NotFound("No such conversion.")
+        code = await CodeRepository(db).by_id(conversion.code_id)
+        assert code is not None  # a conversion's code is kept while the conversion is
+        referrer = await self.directory.get(code.user_id)
+        referee = await self.directory.get(conversion.referee_id)
+        ip = str(conversion.ip) if conversion.ip else None
+        visit = await VisitRepository(db).attribution_visit(
+            [code.id], conversion.referee_id, ip, conversion.device_fingerprint
+        )
+        assessment = await self._assess(
+            db,
+            Conversion(
+                code=code,
+                program_id=conversion.program_id,
+                referee_id=conversion.referee_id,
+                referrer_name=referrer.display_name if referrer else "",
+                referee_name=referee.display_name if referee else "",
+                referrer_email=None,
+                referee_email=conversion.referee_email,
+                ip=ip,
+                device=conversion.device_fingerprint,
+                visit_at=visit.created_at if visit else None,
+                occurred_at=conversion.converted_at,
+                now=conversion.created_at,
+                itself=conversion.id,
+            ),
+        )
+        return conversion, assessment
 
     async def record_verdict(
         self, db: AsyncSession, conversion: ReferralConversion, *, fraud: bool

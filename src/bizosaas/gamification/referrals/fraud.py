@@ -126,6 +126,7 @@ class Signals:
 class Assessment:
     score: float
     reasons: list[Reason]
+    features: tuple[float, ...] = ()  # what the trained model read, when one scored it
 
     @property
     def decision(self) -> Decision:
@@ -220,4 +221,4 @@ def with_evidence(assessment: Assessment, reasons: list[Reason]) -> Assessment:
     for reason in reasons:
         remaining *= 1.0 - reason.weight
     score = round(min(1.0, max(0.0, 1.0 - remaining)), 4)
-    return Assessment(score, [*assessment.reasons, *reasons])
+    return Assessment(score, [*assessment.reasons, *reasons], assessment.features)

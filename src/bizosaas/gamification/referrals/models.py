@@ -19,7 +19,7 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import DateTime, Text
 
@@ -137,6 +137,9 @@ class ReferralConversion(TenantOwned, TimestampMixin, GamificationBase):
     reviewed_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     review_note: Mapped[str | None] = mapped_column(Text)
+    # What the fraud model read when it scored the conversion (fraud_model.features.NAMES):
+    # a tenant's reviewed conversions retrain it on exactly that.
+    features: Mapped[list[float] | None] = mapped_column(ARRAY(Float))
 
 
 class FraudMark(GamificationBase):

@@ -72,6 +72,7 @@ _OUTCOMES = text(
            count(*) FILTER (WHERE status = 'rejected')
     FROM referral_conversions
     WHERE tenant_id = :tenant_id AND program_id = :program_id AND referrer_id = :referrer_id
+      AND id IS DISTINCT FROM CAST(:itself AS uuid)
     """
 )
 # Referrals below the referee, as deep as a ring is looked for.
@@ -106,6 +107,7 @@ class Conversion:
     visit_at: datetime | None  # the attributed click or sign-up
     occurred_at: datetime
     now: datetime
+    itself: uuid.UUID | None = None  # when an existing conversion is scored again
 
 
 class Neighbourhood(TenantQueries):
@@ -141,7 +143,13 @@ class Neighbourhood(TenantQueries):
             ).one()
         approved, rejected = (
             await self.session.execute(
-                _OUTCOMES, {**tenant, "program_id": c.program_id, "referrer_id": c.code.user_id}
+                _OUTCOMES,
+                {
+                    **tenant,
+                    "program_id": c.program_id,
+                    "referrer_id": c.code.user_id,
+                    "itself": c.itself,
+                },
             )
         ).one()
         edges = (

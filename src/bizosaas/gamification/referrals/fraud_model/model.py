@@ -31,6 +31,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from bizosaas.gamification.referrals.fraud import (
     APPROVE_BELOW,
     REJECT_FROM,
+    WEIGHTS,
     Assessment,
     Reason,
     Signals,
@@ -46,6 +47,7 @@ TARGET_PRECISION = 0.95
 # Chosen on validation traffic with a margin, so that new traffic still meets the target.
 VALIDATION_PRECISION = TARGET_PRECISION + 0.01
 REJECT_PRECISION = 0.995  # what is rejected without a person looking
+REVIEW_WEIGHT = 5.0  # a reviewed real conversion against a generated one
 # What the file may hold; anything else is refused when loading it.
 TRUSTED = [
     "builtins.dict",
@@ -127,24 +129,24 @@ class FraudModel:
         """The rules and the model as one score from 0 to 1, with the reasons behind it."""
         rules = assess(signals)
         row = np.asarray(vector(signals, {r.code for r in rules.reasons}), dtype=np.float64)
-        # The row itself, then the row with each feature set to its honest value: how much
-        # each one alone moves the probability names what drove it.
-        variants = np.repeat(row[None, :], len(NAMES) + 1, axis=0)
-        for i in range(len(NAMES)):
-            variants[i + 1, i] = self.baseline[i]
-        probabilities = [
-            self.scaled(float(q)) for q in self.classifier.predict_proba(variants)[:, 1]
-        ]
-        p = probabilities[0]
+        p = self.scaled(float(self.classifier.predict_proba(row[None, :])[0, 1]))
         score = max([p] + [r.weight for r in rules.reasons if r.code in CERTAIN])
         reasons = list(rules.reasons)
         if p >= APPROVE_BELOW:  # the model is what holds or rejects it: say why
-            reasons.append(Reason("model", round(p, 4), self._why(p, probabilities[1:])))
-        return Assessment(round(min(1.0, max(0.0, score)), 4), reasons)
+            reasons.append(Reason("model", round(p, 4), self._why(p, row)))
+        return Assessment(round(min(1.0, max(0.0, score)), 4), reasons, tuple(row.tolist()))
 
-    def _why(self, p: float, without: Sequence[float]) -> str:
+    def _why(self, p: float, row: np.ndarray) -> str:
+        """The features whose honest value alone would lower ``p`` the most."""
+        variants = np.repeat(row[None, :], len(NAMES), axis=0)
+        variants[np.arange(len(NAMES)), np.arange(len(NAMES))] = self.baseline
+        without = self.classifier.predict_proba(variants)[:, 1]
         drops = sorted(
-            ((p - float(q), NAMES[i]) for i, q in enumerate(without) if p - float(q) > 0.02),
+            (
+                (p - self.scaled(float(q)), NAMES[i])
+                for i, q in enumerate(without)
+                if p - self.scaled(float(q)) > 0.02
+            ),
             reverse=True,
         )
         named = [LABELS.get(n, n.removeprefix("rule_").replace("_", " ")) for _, n in drops]
@@ -195,8 +197,11 @@ def train(
     seed: int,
     trained_on: str,
     progress: Callable[[int, int], None] | None = None,
+    reviewed: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> FraudModel:
-    """Fit the classifier on ``samples`` and choose its operating point on ``validation``
+    """Fit the classifier on ``samples`` (and on ``reviewed``: feature rows of real
+    conversions with the tenant admins' verdicts, each weighing :data:`REVIEW_WEIGHT`
+    generated ones) and choose its operating points on ``validation``
     (``progress(done, total)`` as the features are computed)."""
     total = len(samples) + len(validation)
     done = 0
@@ -212,15 +217,19 @@ def train(
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(NAMES))
 
     x, y = matrix(samples), np.asarray([s.fraud for s in samples], dtype=np.int64)
+    weights = np.ones(len(y))
+    if reviewed is not None and len(reviewed[1]):
+        x, y = np.vstack([x, reviewed[0]]), np.concatenate([y, reviewed[1].astype(np.int64)])
+        weights = np.concatenate([weights, np.full(len(reviewed[1]), REVIEW_WEIGHT)])
     classifier = HistGradientBoostingClassifier(
-        max_iter=300,
-        learning_rate=0.08,
+        max_iter=120,
+        learning_rate=0.15,
         max_leaf_nodes=31,
         l2_regularization=1.0,
         early_stopping=False,
         random_state=seed,
     )
-    classifier.fit(x, y)
+    classifier.fit(x, y, sample_weight=weights)
     honest = x[y == 0]
     baseline = np.median(honest, axis=0) if len(honest) else np.zeros(x.shape[1])
     raw = classifier.predict_proba(matrix(validation))[:, 1] if validation else np.array([])
@@ -250,11 +259,28 @@ def operating_point(raw: np.ndarray, truth: np.ndarray, precision: float) -> flo
     return best
 
 
+def evaluate_rows(model: FraudModel, rows: np.ndarray, fraud: np.ndarray) -> Figures:
+    """The figures on stored feature rows (reviewed conversions): the model's score with
+    the certain rules' floor, as :meth:`FraudModel.assess` gives it."""
+    if not len(fraud):
+        return Figures(1.0, 1.0, 1.0, 0)
+    scores = np.asarray(
+        [model.scaled(float(q)) for q in model.classifier.predict_proba(rows)[:, 1]]
+    )
+    for rule in CERTAIN:
+        column = NAMES.index(f"rule_{rule}")
+        scores = np.where(rows[:, column] > 0, np.maximum(scores, WEIGHTS[rule]), scores)
+    return _figures(list(scores >= APPROVE_BELOW), [bool(f) for f in fraud])
+
+
 def evaluate(model: FraudModel, samples: Sequence[Sample]) -> Figures:
     """Precision, recall and accuracy of the combined score's decision (anything not
     approved at once counts as caught)."""
     caught = [model.assess(s.signals).decision != "approved" for s in samples]
-    truth = [s.fraud for s in samples]
+    return _figures(caught, [s.fraud for s in samples])
+
+
+def _figures(caught: Sequence[bool], truth: Sequence[bool]) -> Figures:
     tp = sum(c and t for c, t in zip(caught, truth, strict=True))
     fp = sum(c and not t for c, t in zip(caught, truth, strict=True))
     fn = sum(t and not c for c, t in zip(caught, truth, strict=True))
@@ -262,6 +288,6 @@ def evaluate(model: FraudModel, samples: Sequence[Sample]) -> Figures:
     return Figures(
         precision=tp / (tp + fp) if tp + fp else 1.0,
         recall=tp / (tp + fn) if tp + fn else 1.0,
-        accuracy=right / len(samples) if samples else 1.0,
-        count=len(samples),
+        accuracy=right / len(truth) if truth else 1.0,
+        count=len(truth),
     )

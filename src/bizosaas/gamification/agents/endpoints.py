@@ -1,0 +1,59 @@
+"""The gamification agents: ``/api/v1/gamification/agents`` (``/api/v1/agents/*`` stays the
+route to the platform's other agents)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from bizosaas.gamification.agents.registry import TaskType
+from bizosaas.gamification.agents.schemas import AgentsOut, TaskIn, TaskOut, TasksOut
+from bizosaas.gamification.dependencies import AgentsDep, CallerDep, MemberDep, SessionDep
+
+router = APIRouter(prefix="/api/v1/gamification/agents", tags=["agents"])
+MISSING: dict[int | str, dict[str, Any]] = {404: {"description": "No such task for this caller"}}
+
+
+@router.get("", summary="The five agents and the task types each one takes")
+async def list_agents(caller: MemberDep, agents: AgentsDep) -> AgentsOut:
+    return agents.agents()
+
+
+@router.post(
+    "/tasks",
+    status_code=status.HTTP_201_CREATED,
+    summary="Run a task: the orchestrator hands it to its specialist",
+    responses={
+        403: {"description": "The caller may not run this task"},
+        404: {"description": "An object the payload names is not in this tenant"},
+        422: {"description": "An unknown task type, or a payload that does not fit it"},
+    },
+)
+async def run_task(body: TaskIn, caller: CallerDep, db: SessionDep, agents: AgentsDep) -> TaskOut:
+    """`task_type` picks the payload's schema and the specialist. Each task checks the
+    caller's permission as the matching endpoint does: `process_referral` a tenant API key
+    or admin; `detect_fraud` and `update_leaderboards` a tenant admin; `referral_report` and
+    `achievement_report` `view_analytics`; `check_achievements` a member (a tenant admin for
+    another member); `generate_showcase` `manage_portfolios`. The answer is the recorded
+    task with its typed result; it can be read again by its id."""
+    return await agents.run(db, caller, body)
+
+
+@router.get("/tasks", summary="Recent tasks of the tenant (tenant admin)")
+async def list_tasks(
+    caller: CallerDep,
+    db: SessionDep,
+    agents: AgentsDep,
+    task_type: TaskType | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> TasksOut:
+    return await agents.recent(db, caller, task_type, limit)
+
+
+@router.get("/tasks/{task_id}", summary="One task, to whoever asked for it", responses=MISSING)
+async def get_task(
+    task_id: uuid.UUID, caller: CallerDep, db: SessionDep, agents: AgentsDep
+) -> TaskOut:
+    return await agents.get(db, caller, task_id)

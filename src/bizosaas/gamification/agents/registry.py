@@ -1,0 +1,73 @@
+"""The five agents and the task types each one takes.
+
+The orchestrator's task types are the PRD's, and fixed: dispatch is typed code
+(:mod:`.service`), not a model deciding where to route. A specialist takes its share of
+them and tasks of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+TaskType = Literal[
+    "process_referral",
+    "detect_fraud",
+    "referral_report",
+    "check_achievements",
+    "achievement_report",
+    "update_leaderboards",
+    "generate_showcase",
+]
+TASK_TYPES: tuple[str, ...] = get_args(TaskType)
+ORCHESTRATED = (
+    "process_referral",
+    "check_achievements",
+    "update_leaderboards",
+    "generate_showcase",
+    "detect_fraud",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    name: str
+    summary: str
+    task_types: tuple[str, ...]
+
+
+ORCHESTRATOR = Agent(
+    "GamificationOrchestrationAgent",
+    "Takes the PRD's task types and hands each one to its specialist.",
+    ORCHESTRATED,
+)
+SPECIALISTS = (
+    Agent(
+        "ReferralSystemAgent",
+        "Referral conversions scored by the trained fraud model, re-scoring on request, and "
+        "the conversion funnel report.",
+        ("process_referral", "detect_fraud", "referral_report"),
+    ),
+    Agent(
+        "AchievementSystemAgent",
+        "A member's progress and next goals, and the achievement report: unlock rates, "
+        "achievements nobody reaches and ones everybody reaches at once.",
+        ("check_achievements", "achievement_report"),
+    ),
+    Agent(
+        "LeaderboardAgent",
+        "Rankings rebuilt from the event log.",
+        ("update_leaderboards",),
+    ),
+    Agent(
+        "ShowcasePortfolioAgent",
+        "Case studies drafted from the tenant's own before-and-after figures.",
+        ("generate_showcase",),
+    ),
+)
+AGENTS = (ORCHESTRATOR, *SPECIALISTS)
+
+
+def specialist_for(task_type: str) -> Agent:
+    """The specialist that carries out a task type (each type has exactly one)."""
+    return next(agent for agent in SPECIALISTS if task_type in agent.task_types)

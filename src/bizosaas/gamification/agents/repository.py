@@ -1,0 +1,79 @@
+"""The SQL of the agents: their task records, and the reads their reports need beyond the
+analytics (how far each achievement is reached, and how fast; who refers most)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import RowMapping, text
+
+from bizosaas.core.repository import TenantQueries, TenantRepository
+from bizosaas.gamification.agents.models import AgentTask
+
+# Each active, unhidden achievement: members who unlocked its first level, and how many of
+# them did so within a day of the first one (everybody at once).
+_REACH = text(
+    """
+    WITH firsts AS (
+        SELECT achievement_id, user_id, min(unlocked_at) AS at
+        FROM tenant_achievements
+        WHERE tenant_id = :t AND unlocked_at < :end
+        GROUP BY achievement_id, user_id
+    ), opened AS (
+        SELECT achievement_id, min(at) AS first_at FROM firsts GROUP BY achievement_id
+    )
+    SELECT a.key, a.name, a.created_at,
+           count(f.user_id) AS members,
+           count(f.user_id) FILTER (WHERE f.at < o.first_at + interval '1 day') AS first_day
+    FROM achievements a
+    LEFT JOIN firsts f ON f.achievement_id = a.id
+    LEFT JOIN opened o ON o.achievement_id = a.id
+    WHERE a.tenant_id = :t AND a.status = 'active' AND a.created_at < :end
+    GROUP BY a.key, a.name, a.created_at
+    ORDER BY a.key
+    """
+)
+_MEMBERS = text("SELECT count(*) FROM members WHERE tenant_id = :t AND created_at < :end")
+_REFERRERS = text(
+    """
+    SELECT c.referrer_id AS user_id, m.display_name AS name,
+           count(*) FILTER (WHERE c.status = 'approved') AS approved,
+           count(*) FILTER (WHERE c.status = 'review') AS held,
+           count(*) FILTER (WHERE c.status = 'rejected') AS rejected
+    FROM referral_conversions c
+    LEFT JOIN members m ON m.tenant_id = c.tenant_id AND m.user_id = c.referrer_id
+    WHERE c.tenant_id = :t AND c.converted_at >= :start AND c.converted_at < :end
+    GROUP BY c.referrer_id, m.display_name
+    ORDER BY approved DESC, held DESC, c.referrer_id
+    LIMIT :limit
+    """
+)
+
+
+class AgentTaskRepository(TenantRepository[AgentTask]):
+    model = AgentTask
+
+    async def by_id(self, task_id: uuid.UUID) -> AgentTask | None:
+        return await self.get(AgentTask.id == task_id)
+
+    async def recent(self, task_type: str | None, limit: int) -> Sequence[AgentTask]:
+        query = self.statement()
+        if task_type is not None:
+            query = query.where(AgentTask.task_type == task_type)
+        return await self.all(query.order_by(AgentTask.created_at.desc()).limit(limit))
+
+
+class AgentQueries(TenantQueries):
+    async def reach(self, end: datetime) -> tuple[int, list[RowMapping]]:
+        """Members by then, and each active achievement's reach."""
+        members = (await self.session.execute(_MEMBERS, {"t": self.tenant_id, "end": end})).one()
+        rows = await self.session.execute(_REACH, {"t": self.tenant_id, "end": end})
+        return int(members[0]), list(rows.mappings().all())
+
+    async def top_referrers(self, start: datetime, end: datetime, limit: int) -> list[RowMapping]:
+        rows = await self.session.execute(
+            _REFERRERS, {"t": self.tenant_id, "start": start, "end": end, "limit": limit}
+        )
+        return list(rows.mappings().all())

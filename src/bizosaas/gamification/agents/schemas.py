@@ -1,0 +1,221 @@
+"""A task is ``{task_type, payload}``: the task type picks the payload's schema, so an
+unknown type or a payload that does not fit its task is refused (422) before any work.
+Each result names its task type too, so a recorded task reads back typed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bizosaas.core.schemas import FromRow
+from bizosaas.gamification.achievements.schemas import NextGoals
+from bizosaas.gamification.analytics.schemas import AchievementCount, ReferralFunnel
+from bizosaas.gamification.portfolios.schemas import GenerateRequest, PortfolioOut
+from bizosaas.gamification.referrals.schemas import ConversionIn, ConversionOut
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- payloads -----------------------------------------------------------------------------
+
+
+class FraudPayload(Strict):
+    conversion_id: uuid.UUID
+
+
+class ReportPayload(Strict):
+    from_date: date | None = Field(default=None, alias="from", description="Default: 30 days ago")
+    to_date: date | None = Field(default=None, alias="to", description="Default: today (UTC)")
+
+
+class AchievementsPayload(Strict):
+    user_id: uuid.UUID | None = Field(
+        default=None, description="Tenant admins: a member's; none for the caller's own"
+    )
+    limit: int = Field(default=3, ge=1, le=20)
+
+
+class LeaderboardsPayload(Strict):
+    leaderboard_id: uuid.UUID | None = Field(
+        default=None, description="One board; none for every active board of the tenant"
+    )
+
+
+class ProcessReferral(Strict):
+    task_type: Literal["process_referral"]
+    payload: ConversionIn
+
+
+class DetectFraud(Strict):
+    task_type: Literal["detect_fraud"]
+    payload: FraudPayload
+
+
+class ReferralReport(Strict):
+    task_type: Literal["referral_report"]
+    payload: ReportPayload = Field(default_factory=ReportPayload)
+
+
+class CheckAchievements(Strict):
+    task_type: Literal["check_achievements"]
+    payload: AchievementsPayload = Field(default_factory=AchievementsPayload)
+
+
+class AchievementReport(Strict):
+    task_type: Literal["achievement_report"]
+    payload: ReportPayload = Field(default_factory=ReportPayload)
+
+
+class UpdateLeaderboards(Strict):
+    task_type: Literal["update_leaderboards"]
+    payload: LeaderboardsPayload = Field(default_factory=LeaderboardsPayload)
+
+
+class GenerateShowcase(Strict):
+    task_type: Literal["generate_showcase"]
+    payload: GenerateRequest = Field(default_factory=GenerateRequest)
+
+
+TaskIn = Annotated[
+    ProcessReferral
+    | DetectFraud
+    | ReferralReport
+    | CheckAchievements
+    | AchievementReport
+    | UpdateLeaderboards
+    | GenerateShowcase,
+    Field(discriminator="task_type"),
+]
+
+
+# -- results ------------------------------------------------------------------------------
+
+
+class Reason(BaseModel):
+    code: str
+    weight: float
+    detail: str
+
+
+class ConversionResult(BaseModel):
+    task_type: Literal["process_referral"] = "process_referral"
+    conversion: ConversionOut
+
+
+class FraudResult(BaseModel):
+    task_type: Literal["detect_fraud"] = "detect_fraud"
+    conversion_id: uuid.UUID
+    status: str = Field(description="The conversion's status, which re-scoring leaves as it is")
+    stored_score: float = Field(description="The score it was given when it converted")
+    score: float = Field(description="The score from today's model, neighbourhood and marks")
+    decision: Literal["approved", "review", "rejected"]
+    reasons: list[Reason]
+
+
+class Referrer(BaseModel):
+    user_id: uuid.UUID
+    name: str | None
+    approved: int
+    held: int = Field(description="Waiting for review")
+    rejected: int
+
+
+class Period(BaseModel):
+    """What a report covers; read and written as ``from`` and ``to``."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
+
+    from_date: date = Field(alias="from")
+    to_date: date = Field(alias="to")
+
+
+class ReferralReportResult(Period):
+    task_type: Literal["referral_report"] = "referral_report"
+    funnel: ReferralFunnel
+    top_referrers: list[Referrer]
+
+
+class AchievementsResult(BaseModel):
+    task_type: Literal["check_achievements"] = "check_achievements"
+    next_goals: NextGoals
+    unlocked_count: int = Field(description="Achievements with at least one level unlocked")
+    points_earned: int
+
+
+class Finding(BaseModel):
+    kind: Literal["nobody_reaches", "everybody_at_once"]
+    achievement_key: str
+    text: str
+
+
+class AchievementReportResult(Period):
+    task_type: Literal["achievement_report"] = "achievement_report"
+    active_members: int
+    unlock_rate: float | None
+    by_achievement: list[AchievementCount]
+    findings: list[Finding]
+
+
+class BoardRebuilt(BaseModel):
+    id: uuid.UUID
+    name: str
+    members: int
+
+
+class LeaderboardsResult(BaseModel):
+    task_type: Literal["update_leaderboards"] = "update_leaderboards"
+    boards: list[BoardRebuilt]
+
+
+class ShowcaseResult(BaseModel):
+    task_type: Literal["generate_showcase"] = "generate_showcase"
+    portfolio: PortfolioOut
+
+
+TaskResult = Annotated[
+    ConversionResult
+    | FraudResult
+    | ReferralReportResult
+    | AchievementsResult
+    | AchievementReportResult
+    | LeaderboardsResult
+    | ShowcaseResult,
+    Field(discriminator="task_type"),
+]
+
+
+class TaskOut(FromRow):
+    id: uuid.UUID
+    task_type: str
+    agent: str = Field(description="The specialist that carried it out")
+    status: Literal["succeeded", "failed"]
+    requested_by: uuid.UUID | None = Field(description="The member who asked; none for a key")
+    api_key_id: uuid.UUID | None
+    payload: dict[str, Any]
+    result: TaskResult | None
+    error: str | None
+    model: str | None = Field(
+        description="What did the work where a model could: the fraud model, a language "
+        "model, or the deterministic writer; none for plain code"
+    )
+    duration_ms: float
+    created_at: datetime
+
+
+class TasksOut(BaseModel):
+    tasks: list[TaskOut]
+
+
+class AgentOut(BaseModel):
+    name: str
+    summary: str
+    task_types: list[str]
+
+
+class AgentsOut(BaseModel):
+    agents: list[AgentOut]

@@ -1,0 +1,283 @@
+"""Running agent tasks: the orchestrator hands each task type to its specialist (typed
+dispatch, :func:`AgentTasks._dispatch`), each specialist checks the caller's permission as
+the matching endpoint does and does the work through the services that own it, and every
+task that ran is recorded: who asked, the inputs, the outcome, what did the work and how
+long it took.
+
+A task that is refused (a payload that does not fit, a missing permission, another
+tenant's object) answers with its error and is not recorded, like any refused call.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bizosaas.core.database import utcnow
+from bizosaas.core.errors import BadRequest, NotFound
+from bizosaas.gamification.achievements import member_views
+from bizosaas.gamification.agents.models import AgentTask
+from bizosaas.gamification.agents.registry import AGENTS, specialist_for
+from bizosaas.gamification.agents.repository import AgentQueries, AgentTaskRepository
+from bizosaas.gamification.agents.schemas import (
+    AchievementReport,
+    AchievementReportResult,
+    AchievementsResult,
+    AgentOut,
+    AgentsOut,
+    BoardRebuilt,
+    CheckAchievements,
+    ConversionResult,
+    DetectFraud,
+    Finding,
+    FraudResult,
+    GenerateShowcase,
+    LeaderboardsResult,
+    ProcessReferral,
+    Reason,
+    ReferralReport,
+    ReferralReportResult,
+    Referrer,
+    ShowcaseResult,
+    TaskIn,
+    TaskOut,
+    TaskResult,
+    TasksOut,
+    UpdateLeaderboards,
+)
+from bizosaas.gamification.analytics import service as analytics
+from bizosaas.gamification.analytics.schemas import AnalyticsReport
+from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.leaderboards.live import LiveRanks
+from bizosaas.gamification.leaderboards.repository import BoardRepository
+from bizosaas.gamification.members.service import MemberService
+from bizosaas.gamification.portfolios import service as portfolios
+from bizosaas.gamification.portfolios.service import ShowcaseLinks, require_manager
+from bizosaas.gamification.portfolios.writing import Writer
+from bizosaas.gamification.referrals.conversions import ReferralConversions
+from bizosaas.identity.vocabulary import Permission
+
+TOP_REFERRERS = 10
+EVERYBODY = 0.8  # of the members, and of them within the first day: everybody at once
+EVERYBODY_MIN_MEMBERS = 5
+
+
+class AgentTasks:
+    def __init__(
+        self,
+        conversions: ReferralConversions,
+        members: MemberService,
+        live: LiveRanks,
+        writer: Writer,
+        public_url: str,
+    ) -> None:
+        self.conversions = conversions
+        self.members = members
+        self.live = live
+        self.writer = writer
+        self.public_url = public_url
+
+    @staticmethod
+    def agents() -> AgentsOut:
+        return AgentsOut(
+            agents=[
+                AgentOut(name=a.name, summary=a.summary, task_types=list(a.task_types))
+                for a in AGENTS
+            ]
+        )
+
+    async def run(self, db: AsyncSession, caller: Caller, task: TaskIn) -> TaskOut:
+        started = time.perf_counter()
+        result, model = await self._dispatch(db, caller, task)
+        record = AgentTaskRepository(db).add(
+            AgentTask(
+                id=uuid.uuid4(),
+                task_type=task.task_type,
+                agent=specialist_for(task.task_type).name,
+                status="succeeded",
+                requested_by=caller.user_id,
+                api_key_id=caller.api_key_id,
+                payload=task.payload.model_dump(mode="json", by_alias=True),
+                result=result.model_dump(mode="json", by_alias=True),
+                model=model,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                created_at=utcnow(),
+            )
+        )
+        await db.flush()
+        return TaskOut.model_validate(record)
+
+    async def get(self, db: AsyncSession, caller: Caller, task_id: uuid.UUID) -> TaskOut:
+        """The task, to whoever asked for it and to tenant admins."""
+        task = await AgentTaskRepository(db).by_id(task_id)
+        if task is None or not _may_read(caller, task):
+            raise NotFound("No such task.")
+        return TaskOut.model_validate(task)
+
+    async def recent(
+        self, db: AsyncSession, caller: Caller, task_type: str | None, limit: int
+    ) -> TasksOut:
+        caller.require_admin()
+        rows = await AgentTaskRepository(db).recent(task_type, limit)
+        return TasksOut(tasks=[TaskOut.model_validate(r) for r in rows])
+
+    # -- the orchestrator ------------------------------------------------------------------
+
+    async def _dispatch(
+        self, db: AsyncSession, caller: Caller, task: TaskIn
+    ) -> tuple[TaskResult, str | None]:
+        match task:
+            case ProcessReferral(payload=body):
+                conversion = await self.conversions.track_conversion(db, caller, body)
+                return ConversionResult(conversion=conversion), self._fraud_model()
+            case DetectFraud(payload=body):
+                return await self._detect_fraud(db, caller, body.conversion_id)
+            case ReferralReport(payload=body):
+                return await self._referral_report(db, caller, body.from_date, body.to_date), None
+            case CheckAchievements(payload=body):
+                return await self._check_achievements(db, caller, body.user_id, body.limit), None
+            case AchievementReport(payload=body):
+                report = await self._achievement_report(db, caller, body.from_date, body.to_date)
+                return report, None
+            case UpdateLeaderboards(payload=body):
+                return await self._update_leaderboards(db, caller, body.leaderboard_id), None
+            case GenerateShowcase(payload=body):
+                require_manager(caller)
+                links = ShowcaseLinks(self.public_url, caller.tenant_slug)
+                portfolio = await portfolios.generate(
+                    db, self.members, caller, body, links, self.writer
+                )
+                return ShowcaseResult(portfolio=portfolio), self.writer.name
+        raise BadRequest(f"No agent takes {task.task_type!r}.")  # pragma: no cover - typed
+
+    def _fraud_model(self) -> str:
+        model = self.conversions.fraud_model
+        return f"fraud model ({model.trained_on})" if model else "fraud rules"
+
+    # -- ReferralSystemAgent ---------------------------------------------------------------
+
+    async def _detect_fraud(
+        self, db: AsyncSession, caller: Caller, conversion_id: uuid.UUID
+    ) -> tuple[FraudResult, str]:
+        caller.require_admin()
+        conversion, assessment = await self.conversions.rescore(db, conversion_id)
+        return FraudResult(
+            conversion_id=conversion.id,
+            status=conversion.status,
+            stored_score=conversion.risk_score,
+            score=assessment.score,
+            decision=assessment.decision,
+            reasons=[Reason(**r.as_dict()) for r in assessment.reasons],  # type: ignore[arg-type]
+        ), self._fraud_model()
+
+    async def _referral_report(
+        self, db: AsyncSession, caller: Caller, first: date | None, last: date | None
+    ) -> ReferralReportResult:
+        caller.require(Permission.VIEW_ANALYTICS)
+        report = await analytics.report(db, first, last)
+        start, end = _span(report)
+        rows = await AgentQueries(db).top_referrers(start, end, TOP_REFERRERS)
+        return ReferralReportResult(
+            from_date=report.from_date,
+            to_date=report.to_date,
+            funnel=report.referrals,
+            top_referrers=[Referrer(**row) for row in rows],
+        )
+
+    # -- AchievementSystemAgent ------------------------------------------------------------
+
+    async def _check_achievements(
+        self, db: AsyncSession, caller: Caller, user_id: uuid.UUID | None, limit: int
+    ) -> AchievementsResult:
+        caller.require(Permission.ACCESS_GAMIFICATION)
+        me = caller.require_member()
+        whose = user_id or me
+        if whose != me:
+            caller.require_admin()
+            await self.members.directory.member_of(caller.tenant_id, whose)
+        goals = await member_views.next_goals(db, whose, limit)
+        state = await member_views.member_achievements(db, whose, reveal=False)
+        return AchievementsResult(
+            next_goals=goals,
+            unlocked_count=state.unlocked_count,
+            points_earned=state.points_earned,
+        )
+
+    async def _achievement_report(
+        self, db: AsyncSession, caller: Caller, first: date | None, last: date | None
+    ) -> AchievementReportResult:
+        caller.require(Permission.VIEW_ANALYTICS)
+        report = await analytics.report(db, first, last)
+        start, end = _span(report)
+        members, reach = await AgentQueries(db).reach(end)
+        findings: list[Finding] = []
+        for row in reach:
+            if row["members"] == 0 and row["created_at"] <= start:
+                findings.append(
+                    Finding(
+                        kind="nobody_reaches",
+                        achievement_key=row["key"],
+                        text=f"Nobody has reached “{row['name']}” since it was made: its first "
+                        "level may be out of reach.",
+                    )
+                )
+            elif (
+                members >= EVERYBODY_MIN_MEMBERS
+                and row["members"] >= EVERYBODY * members
+                and row["first_day"] >= EVERYBODY * row["members"]
+            ):
+                findings.append(
+                    Finding(
+                        kind="everybody_at_once",
+                        achievement_key=row["key"],
+                        text=f"{row['first_day']} of {members} members reached “{row['name']}” "
+                        "on its first day: it rewards what everybody does anyway.",
+                    )
+                )
+        return AchievementReportResult(
+            from_date=report.from_date,
+            to_date=report.to_date,
+            active_members=report.active_members,
+            unlock_rate=report.achievements.unlock_rate,
+            by_achievement=report.achievements.by_achievement,
+            findings=findings,
+        )
+
+    # -- LeaderboardAgent ------------------------------------------------------------------
+
+    async def _update_leaderboards(
+        self, db: AsyncSession, caller: Caller, board_id: uuid.UUID | None
+    ) -> LeaderboardsResult:
+        caller.require_admin()
+        boards = BoardRepository(db)
+        if board_id is not None:
+            board = await boards.by_id(board_id)
+            if board is None:
+                raise NotFound("No such leaderboard.")
+            chosen = [board]
+        else:
+            chosen = await boards.list_boards()
+        rebuilt = []
+        for board in chosen:
+            done = await self.live.ensure_ready(caller.tenant_id, board.id, force=True)
+            rebuilt.append(
+                BoardRebuilt(id=board.id, name=board.name, members=done.members if done else 0)
+            )
+        return LeaderboardsResult(boards=rebuilt)
+
+
+def _span(report: AnalyticsReport) -> tuple[datetime, datetime]:
+    """The report's days as instants: from its first midnight to the one after its last."""
+    start = datetime.combine(report.from_date, datetime.min.time(), tzinfo=UTC)
+    return start, start + timedelta(days=(report.to_date - report.from_date).days + 1)
+
+
+def _may_read(caller: Caller, task: AgentTask) -> bool:
+    if caller.is_tenant_admin:
+        return True
+    if caller.is_api_key:
+        return task.api_key_id == caller.api_key_id
+    return task.requested_by is not None and task.requested_by == caller.user_id

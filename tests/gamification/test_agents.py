@@ -1,0 +1,211 @@
+"""The gamification agents through their API: the five and their task types, typed
+dispatch, permissions and tenancy, the task records, and each specialist's results."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+
+from bizosaas.core.database import RowScope
+from bizosaas.gamification.achievements.models import Achievement
+from tests.gamification.factories import Member, Org, event
+from tests.gamification.test_achievements import custom, joined, send
+from tests.gamification.test_leaderboards import make_board
+from tests.gamification.test_referrals import (
+    code_of,
+    convert,
+    converted,
+    doubtful,
+    make_program,
+    person,
+    referee,
+    signup,
+)
+
+AGENTS = "/api/v1/gamification/agents"
+
+
+async def run(org: Org, headers: dict[str, str], task_type: str, **payload: Any) -> httpx.Response:
+    body = {"task_type": task_type, "payload": _json(payload)}
+    return await org.client.post(f"{AGENTS}/tasks", json=body, headers=headers)
+
+
+async def ran(org: Org, headers: dict[str, str], task_type: str, **payload: Any) -> dict[str, Any]:
+    response = await run(org, headers, task_type, **payload)
+    assert response.status_code == 201, response.text
+    task: dict[str, Any] = response.json()
+    assert task["status"] == "succeeded" and task["result"]["task_type"] == task_type
+    return task
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+async def tasks(org: Org) -> list[dict[str, Any]]:
+    response = await org.client.get(f"{AGENTS}/tasks", headers=org.admin.headers)
+    assert response.status_code == 200, response.text
+    listed: list[dict[str, Any]] = response.json()["tasks"]
+    return listed
+
+
+async def test_the_five_agents_and_their_task_types(org: Org) -> None:
+    member = await org.member()
+    response = await org.client.get(AGENTS, headers=member.headers)
+    assert response.status_code == 200
+    agents = {a["name"]: a["task_types"] for a in response.json()["agents"]}
+    assert set(agents["GamificationOrchestrationAgent"]) == {
+        "process_referral",
+        "check_achievements",
+        "update_leaderboards",
+        "generate_showcase",
+        "detect_fraud",
+    }
+    assert {"ReferralSystemAgent", "AchievementSystemAgent", "LeaderboardAgent"} < set(agents)
+    assert "generate_showcase" in agents["ShowcasePortfolioAgent"]
+    assert (await org.client.get(AGENTS)).status_code == 401
+
+
+async def test_a_referral_task_is_scored_recorded_and_read_back_by_whoever_asked(
+    org: Org, other_org: Org
+) -> None:
+    await make_program(org)
+    code = (await code_of(org, await person(org, "Alice Archer")))["code"]
+    newcomer = await referee(org)
+    key = await org.api_key()
+    task = await ran(org, {"X-API-Key": key}, "process_referral", code=code, referee_id=newcomer.id)
+    conversion = task["result"]["conversion"]
+    assert conversion["status"] == "approved" and conversion["created"] is True
+    assert task["agent"] == "ReferralSystemAgent" and task["model"].startswith("fraud model")
+    assert task["requested_by"] is None and task["api_key_id"] is not None
+    assert task["payload"]["referee_id"] == str(newcomer.id) and task["duration_ms"] > 0
+    # The same conversion through the referral API: counted once.
+    again = await convert(org, key, code=code, referee_id=newcomer.id)
+    assert again.status_code == 200 and again.json()["id"] == conversion["id"]
+    url = f"{AGENTS}/tasks/{task['id']}"
+    assert (await org.client.get(url, headers={"X-API-Key": key})).json() == task
+    assert (await org.client.get(url, headers=org.admin.headers)).status_code == 200
+    assert (await org.client.get(url, headers=newcomer.headers)).status_code == 404
+    assert (await other_org.client.get(url, headers=other_org.admin.headers)).status_code == 404
+    assert [t["id"] for t in await tasks(org)] == [task["id"]]
+    assert await tasks(other_org) == []
+
+
+async def test_bad_tasks_are_refused_and_leave_nothing_behind(org: Org, other_org: Org) -> None:
+    member = await org.member()
+    unknown = await run(org, org.admin.headers, "launch_rockets")
+    assert unknown.status_code == 422
+    assert "task_type" in unknown.text
+    mismatched = await run(org, org.admin.headers, "detect_fraud", referee_id=uuid.uuid4())
+    assert mismatched.status_code == 422
+    missing = await run(org, org.admin.headers, "detect_fraud", conversion_id=uuid.uuid4())
+    assert missing.status_code == 404
+    forbidden = await run(org, member.headers, "update_leaderboards")
+    assert forbidden.status_code == 403
+    by_member = await run(
+        org, member.headers, "process_referral", code="ALICE-7K3Q", referee_id=member.id
+    )
+    assert by_member.status_code == 403
+    stranger = await other_org.member()
+    theirs = await run(org, org.admin.headers, "check_achievements", user_id=stranger.id)
+    assert theirs.status_code == 404
+    assert await tasks(org) == []
+
+
+async def test_detect_fraud_rescores_a_held_conversion_for_an_admin(org: Org) -> None:
+    await make_program(org)
+    code = (await code_of(org, await person(org, "Alice Archer")))["code"]
+    key = await org.api_key()
+    held = await doubtful(org, key, code, await referee(org))
+    task = await ran(org, org.admin.headers, "detect_fraud", conversion_id=held["id"])
+    result = task["result"]
+    assert result["status"] == "review" and result["stored_score"] == held["risk_score"]
+    assert result["decision"] != "approved" and result["score"] >= 0.3
+    assert any(r["code"] == "model" for r in result["reasons"])
+    member = await org.member()
+    refused = await run(org, member.headers, "detect_fraud", conversion_id=held["id"])
+    assert refused.status_code == 403
+
+
+async def test_a_member_checks_their_achievements_and_next_goals(org: Org) -> None:
+    member = await joined(org)
+    key = await org.api_key()
+    await send(org, key, [event(member, "campaign.launched")])
+    mine = (await ran(org, member.headers, "check_achievements"))["result"]
+    assert mine["unlocked_count"] >= 1 and mine["points_earned"] >= 10
+    assert mine["next_goals"]["user_id"] == str(member.id)
+    assert mine["next_goals"]["goals"]
+    other = await org.member()
+    assert (await run(org, other.headers, "check_achievements", user_id=member.id)).status_code == (
+        403
+    )
+    for_admin = await ran(org, org.admin.headers, "check_achievements", user_id=member.id)
+    assert for_admin["result"]["unlocked_count"] == mine["unlocked_count"]
+
+
+async def test_the_achievement_report_finds_what_nobody_and_everybody_reaches(org: Org) -> None:
+    key = await org.api_key()
+    members: list[Member] = [await joined(org) for _ in range(5)]
+    unreachable = await custom(
+        org,
+        "thousand_campaigns",
+        {"event_type": "campaign.launched"},
+        levels=[{"name": "legend", "threshold": 1000, "points": 500}],
+    )
+    async with org.app.state.services.runtime.database.transaction(
+        RowScope.tenant(org.id)
+    ) as db:  # made two months ago
+        await db.execute(
+            update(Achievement)
+            .where(Achievement.id == uuid.UUID(unreachable["id"]))
+            .values(created_at=datetime.now(UTC) - timedelta(days=60))
+        )
+    await send(org, key, [event(m, "campaign.launched") for m in members])
+    report = (await ran(org, org.admin.headers, "achievement_report"))["result"]
+    found = {(f["kind"], f["achievement_key"]) for f in report["findings"]}
+    assert ("nobody_reaches", "thousand_campaigns") in found
+    assert ("everybody_at_once", "first_campaign") in found
+    assert report["unlock_rate"] is not None
+    assert any(a["key"] == "first_campaign" for a in report["by_achievement"])
+    member = await org.member()
+    assert (await run(org, member.headers, "achievement_report")).status_code == 403
+
+
+async def test_the_referral_report_and_rebuilt_leaderboards(org: Org) -> None:
+    await make_program(org)
+    alice = await person(org, "Alice Archer")
+    code = (await code_of(org, alice))["code"]
+    key = await org.api_key()
+    for _ in range(2):
+        newcomer = await referee(org)
+        assert (await signup(org, key, code, newcomer)).status_code == 201
+        await converted(org, key, code=code, referee_id=newcomer.id)
+    report = (await ran(org, org.admin.headers, "referral_report"))["result"]
+    assert report["funnel"]["signups"] == 2 and report["funnel"]["conversions"] == 2
+    (top,) = report["top_referrers"]
+    assert top["user_id"] == str(alice.id) and top["approved"] == 2
+    sales = await make_board(org)
+    seller = await joined(org)
+    await send(org, key, [event(seller, "order.completed", total=120)])
+    boards = (await ran(org, org.admin.headers, "update_leaderboards"))["result"]["boards"]
+    assert {(b["id"], b["name"], b["members"]) for b in boards} == {(sales["id"], "Sales", 1)}
+    assert {t["task_type"] for t in await tasks(org)} == {"referral_report", "update_leaderboards"}
+
+
+async def test_a_showcase_is_drafted_and_the_writer_named(org: Org) -> None:
+    task = await ran(org, org.admin.headers, "generate_showcase")
+    portfolio = task["result"]["portfolio"]
+    assert portfolio["status"] == "draft" and portfolio["title"]
+    assert task["model"] == "language model test-writer"  # the suite's model (test_writers)
+    listed = await org.client.get(
+        "/api/v1/gamification/portfolios", params={"status": "draft"}, headers=org.admin.headers
+    )
+    assert portfolio["id"] in {p["id"] for p in listed.json()}
+    member = await org.member()
+    assert (await run(org, member.headers, "generate_showcase")).status_code == 403
