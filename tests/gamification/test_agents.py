@@ -13,7 +13,7 @@ from sqlalchemy import update
 from bizosaas.core.database import RowScope
 from bizosaas.gamification.achievements.models import Achievement
 from tests.gamification.factories import Member, Org, event
-from tests.gamification.test_achievements import custom, joined, send
+from tests.gamification.test_achievements import at, custom, joined, send
 from tests.gamification.test_leaderboards import make_board
 from tests.gamification.test_referrals import (
     code_of,
@@ -209,3 +209,73 @@ async def test_a_showcase_is_drafted_and_the_writer_named(org: Org) -> None:
     assert portfolio["id"] in {p["id"] for p in listed.json()}
     member = await org.member()
     assert (await run(org, member.headers, "generate_showcase")).status_code == 403
+
+
+async def quick_fingers(org: Org, burst: int) -> Member:
+    """Six steady members and one, Quick Fingers, with two events a day for ten days; today
+    the steady ones send three each, Quick Fingers ``burst``."""
+    key = await org.api_key()
+    steady = [await org.member(full_name=f"Steady {n}") for n in range(6)]
+    cheat = await org.member(full_name="Quick Fingers")
+    history = [
+        event(m, "lead.captured") | at(days_ago=day + 1.5)
+        for m in [*steady, cheat]
+        for day in range(10)
+        for _ in range(2)
+    ]
+    today = [event(m, "lead.captured") | at(days_ago=0.2) for m in steady for _ in range(3)]
+    today += [event(cheat, "lead.captured") | at(days_ago=0.1) for _ in range(burst)]
+    for events in (history[:100], history[100:], today):
+        await send(org, key, events)
+    return cheat
+
+
+async def test_a_member_whose_event_rate_jumps_is_flagged_and_steady_ones_are_not(
+    org: Org,
+) -> None:
+    cheat = await quick_fingers(org, 40)
+    result = (await ran(org, org.admin.headers, "manipulation_flags", least=10))["result"]
+    (flag,) = result["flags"]
+    assert flag["user_id"] == str(cheat.id)
+    assert flag["last_day"] == 41  # the 40 leads, and the sign-in that made the member
+    assert flag["usual"] == 2 and flag["peers"] >= 2
+    assert flag["text"].startswith("Quick Fingers sent 41 events in the last 24 hours")
+    member = await org.member()
+    assert (await run(org, member.headers, "manipulation_flags")).status_code == 403
+
+
+async def test_competitive_insights_tell_a_member_how_far_the_next_place_is(org: Org) -> None:
+    key = await org.api_key()
+    board = await make_board(org)
+    leader, second, third = [
+        await org.member(full_name=name) for name in ("Lea Leader", "Sam Second", "Tom Third")
+    ]
+    outsider = await org.member()
+    await send(
+        org,
+        key,
+        [
+            event(leader, "order.completed", total=100),
+            event(second, "order.completed", total=80),
+            event(third, "order.completed", total=50),
+        ],
+    )
+    url = f"/api/v1/gamification/leaderboards/{board['id']}/insights"
+    mine = (await org.client.get(url, headers=third.headers)).json()
+    assert (mine["rank"], mine["score"], mine["participants"]) == (3, 50, 3)
+    assert mine["ahead"] == {"rank": 2, "name": "Sam Second", "points": 30}
+    assert mine["lines"] == ["30 points behind #2 (Sam Second)."]
+    top = (await org.client.get(url, headers=leader.headers)).json()
+    assert top["lines"] == ["You lead this board."] and top["ahead"] is None
+    nobody = (await org.client.get(url, headers=outsider.headers)).json()
+    assert nobody["rank"] is None and nobody["lines"][0].startswith("No score on this board yet")
+    snooping = await org.client.get(url, params={"user_id": str(third.id)}, headers=leader.headers)
+    assert snooping.status_code == 403
+    task = await ran(
+        org,
+        org.admin.headers,
+        "competitive_insights",
+        leaderboard_id=board["id"],
+        user_id=third.id,
+    )
+    assert task["agent"] == "LeaderboardAgent" and task["result"]["insights"] == mine

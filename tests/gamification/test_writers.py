@@ -135,3 +135,15 @@ async def test_without_a_model_the_deterministic_writer_writes() -> None:
     runtime = SimpleNamespace(settings=Settings(language_model_url="", language_model=""))
     writer = await writer_from(runtime)  # type: ignore[arg-type]
     assert isinstance(writer, DeterministicWriter) and writer.name == "deterministic writer"
+
+
+async def test_a_short_title_the_admin_chose_is_kept_as_chosen(
+    org: Org, model: FakeLanguageModel
+) -> None:
+    member, name = await subject(org)
+    chosen = "Q3 🚀"
+    answer = await run(org, org.admin.headers, "generate_showcase", user_id=member.id, title=chosen)
+    assert answer.status_code == 201, answer.text
+    portfolio = answer.json()["result"]["portfolio"]
+    assert portfolio["title"] == chosen and portfolio["seo_title"] == chosen
+    assert name in " ".join(model.told(name))

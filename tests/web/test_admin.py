@@ -13,6 +13,7 @@ import httpx
 from markupsafe import escape
 
 from tests.gamification.factories import Org, event, make_org
+from tests.gamification.test_agents import quick_fingers
 from tests.gamification.test_referrals import (
     code_of,
     converted,
@@ -663,3 +664,26 @@ async def test_bad_input_in_the_forms_is_refused_beside_its_field_and_text_is_es
         "/api/v1/gamification/referrals/programs", headers=org.admin.headers
     )
     assert programs.json() == []  # nothing the refused forms sent was stored
+
+
+async def test_the_agents_page_runs_reports_and_shows_what_they_found(org: Org) -> None:
+    cheat = await quick_fingers(org, 60)
+    async with await admin_browser(org) as browser:
+        before = await browser.get("/admin/agents")
+        assert before.status_code == 200 and before.text.count("Not run yet.") == 3
+        csrf = hidden_csrf(before.text)
+        for task_type in ("manipulation_flags", "achievement_report", "referral_report"):
+            ran = await browser.post(
+                "/admin/agents/run", data={"csrf_token": csrf, "task_type": task_type}
+            )
+            assert ran.status_code == 303 and ran.headers["location"] == "/admin/agents?done=ran"
+        forged = await browser.post(
+            "/admin/agents/run", data={"csrf_token": "forged", "task_type": "referral_report"}
+        )
+        assert forged.status_code == 400
+        page = (await browser.get("/admin/agents?done=ran")).text
+    assert "Not run yet." not in page and "the report below is fresh" in page
+    assert f'href="/admin/people/{cheat.id}">Quick Fingers</a>' in page
+    assert "Recent tasks" in page and "manipulation flags" in page
+    tasks = await org.client.get("/api/v1/gamification/agents/tasks", headers=org.admin.headers)
+    assert len(tasks.json()["tasks"]) == 3  # the forged form ran nothing

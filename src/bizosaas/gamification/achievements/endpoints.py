@@ -24,9 +24,9 @@ from bizosaas.gamification.achievements.schemas import (
     NextGoals,
 )
 from bizosaas.gamification.dependencies import (
-    DirectoryDep,
     ManageAchievementsDep,
     MemberDep,
+    MembersDep,
     SessionDep,
 )
 from bizosaas.identity.vocabulary import Permission
@@ -140,7 +140,7 @@ async def change_status(
 async def _whose(
     tenant_id: uuid.UUID,
     caller: MemberDep,
-    directory: DirectoryDep,
+    members: MembersDep,
     user_id: Annotated[
         uuid.UUID | None, Query(description="Tenant admins: a member's, not their own")
     ] = None,
@@ -148,12 +148,7 @@ async def _whose(
     """Whose achievements: the caller's own, or (tenant admins only) a member's of the same
     tenant; the path's tenant must be the caller's (else 404)."""
     caller.check_tenant(tenant_id)
-    me = caller.require_member()
-    if user_id is None or user_id == me:
-        return me
-    caller.require_admin()
-    await directory.member_of(caller.tenant_id, user_id)
-    return user_id
+    return await members.whose(caller, user_id)
 
 
 WhoseDep = Annotated[uuid.UUID, Depends(_whose)]

@@ -16,6 +16,8 @@ TaskType = Literal[
     "referral_report",
     "check_achievements",
     "achievement_report",
+    "manipulation_flags",
+    "competitive_insights",
     "update_leaderboards",
     "generate_showcase",
 ]
@@ -50,14 +52,16 @@ SPECIALISTS = (
     ),
     Agent(
         "AchievementSystemAgent",
-        "A member's progress and next goals, and the achievement report: unlock rates, "
-        "achievements nobody reaches and ones everybody reaches at once.",
-        ("check_achievements", "achievement_report"),
+        "A member's progress and next goals; the achievement report (unlock rates, "
+        "achievements nobody reaches and ones everybody reaches at once); members whose "
+        "event rates jump far beyond their own history and their peers'.",
+        ("check_achievements", "achievement_report", "manipulation_flags"),
     ),
     Agent(
         "LeaderboardAgent",
-        "Rankings rebuilt from the event log.",
-        ("update_leaderboards",),
+        "Rankings rebuilt from the event log, and a member's competitive insights: the gap "
+        "to the next place and to the top 10, and their best period.",
+        ("update_leaderboards", "competitive_insights"),
     ),
     Agent(
         "ShowcasePortfolioAgent",

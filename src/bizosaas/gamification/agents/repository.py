@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import RowMapping, text
 
@@ -52,6 +52,41 @@ _REFERRERS = text(
 )
 
 
+# Each member's events in the last day against their own usual day (the median of their
+# active days before it) and against everybody's busiest days (the 99th percentile).
+_RATES = text(
+    """
+    WITH recent AS (
+        SELECT user_id, occurred_at FROM gamification_events
+        WHERE tenant_id = :t AND occurred_at >= :since AND occurred_at < :now
+    ), daily AS (
+        SELECT user_id, date_trunc('day', occurred_at, 'UTC') AS day, count(*) AS n
+        FROM recent WHERE occurred_at < :day_ago
+        GROUP BY user_id, day
+    ), usual AS (
+        SELECT user_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS median,
+               count(*) AS days
+        FROM daily GROUP BY user_id
+    ), peers AS (
+        SELECT coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY n), 0) AS p99 FROM daily
+    ), last_day AS (
+        SELECT user_id, count(*) AS n FROM recent WHERE occurred_at >= :day_ago GROUP BY user_id
+    )
+    SELECT l.user_id, m.display_name AS name, l.n AS last_day,
+           coalesce(u.median, 0) AS usual, coalesce(u.days, 0) AS active_days, p.p99 AS peers
+    FROM last_day l
+    CROSS JOIN peers p
+    LEFT JOIN usual u ON u.user_id = l.user_id
+    LEFT JOIN members m ON m.tenant_id = :t AND m.user_id = l.user_id
+    WHERE l.n >= :least
+      AND l.n >= :own_factor * greatest(coalesce(u.median, 0), 1)
+      AND l.n >= :peer_factor * greatest(p.p99, 1)
+    ORDER BY l.n DESC
+    LIMIT 100
+    """
+)
+
+
 class AgentTaskRepository(TenantRepository[AgentTask]):
     model = AgentTask
 
@@ -71,6 +106,25 @@ class AgentQueries(TenantQueries):
         members = (await self.session.execute(_MEMBERS, {"t": self.tenant_id, "end": end})).one()
         rows = await self.session.execute(_REACH, {"t": self.tenant_id, "end": end})
         return int(members[0]), list(rows.mappings().all())
+
+    async def event_rate_jumps(
+        self, now: datetime, days: int, least: int, own: float, peers: float
+    ) -> list[RowMapping]:
+        """Members whose events in the last day are at least ``own`` times their usual day
+        and ``peers`` times everybody's busiest days (and at least ``least``)."""
+        rows = await self.session.execute(
+            _RATES,
+            {
+                "t": self.tenant_id,
+                "now": now,
+                "day_ago": now - timedelta(days=1),
+                "since": now - timedelta(days=days + 1),
+                "least": least,
+                "own_factor": own,
+                "peer_factor": peers,
+            },
+        )
+        return list(rows.mappings().all())
 
     async def top_referrers(self, start: datetime, end: datetime, limit: int) -> list[RowMapping]:
         rows = await self.session.execute(

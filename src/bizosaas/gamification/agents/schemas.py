@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bizosaas.core.schemas import FromRow
 from bizosaas.gamification.achievements.schemas import NextGoals
 from bizosaas.gamification.analytics.schemas import AchievementCount, ReferralFunnel
+from bizosaas.gamification.leaderboards.schemas import Insights
 from bizosaas.gamification.portfolios.schemas import GenerateRequest, PortfolioOut
 from bizosaas.gamification.referrals.schemas import ConversionIn, ConversionOut
 
@@ -38,6 +39,11 @@ class AchievementsPayload(Strict):
         default=None, description="Tenant admins: a member's; none for the caller's own"
     )
     limit: int = Field(default=3, ge=1, le=20)
+
+
+class ManipulationPayload(Strict):
+    days: int = Field(default=30, ge=7, le=90, description="How much history is usual")
+    least: int = Field(default=20, ge=1, le=100_000, description="Fewer events in a day pass")
 
 
 class LeaderboardsPayload(Strict):
@@ -71,6 +77,23 @@ class AchievementReport(Strict):
     payload: ReportPayload = Field(default_factory=ReportPayload)
 
 
+class ManipulationFlags(Strict):
+    task_type: Literal["manipulation_flags"]
+    payload: ManipulationPayload = Field(default_factory=ManipulationPayload)
+
+
+class InsightsPayload(Strict):
+    leaderboard_id: uuid.UUID
+    user_id: uuid.UUID | None = Field(
+        default=None, description="Tenant admins: a member's; none for the caller's own"
+    )
+
+
+class CompetitiveInsights(Strict):
+    task_type: Literal["competitive_insights"]
+    payload: InsightsPayload
+
+
 class UpdateLeaderboards(Strict):
     task_type: Literal["update_leaderboards"]
     payload: LeaderboardsPayload = Field(default_factory=LeaderboardsPayload)
@@ -87,6 +110,8 @@ TaskIn = Annotated[
     | ReferralReport
     | CheckAchievements
     | AchievementReport
+    | ManipulationFlags
+    | CompetitiveInsights
     | UpdateLeaderboards
     | GenerateShowcase,
     Field(discriminator="task_type"),
@@ -161,6 +186,25 @@ class AchievementReportResult(Period):
     findings: list[Finding]
 
 
+class Flag(BaseModel):
+    user_id: uuid.UUID
+    name: str | None
+    last_day: int = Field(description="Events in the last 24 hours")
+    usual: float = Field(description="The member's median day before it (active days)")
+    peers: float = Field(description="Everybody's busiest days: the 99th percentile of a day")
+    text: str
+
+
+class ManipulationResult(BaseModel):
+    task_type: Literal["manipulation_flags"] = "manipulation_flags"
+    flags: list[Flag]
+
+
+class InsightsResult(BaseModel):
+    task_type: Literal["competitive_insights"] = "competitive_insights"
+    insights: Insights
+
+
 class BoardRebuilt(BaseModel):
     id: uuid.UUID
     name: str
@@ -183,6 +227,8 @@ TaskResult = Annotated[
     | ReferralReportResult
     | AchievementsResult
     | AchievementReportResult
+    | ManipulationResult
+    | InsightsResult
     | LeaderboardsResult
     | ShowcaseResult,
     Field(discriminator="task_type"),

@@ -30,12 +30,17 @@ from bizosaas.gamification.agents.schemas import (
     AgentsOut,
     BoardRebuilt,
     CheckAchievements,
+    CompetitiveInsights,
     ConversionResult,
     DetectFraud,
     Finding,
+    Flag,
     FraudResult,
     GenerateShowcase,
+    InsightsResult,
     LeaderboardsResult,
+    ManipulationFlags,
+    ManipulationResult,
     ProcessReferral,
     Reason,
     ReferralReport,
@@ -51,6 +56,8 @@ from bizosaas.gamification.agents.schemas import (
 from bizosaas.gamification.analytics import service as analytics
 from bizosaas.gamification.analytics.schemas import AnalyticsReport
 from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.leaderboards import service as leaderboards
+from bizosaas.gamification.leaderboards.insights import insights
 from bizosaas.gamification.leaderboards.live import LiveRanks
 from bizosaas.gamification.leaderboards.repository import BoardRepository
 from bizosaas.gamification.members.service import MemberService
@@ -63,6 +70,8 @@ from bizosaas.identity.vocabulary import Permission
 TOP_REFERRERS = 10
 EVERYBODY = 0.8  # of the members, and of them within the first day: everybody at once
 EVERYBODY_MIN_MEMBERS = 5
+OWN_FACTOR = 5.0  # a day this many times the member's usual day
+PEER_FACTOR = 2.0  # and this many times anybody's busiest days is flagged
 
 
 class AgentTasks:
@@ -142,6 +151,14 @@ class AgentTasks:
             case AchievementReport(payload=body):
                 report = await self._achievement_report(db, caller, body.from_date, body.to_date)
                 return report, None
+            case ManipulationFlags(payload=body):
+                return await self._manipulation_flags(db, caller, body.days, body.least), None
+            case CompetitiveInsights(payload=body):
+                caller.require(Permission.ACCESS_GAMIFICATION)
+                board = await leaderboards.tenant_board(db, body.leaderboard_id)
+                whose = await self.members.whose(caller, body.user_id)
+                found = await insights(db, self.live, caller, board, whose)
+                return InsightsResult(insights=found), None
             case UpdateLeaderboards(payload=body):
                 return await self._update_leaderboards(db, caller, body.leaderboard_id), None
             case GenerateShowcase(payload=body):
@@ -193,11 +210,7 @@ class AgentTasks:
         self, db: AsyncSession, caller: Caller, user_id: uuid.UUID | None, limit: int
     ) -> AchievementsResult:
         caller.require(Permission.ACCESS_GAMIFICATION)
-        me = caller.require_member()
-        whose = user_id or me
-        if whose != me:
-            caller.require_admin()
-            await self.members.directory.member_of(caller.tenant_id, whose)
+        whose = await self.members.whose(caller, user_id)
         goals = await member_views.next_goals(db, whose, limit)
         state = await member_views.member_achievements(db, whose, reveal=False)
         return AchievementsResult(
@@ -244,6 +257,30 @@ class AgentTasks:
             unlock_rate=report.achievements.unlock_rate,
             by_achievement=report.achievements.by_achievement,
             findings=findings,
+        )
+
+    async def _manipulation_flags(
+        self, db: AsyncSession, caller: Caller, days: int, least: int
+    ) -> ManipulationResult:
+        caller.require_admin()
+        rows = await AgentQueries(db).event_rate_jumps(
+            utcnow(), days, least, OWN_FACTOR, PEER_FACTOR
+        )
+        return ManipulationResult(
+            flags=[
+                Flag(
+                    user_id=row["user_id"],
+                    name=row["name"],
+                    last_day=row["last_day"],
+                    usual=float(row["usual"]),
+                    peers=float(row["peers"]),
+                    text=f"{row['name'] or 'A member'} sent {row['last_day']} events in the "
+                    f"last 24 hours; their usual day has {float(row['usual']):g} and the "
+                    f"busiest days of anyone here {float(row['peers']):g}. Check before "
+                    "rewarding.",
+                )
+                for row in rows
+            ]
         )
 
     # -- LeaderboardAgent ------------------------------------------------------------------

@@ -41,16 +41,17 @@ RETRIES = 2
 
 
 class ShowcaseWords(BaseModel):
-    """What a model must write for a showcase; the limits are the showcase's own."""
+    """What a model must write for a showcase: every section, within the showcase's own
+    limits (a title the admin chose may be short; it is kept as chosen)."""
 
-    title: str = Field(min_length=10, max_length=200)
-    summary: str = Field(min_length=40, max_length=1200)
-    challenge: str = Field(min_length=40, max_length=2000)
-    solution: str = Field(min_length=40, max_length=2000)
-    results: str = Field(min_length=20, max_length=2000)
-    seo_title: str = Field(min_length=10, max_length=70)
-    seo_description: str = Field(min_length=40, max_length=160)
-    share_text: str = Field(min_length=10, max_length=500)
+    title: str = Field(min_length=1, max_length=200)
+    summary: str = Field(min_length=1, max_length=1200)
+    challenge: str = Field(min_length=1, max_length=2000)
+    solution: str = Field(min_length=1, max_length=2000)
+    results: str = Field(min_length=1, max_length=2000)
+    seo_title: str = Field(min_length=1, max_length=70)
+    seo_description: str = Field(min_length=1, max_length=160)
+    share_text: str = Field(min_length=1, max_length=500)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,14 @@ class ModelWriter:
 async def _check(ctx: RunContext[_Checked], words: ShowcaseWords) -> ShowcaseWords:
     text = " ".join(words.model_dump().values())
     lowered = text.lower()
-    named = [n for n in ctx.deps.forbidden if n and _mentions(lowered, n.lower())]
+    # The template's draft is the tenant's own (its figures, the title its admin chose):
+    # what the model must not do is add another organisation's name to it.
+    drafted = " ".join(ctx.deps.brief.draft.model_dump().values()).lower()
+    named = [
+        n
+        for n in ctx.deps.forbidden
+        if n and _mentions(lowered, n.lower()) and not _mentions(drafted, n.lower())
+    ]
     if named:
         raise ModelRetry(f"Do not name other organisations ({', '.join(named)}).")
     brief = ctx.deps.brief

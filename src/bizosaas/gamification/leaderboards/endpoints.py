@@ -9,14 +9,21 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 
 from bizosaas.core.repository import PageRequest, paging
-from bizosaas.gamification.dependencies import AdminDep, LiveDep, MemberDep, SessionDep
-from bizosaas.gamification.leaderboards import service
+from bizosaas.gamification.dependencies import (
+    AdminDep,
+    LiveDep,
+    MemberDep,
+    MembersDep,
+    SessionDep,
+)
+from bizosaas.gamification.leaderboards import insights, service
 from bizosaas.gamification.leaderboards.dependencies import AdminBoardDep, MemberBoardDep
 from bizosaas.gamification.leaderboards.platform_endpoints import router as platform_router
 from bizosaas.gamification.leaderboards.repository import BoardRepository
 from bizosaas.gamification.leaderboards.schemas import (
     AroundPage,
     FinalStandings,
+    Insights,
     LeaderboardCreate,
     LeaderboardOut,
     LeaderboardUpdate,
@@ -112,6 +119,26 @@ async def around_member(
 ) -> AroundPage:
     """Up to `k` visible members above and below `user_id` (use your own id for yourself)."""
     return await service.around(db, live, caller, board, user_id, k)
+
+
+@boards.get(
+    "/{board_id}/insights",
+    summary="Where a member stands and how far the next places are (LeaderboardAgent)",
+    responses={404: {"description": "No such board, or no such member in this tenant"}},
+)
+async def member_insights(
+    board: MemberBoardDep,
+    caller: MemberDep,
+    db: SessionDep,
+    live: LiveDep,
+    members: MembersDep,
+    user_id: Annotated[
+        uuid.UUID | None, Query(description="Tenant admins: a member's, not their own")
+    ] = None,
+) -> Insights:
+    """Rank and score in the live period, the gap to the nearest visible member above and
+    to the top 10, and the member's best archived period, with the same in words."""
+    return await insights.insights(db, live, caller, board, await members.whose(caller, user_id))
 
 
 @boards.get("/{board_id}/periods", summary="Past periods of the board")

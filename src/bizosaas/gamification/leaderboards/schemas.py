@@ -187,6 +187,32 @@ class AroundPage(BaseModel):
     entries: list[Standing]
 
 
+class Gap(BaseModel):
+    rank: int
+    name: str
+    points: float = Field(description="Score to make up to draw level with them")
+
+
+class BestPeriod(BaseModel):
+    period_start: datetime
+    rank: int
+    score: float
+
+
+class Insights(BaseModel):
+    """Where a member stands on a board now, and how far the next steps are."""
+
+    leaderboard_id: uuid.UUID
+    user_id: uuid.UUID
+    rank: int | None
+    score: float | None
+    participants: int
+    ahead: Gap | None = Field(description="The nearest visible member above")
+    to_top: float | None = Field(description="Score to make up to reach the top 10")
+    best_period: BestPeriod | None = Field(description="The member's best archived period")
+    lines: list[str] = Field(description="The same, in words")
+
+
 class PeriodOut(FromRow):
     period_start: datetime
     period_end: datetime

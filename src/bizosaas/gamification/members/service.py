@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.core.database import Database, RowScope, after_commit, utcnow
 from bizosaas.core.errors import NotFound
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
+from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.events.pipeline import Batch, EventHandler
 from bizosaas.gamification.locks import lock_member, lock_tenant
 from bizosaas.gamification.members.models import Member, TenantSettings
@@ -26,6 +27,16 @@ class MemberService:
         self.database = database
         self.directory = directory
         self.claims = claims
+
+    async def whose(self, caller: Caller, user_id: uuid.UUID | None) -> uuid.UUID:
+        """The member a read is about: the caller, or (tenant admins only) another member of
+        the same tenant; someone of another tenant is 404."""
+        me = caller.require_member()
+        if user_id is None or user_id == me:
+            return me
+        caller.require_admin()
+        await self.directory.member_of(caller.tenant_id, user_id)
+        return user_id
 
     async def ensure(
         self, db: AsyncSession, tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID]

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from bizosaas.core.settings import Settings, get_settings
 from bizosaas.web.admin import (
     achievements,
+    agents,
     keys,
     leaderboards,
     overview,
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
             referrals.router,
             rewards.router,
             showcases.router,
+            agents.router,
             people.router,
             keys.router,
         ],

@@ -24,6 +24,7 @@ SHELL = AppShell(
         NavItem("referrals", "Referrals", "/admin/referrals"),
         NavItem("rewards", "Rewards", "/admin/rewards"),
         NavItem("showcases", "Showcases", "/admin/showcases"),
+        NavItem("agents", "Agents", "/admin/agents"),
         NavItem("people", "People", "/admin/people"),
     ),
     live_url=f"{G}/live",
@@ -43,6 +44,7 @@ DONE = {
     "published": "Published: it is on its public page now.",
     "unpublished": "Taken back to a draft: its public page is gone.",
     "archived": "Archived.",
+    "ran": "Done: the report below is fresh.",
 }
 
 # Every page works inside one tenant: the super admin, who has none, uses SQLAdmin.

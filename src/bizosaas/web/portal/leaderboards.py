@@ -1,5 +1,7 @@
-"""Leaderboards: the boards I may see; on one, the top 10 and the rows around me, a period
-switcher with past periods, when this period ends, and my privacy (hide me, or an alias)."""
+"""Leaderboards: the boards I may see; on one, the top 10 and the rows around me, how far
+the next place and the top 10 are and my best period (the LeaderboardAgent's insights), a
+period switcher with past periods, when this period ends, and my privacy (hide me, or an
+alias)."""
 
 from __future__ import annotations
 
@@ -52,12 +54,14 @@ async def _board_page(
     )
     if period:
         past = await visitor.get(f"{base}/periods/{period}", limit=10)
-        top, around = past["entries"], []
+        top, around, insights = past["entries"], [], None
     else:
         parts = await gather(
             top=visitor.get(f"{base}/entries", limit=10),
             around=visitor.optional(visitor.get(f"{base}/around/{principal.user_id}", k=3)),
+            insights=visitor.get(f"{base}/insights"),
         )
+        insights = parts["insights"]
         top = parts["top"]["entries"]
         shown = {e["user_id"] for e in top}
         around = [
@@ -76,6 +80,7 @@ async def _board_page(
         period=period,
         top=top,
         around=around,
+        insights=insights,
         form=form,
     )
 
