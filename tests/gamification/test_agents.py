@@ -265,6 +265,9 @@ async def test_competitive_insights_tell_a_member_how_far_the_next_place_is(org:
     assert (mine["rank"], mine["score"], mine["participants"]) == (3, 50, 3)
     assert mine["ahead"] == {"rank": 2, "name": "Sam Second", "points": 30}
     assert mine["lines"] == ["30 points behind #2 (Sam Second)."]
+    await send(org, key, [event(third, "order.completed", total=30)])  # now level
+    level = (await org.client.get(url, headers=third.headers)).json()
+    assert level["lines"] == ["Level with #2 (Sam Second), who got there first."]
     top = (await org.client.get(url, headers=leader.headers)).json()
     assert top["lines"] == ["You lead this board."] and top["ahead"] is None
     nobody = (await org.client.get(url, headers=outsider.headers)).json()
@@ -278,4 +281,4 @@ async def test_competitive_insights_tell_a_member_how_far_the_next_place_is(org:
         leaderboard_id=board["id"],
         user_id=third.id,
     )
-    assert task["agent"] == "LeaderboardAgent" and task["result"]["insights"] == mine
+    assert task["agent"] == "LeaderboardAgent" and task["result"]["insights"] == level

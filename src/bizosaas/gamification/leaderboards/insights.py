@@ -42,7 +42,11 @@ async def insights(
                 name=nearest.name,
                 points=_gap(nearest.score, me.score, descending),
             )
-            lines.append(f"{_points(ahead.points)} behind #{ahead.rank} ({ahead.name}).")
+            lines.append(
+                f"{_points(ahead.points)} behind #{ahead.rank} ({ahead.name})."
+                if ahead.points
+                else f"Level with #{ahead.rank} ({ahead.name}), who got there first."
+            )
         elif me.rank == 1:
             lines.append("You lead this board.")
         if me.rank > TOP:
