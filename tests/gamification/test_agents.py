@@ -282,3 +282,29 @@ async def test_competitive_insights_tell_a_member_how_far_the_next_place_is(org:
         user_id=third.id,
     )
     assert task["agent"] == "LeaderboardAgent" and task["result"]["insights"] == level
+
+
+async def test_a_published_showcase_gets_markup_keywords_and_a_post_per_network(
+    org: Org,
+) -> None:
+    drafted = (await ran(org, org.admin.headers, "generate_showcase"))["result"]["portfolio"]
+    too_soon = await run(org, org.admin.headers, "share_showcase", portfolio_id=drafted["id"])
+    assert too_soon.status_code == 409 and "Publish the showcase first" in too_soon.text
+    published = await org.client.post(
+        f"/api/v1/gamification/portfolios/{drafted['id']}/publish", headers=org.admin.headers
+    )
+    assert published.status_code == 200, published.text
+    url = published.json()["public_url"]
+    shared = await ran(org, org.admin.headers, "share_showcase", portfolio_id=drafted["id"])
+    result = shared["result"]
+    assert result["url"] == url and shared["agent"] == "ShowcasePortfolioAgent"
+    assert result["json_ld"]["@type"] == "Article" and result["json_ld"]["url"] == url
+    assert "case study" in result["keywords"]
+    posts = {p["network"]: p for p in result["posts"]}
+    assert set(posts) == {"x", "linkedin", "facebook", "instagram"}
+    assert all(len(p["text"]) <= p["limit"] for p in posts.values())
+    assert posts["x"]["text"].endswith(url) and posts["linkedin"]["text"].endswith(url)
+    assert url not in posts["instagram"]["text"] and "link in bio" in posts["instagram"]["text"]
+    member = await org.member()
+    refused = await run(org, member.headers, "share_showcase", portfolio_id=drafted["id"])
+    assert refused.status_code == 403

@@ -20,6 +20,7 @@ TaskType = Literal[
     "competitive_insights",
     "update_leaderboards",
     "generate_showcase",
+    "share_showcase",
 ]
 TASK_TYPES: tuple[str, ...] = get_args(TaskType)
 ORCHESTRATED = (
@@ -65,8 +66,9 @@ SPECIALISTS = (
     ),
     Agent(
         "ShowcasePortfolioAgent",
-        "Case studies drafted from the tenant's own before-and-after figures.",
-        ("generate_showcase",),
+        "Case studies drafted from the tenant's own before-and-after figures, and, once "
+        "published, their schema.org markup, keywords and a post for each network.",
+        ("generate_showcase", "share_showcase"),
     ),
 )
 AGENTS = (ORCHESTRATOR, *SPECIALISTS)

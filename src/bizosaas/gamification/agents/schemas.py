@@ -14,7 +14,7 @@ from bizosaas.core.schemas import FromRow
 from bizosaas.gamification.achievements.schemas import NextGoals
 from bizosaas.gamification.analytics.schemas import AchievementCount, ReferralFunnel
 from bizosaas.gamification.leaderboards.schemas import Insights
-from bizosaas.gamification.portfolios.schemas import GenerateRequest, PortfolioOut
+from bizosaas.gamification.portfolios.schemas import GenerateRequest, PortfolioOut, Post
 from bizosaas.gamification.referrals.schemas import ConversionIn, ConversionOut
 
 
@@ -94,6 +94,15 @@ class CompetitiveInsights(Strict):
     payload: InsightsPayload
 
 
+class SharePayload(Strict):
+    portfolio_id: uuid.UUID
+
+
+class ShareShowcase(Strict):
+    task_type: Literal["share_showcase"]
+    payload: SharePayload
+
+
 class UpdateLeaderboards(Strict):
     task_type: Literal["update_leaderboards"]
     payload: LeaderboardsPayload = Field(default_factory=LeaderboardsPayload)
@@ -113,7 +122,8 @@ TaskIn = Annotated[
     | ManipulationFlags
     | CompetitiveInsights
     | UpdateLeaderboards
-    | GenerateShowcase,
+    | GenerateShowcase
+    | ShareShowcase,
     Field(discriminator="task_type"),
 ]
 
@@ -221,6 +231,15 @@ class ShowcaseResult(BaseModel):
     portfolio: PortfolioOut
 
 
+class ShareResult(BaseModel):
+    task_type: Literal["share_showcase"] = "share_showcase"
+    portfolio_id: uuid.UUID
+    url: str
+    keywords: list[str]
+    json_ld: dict[str, Any] = Field(description="schema.org Article, as its public page has it")
+    posts: list[Post]
+
+
 TaskResult = Annotated[
     ConversionResult
     | FraudResult
@@ -230,7 +249,8 @@ TaskResult = Annotated[
     | ManipulationResult
     | InsightsResult
     | LeaderboardsResult
-    | ShowcaseResult,
+    | ShowcaseResult
+    | ShareResult,
     Field(discriminator="task_type"),
 ]
 

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import utcnow
-from bizosaas.core.errors import BadRequest, NotFound
+from bizosaas.core.errors import BadRequest, Conflict, NotFound
 from bizosaas.gamification.achievements import member_views
 from bizosaas.gamification.agents.models import AgentTask
 from bizosaas.gamification.agents.registry import AGENTS, specialist_for
@@ -46,6 +46,8 @@ from bizosaas.gamification.agents.schemas import (
     ReferralReport,
     ReferralReportResult,
     Referrer,
+    ShareResult,
+    ShareShowcase,
     ShowcaseResult,
     TaskIn,
     TaskOut,
@@ -60,8 +62,10 @@ from bizosaas.gamification.leaderboards import service as leaderboards
 from bizosaas.gamification.leaderboards.insights import insights
 from bizosaas.gamification.leaderboards.live import LiveRanks
 from bizosaas.gamification.leaderboards.repository import BoardRepository
-from bizosaas.gamification.members.service import MemberService
+from bizosaas.gamification.members.service import MemberService, tenant_settings
 from bizosaas.gamification.portfolios import service as portfolios
+from bizosaas.gamification.portfolios import sharing
+from bizosaas.gamification.portfolios.schemas import PublicPortfolio, PublicShowcase
 from bizosaas.gamification.portfolios.service import ShowcaseLinks, require_manager
 from bizosaas.gamification.portfolios.writing import Writer
 from bizosaas.gamification.referrals.conversions import ReferralConversions
@@ -168,6 +172,8 @@ class AgentTasks:
                     db, self.members, caller, body, links, self.writer
                 )
                 return ShowcaseResult(portfolio=portfolio), self.writer.name
+            case ShareShowcase(payload=body):
+                return await self._share(db, caller, body.portfolio_id), None
         raise BadRequest(f"No agent takes {task.task_type!r}.")  # pragma: no cover - typed
 
     def _fraud_model(self) -> str:
@@ -304,6 +310,30 @@ class AgentTasks:
                 BoardRebuilt(id=board.id, name=board.name, members=done.members if done else 0)
             )
         return LeaderboardsResult(boards=rebuilt)
+
+    # -- ShowcasePortfolioAgent ------------------------------------------------------------
+
+    async def _share(
+        self, db: AsyncSession, caller: Caller, portfolio_id: uuid.UUID
+    ) -> ShareResult:
+        """Markup, keywords and a post per network for a published showcase."""
+        require_manager(caller)
+        links = ShowcaseLinks(self.public_url, caller.tenant_slug)
+        portfolio = await portfolios.get_portfolio(db, caller, portfolio_id, links)
+        if portfolio.status != "published" or not portfolio.public_url:
+            raise Conflict("Publish the showcase first: every post links to its public page.")
+        showcase = PublicShowcase(
+            **portfolio.model_dump(include=set(PublicPortfolio.model_fields)),
+            organisation=(await tenant_settings(db)).display_name,
+        )
+        url = portfolio.public_url
+        return ShareResult(
+            portfolio_id=portfolio.id,
+            url=url,
+            keywords=sharing.keywords(showcase),
+            json_ld=sharing.article(showcase, url),
+            posts=sharing.posts(showcase, url),
+        )
 
 
 def _span(report: AnalyticsReport) -> tuple[datetime, datetime]:

@@ -104,6 +104,12 @@ class PublicPortfolio(PortfolioText):
     metrics: list[MetricOut]
 
 
+class Post(BaseModel):
+    network: Literal["x", "linkedin", "facebook", "instagram"]
+    text: str
+    limit: int = Field(description="The network's length limit, which the text keeps to")
+
+
 class PublicShowcase(PublicPortfolio):
     """A published portfolio for its public page: with who it is by."""
 

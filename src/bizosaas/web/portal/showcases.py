@@ -6,12 +6,11 @@ previews well), schema.org JSON-LD (search engines read the case study) and shar
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from bizosaas.gamification.portfolios.schemas import PublicShowcase
+from bizosaas.gamification.portfolios.sharing import article, script_json
 from bizosaas.web.api import gather
 from bizosaas.web.common import render, web_of
 from bizosaas.web.portal.frame import Member, api, portal_page, unread_count
@@ -53,21 +52,5 @@ async def public_page(request: Request, tenant_slug: str, slug: str) -> HTMLResp
         showcase=showcase,
         url=url,
         share=share_links(url, showcase["share_text"] or showcase["title"]),
-        json_ld=json_ld(showcase, url),
+        json_ld=script_json(article(PublicShowcase.model_validate(showcase), url)),
     )
-
-
-def json_ld(showcase: dict[str, Any], url: str) -> str:
-    """schema.org Article markup, safe inside a ``<script type="application/ld+json">``."""
-    data = {
-        "@context": "https://schema.org",
-        "@type": "Article",
-        "headline": showcase["seo_title"] or showcase["title"],
-        "description": showcase["seo_description"] or showcase["summary"],
-        "url": url,
-        "datePublished": showcase["published_at"],
-        "author": {"@type": "Organization", "name": showcase["organisation"] or "BizOSaaS"},
-        "publisher": {"@type": "Organization", "name": showcase["organisation"] or "BizOSaaS"},
-    }
-    # No "</script>" (or any "<") can end the block early: the JSON escapes it.
-    return json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
