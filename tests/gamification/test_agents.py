@@ -308,3 +308,37 @@ async def test_a_published_showcase_gets_markup_keywords_and_a_post_per_network(
     member = await org.member()
     refused = await run(org, member.headers, "share_showcase", portfolio_id=drafted["id"])
     assert refused.status_code == 403
+
+
+async def test_an_achievement_is_drafted_from_a_plain_request_and_never_saved_unasked(
+    org: Org,
+) -> None:
+    before = await org.client.get(
+        "/api/v1/gamification/achievements/definitions", headers=org.admin.headers
+    )
+    task = await ran(
+        org,
+        org.admin.headers,
+        "draft_achievement",
+        request="Reward members who refer three friends in a month",
+    )
+    result = task["result"]
+    assert result["understood"] and task["agent"] == "AchievementSystemAgent"
+    trigger = result["proposal"]["trigger"]
+    assert (trigger["event_type"], trigger["aggregation"], trigger["window_days"]) == (
+        "referral.converted",
+        "count",
+        30,
+    )
+    assert [level["threshold"] for level in result["proposal"]["levels"]] == ["3"]
+    assert result["preview"]["qualifying"] == 0 and result["refused"] is None
+    after = await org.client.get(
+        "/api/v1/gamification/achievements/definitions", headers=org.admin.headers
+    )
+    assert after.json() == before.json()  # proposed, not saved
+    vague = (await ran(org, org.admin.headers, "draft_achievement", request="be nice"))["result"]
+    assert not vague["understood"] and vague["proposal"] is None
+    assert "refer three friends in a month" in vague["explanation"]
+    member = await org.member()
+    refused = await run(org, member.headers, "draft_achievement", request="10 orders")
+    assert refused.status_code == 403

@@ -687,3 +687,40 @@ async def test_the_agents_page_runs_reports_and_shows_what_they_found(org: Org) 
     assert "Recent tasks" in page and "manipulation flags" in page
     tasks = await org.client.get("/api/v1/gamification/agents/tasks", headers=org.admin.headers)
     assert len(tasks.json()["tasks"]) == 3  # the forged form ran nothing
+
+
+async def test_an_admin_describes_an_achievement_and_confirms_it_in_the_designer(
+    org: Org,
+) -> None:
+    async with await admin_browser(org) as browser:
+        csrf = hidden_csrf((await browser.get("/admin/agents")).text)
+        vague = await browser.post(
+            "/admin/agents/draft", data={"csrf_token": csrf, "request": "be nice"}
+        )
+        assert vague.status_code == 400 and "Not understood" in vague.text
+        assert 'value="be nice"' in vague.text
+        proposed = await browser.post(
+            "/admin/agents/draft",
+            data={"csrf_token": csrf, "request": "Launch 5 campaigns in a week"},
+        )
+        form = proposed.text
+        assert proposed.status_code == 200 and "Proposed by the AchievementSystemAgent" in form
+        assert 'value="campaign.launched"' in form and 'value="campaigns_5_7"' in form
+        assert not [d for d in (await definitions(org)).values() if d["key"] == "campaigns_5_7"]
+        created = await browser.post(
+            "/admin/achievements/new",
+            data={
+                "csrf_token": hidden_csrf(form),
+                "key": "campaigns_5_7",
+                "name": "5 campaigns within 7 days",
+                "event_type": "campaign.launched",
+                "aggregation": "count",
+                "window_days": "7",
+                "timezone": "UTC",
+                "level_threshold_0": "5",
+                "level_points_0": "50",
+            },
+        )
+        assert created.status_code == 303
+    saved = (await definitions(org))["campaigns_5_7"]
+    assert saved["trigger"]["window_days"] == 7

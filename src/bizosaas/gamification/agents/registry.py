@@ -15,6 +15,7 @@ TaskType = Literal[
     "detect_fraud",
     "referral_report",
     "check_achievements",
+    "draft_achievement",
     "achievement_report",
     "manipulation_flags",
     "competitive_insights",
@@ -53,10 +54,11 @@ SPECIALISTS = (
     ),
     Agent(
         "AchievementSystemAgent",
-        "A member's progress and next goals; the achievement report (unlock rates, "
+        "A member's progress and next goals; a custom achievement drafted from a plain "
+        "request, for an admin to confirm; the achievement report (unlock rates, "
         "achievements nobody reaches and ones everybody reaches at once); members whose "
         "event rates jump far beyond their own history and their peers'.",
-        ("check_achievements", "achievement_report", "manipulation_flags"),
+        ("check_achievements", "draft_achievement", "achievement_report", "manipulation_flags"),
     ),
     Agent(
         "LeaderboardAgent",

@@ -11,7 +11,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizosaas.core.schemas import FromRow
-from bizosaas.gamification.achievements.schemas import NextGoals
+from bizosaas.gamification.achievements.schemas import (
+    AchievementCreate,
+    AchievementPreview,
+    NextGoals,
+)
 from bizosaas.gamification.analytics.schemas import AchievementCount, ReferralFunnel
 from bizosaas.gamification.leaderboards.schemas import Insights
 from bizosaas.gamification.portfolios.schemas import GenerateRequest, PortfolioOut, Post
@@ -72,6 +76,19 @@ class CheckAchievements(Strict):
     payload: AchievementsPayload = Field(default_factory=AchievementsPayload)
 
 
+class DraftPayload(Strict):
+    request: str = Field(
+        min_length=3,
+        max_length=500,
+        examples=["Reward members who refer three friends in a month"],
+    )
+
+
+class DraftAchievement(Strict):
+    task_type: Literal["draft_achievement"]
+    payload: DraftPayload
+
+
 class AchievementReport(Strict):
     task_type: Literal["achievement_report"]
     payload: ReportPayload = Field(default_factory=ReportPayload)
@@ -118,6 +135,7 @@ TaskIn = Annotated[
     | DetectFraud
     | ReferralReport
     | CheckAchievements
+    | DraftAchievement
     | AchievementReport
     | ManipulationFlags
     | CompetitiveInsights
@@ -180,6 +198,18 @@ class AchievementsResult(BaseModel):
     next_goals: NextGoals
     unlocked_count: int = Field(description="Achievements with at least one level unlocked")
     points_earned: int
+
+
+class DraftResult(BaseModel):
+    task_type: Literal["draft_achievement"] = "draft_achievement"
+    request: str
+    understood: bool
+    explanation: str
+    proposal: AchievementCreate | None = Field(
+        description="Not saved: a tenant admin confirms it with POST /achievements/custom"
+    )
+    preview: AchievementPreview | None = Field(description="Members who would already qualify")
+    refused: str | None = Field(description="Why the designer would refuse it, if it would")
 
 
 class Finding(BaseModel):
@@ -245,6 +275,7 @@ TaskResult = Annotated[
     | FraudResult
     | ReferralReportResult
     | AchievementsResult
+    | DraftResult
     | AchievementReportResult
     | ManipulationResult
     | InsightsResult

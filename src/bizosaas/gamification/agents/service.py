@@ -17,8 +17,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import utcnow
-from bizosaas.core.errors import BadRequest, Conflict, NotFound
+from bizosaas.core.errors import AppError, BadRequest, Conflict, NotFound
 from bizosaas.gamification.achievements import member_views
+from bizosaas.gamification.achievements.preview import preview as achievement_preview
+from bizosaas.gamification.achievements.requests import read_request
 from bizosaas.gamification.agents.models import AgentTask
 from bizosaas.gamification.agents.registry import AGENTS, specialist_for
 from bizosaas.gamification.agents.repository import AgentQueries, AgentTaskRepository
@@ -33,6 +35,8 @@ from bizosaas.gamification.agents.schemas import (
     CompetitiveInsights,
     ConversionResult,
     DetectFraud,
+    DraftAchievement,
+    DraftResult,
     Finding,
     Flag,
     FraudResult,
@@ -152,6 +156,8 @@ class AgentTasks:
                 return await self._referral_report(db, caller, body.from_date, body.to_date), None
             case CheckAchievements(payload=body):
                 return await self._check_achievements(db, caller, body.user_id, body.limit), None
+            case DraftAchievement(payload=body):
+                return await self._draft_achievement(db, caller, body.request), None
             case AchievementReport(payload=body):
                 report = await self._achievement_report(db, caller, body.from_date, body.to_date)
                 return report, None
@@ -223,6 +229,29 @@ class AgentTasks:
             next_goals=goals,
             unlocked_count=state.unlocked_count,
             points_earned=state.points_earned,
+        )
+
+    async def _draft_achievement(
+        self, db: AsyncSession, caller: Caller, request: str
+    ) -> DraftResult:
+        """A definition proposed from the request, with who would already qualify; nothing
+        is saved (the admin confirms it in the designer)."""
+        caller.require(Permission.MANAGE_ACHIEVEMENTS)
+        reading = read_request(request)
+        found, refused = None, None
+        if reading.proposal is not None:
+            try:
+                async with db.begin_nested():  # a refusal leaves the request's work intact
+                    found = await achievement_preview(db, reading.proposal)
+            except AppError as exc:
+                refused = exc.detail
+        return DraftResult(
+            request=request,
+            understood=reading.proposal is not None,
+            explanation=reading.explanation,
+            proposal=reading.proposal,
+            preview=found,
+            refused=refused,
         )
 
     async def _achievement_report(

@@ -98,7 +98,7 @@ def values_of(definition: dict[str, Any]) -> dict[str, str]:
     values |= filter_values(trigger["filters"])
     for i, level in enumerate(definition["levels"]):
         values |= {
-            f"level_name_{i}": level["name"],
+            f"level_name_{i}": level["name"] or "",
             f"level_threshold_{i}": str(level["threshold"]),
             f"level_points_{i}": str(level["points"]),
         }
@@ -131,6 +131,7 @@ async def _designer(
     *,
     editing: dict[str, Any] | None = None,
     preview: dict[str, Any] | None = None,
+    proposal_note: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     visitor = api(request)
@@ -149,6 +150,7 @@ async def _designer(
         form=form,
         editing=editing,
         preview=preview,
+        proposal_note=proposal_note,
         category_options=[("", "None")] + [(c["key"], c["name"]) for c in parts["categories"]],
         prerequisite_options=[("", "Nothing: counts from the start")]
         + [(d["key"], d["name"]) for d in others],
@@ -158,6 +160,20 @@ async def _designer(
         platform_options=list(PLATFORMS.items()),
         filter_rows=range(FILTER_ROWS),
         level_rows=range(LEVEL_ROWS),
+    )
+
+
+async def proposed(
+    request: Request,
+    principal: Admin,
+    definition: dict[str, Any],
+    note: str,
+    preview: dict[str, Any] | None,
+) -> HTMLResponse:
+    """The designer filled in with a definition an agent proposed (nothing is saved until
+    the admin creates it), with how it was read and who would already qualify."""
+    return await _designer(
+        request, principal, FormState(values_of(definition)), preview=preview, proposal_note=note
     )
 
 

@@ -11,8 +11,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from bizosaas.web.admin import achievements
 from bizosaas.web.admin.frame import Admin, G, admin_page, api
-from bizosaas.web.shell import back_to, fields_of, genuine_form
+from bizosaas.web.api import ApiError
+from bizosaas.web.shell import FormState, back_to, fields_of, genuine_form
 
 router = APIRouter(prefix="/admin/agents", tags=["admin"])
 TASKS = f"{G}/agents/tasks"
@@ -26,6 +28,12 @@ REPORTS = {
 
 @router.get("", response_class=HTMLResponse)
 async def agents(request: Request, principal: Admin) -> HTMLResponse:
+    return await _page(request, principal, FormState())
+
+
+async def _page(
+    request: Request, principal: Admin, form: FormState, status_code: int = 200
+) -> HTMLResponse:
     visitor = api(request)
     latest: dict[str, dict[str, Any] | None] = {}
     for task_type in REPORTS:
@@ -38,9 +46,37 @@ async def agents(request: Request, principal: Admin) -> HTMLResponse:
         "admin/agents.html",
         title="Agents",
         section="agents",
+        status_code=status_code,
+        form=form,
         reports=REPORTS,
         latest=latest,
         recent=recent,
+    )
+
+
+@router.post("/draft", response_class=HTMLResponse)
+async def draft(request: Request, principal: Admin) -> Response:
+    """An achievement from a plain request: the designer, filled in with what the agent
+    proposes, for the admin to check and create; or this page again with why not."""
+    wanted = fields_of(await genuine_form(request, principal)).get("request", "").strip()
+    try:
+        task = await api(request).post(
+            TASKS, {"task_type": "draft_achievement", "payload": {"request": wanted}}
+        )
+    except ApiError as exc:
+        why = exc.fields.get("payload.request") or exc.detail
+        return await _page(
+            request, principal, FormState({"request": wanted}, {"request": why}), 400
+        )
+    result = task["result"]
+    if not result["understood"]:
+        refused = FormState({"request": wanted}, {"request": result["explanation"]})
+        return await _page(request, principal, refused, 400)
+    note = result["explanation"] + (
+        f" The designer says: {result['refused']}" if result["refused"] else ""
+    )
+    return await achievements.proposed(
+        request, principal, result["proposal"], note, result["preview"]
     )
 
 
