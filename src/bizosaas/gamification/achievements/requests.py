@@ -91,10 +91,10 @@ def read_request(request: str) -> Reading:
             levels=[LevelIn(threshold=amount, points=DEFAULT_POINTS)],
         )
         if pattern.aggregation == "streak":
-            counted = f"days in a row with a `{pattern.event_type}` event"
+            counted = f"days in a row with a {pattern.event_type} event"
         else:
-            how = "adding up `total` of" if pattern.aggregation == "sum" else "counting"
-            counted = f"{how} `{pattern.event_type}` events" + (
+            how = "adding up the total of" if pattern.aggregation == "sum" else "counting"
+            counted = f"{how} {pattern.event_type} events" + (
                 f" over the last {days} days" if days else ", all time"
             )
         explanation = (
