@@ -324,20 +324,14 @@ class AgentTasks:
         self, db: AsyncSession, caller: Caller, board_id: uuid.UUID | None
     ) -> LeaderboardsResult:
         caller.require_admin()
-        boards = BoardRepository(db)
         if board_id is not None:
-            board = await boards.by_id(board_id)
-            if board is None:
-                raise NotFound("No such leaderboard.")
-            chosen = [board]
+            chosen = [await leaderboards.tenant_board(db, board_id)]
         else:
-            chosen = await boards.list_boards()
+            chosen = await BoardRepository(db).list_boards()
         rebuilt = []
         for board in chosen:
-            done = await self.live.ensure_ready(caller.tenant_id, board.id, force=True)
-            rebuilt.append(
-                BoardRebuilt(id=board.id, name=board.name, members=done.members if done else 0)
-            )
+            done = await leaderboards.rebuild(self.live, board)
+            rebuilt.append(BoardRebuilt(id=board.id, name=board.name, members=done.members))
         return LeaderboardsResult(boards=rebuilt)
 
     # -- ShowcasePortfolioAgent ------------------------------------------------------------
