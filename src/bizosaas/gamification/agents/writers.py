@@ -110,21 +110,21 @@ async def _check(ctx: RunContext[_Checked], words: ShowcaseWords) -> ShowcaseWor
     lowered = text.lower()
     # The template's draft is the tenant's own (its figures, the title its admin chose):
     # what the model must not do is add another organisation's name to it.
-    drafted = " ".join(ctx.deps.brief.draft.model_dump().values()).lower()
+    brief = ctx.deps.brief
+    drafted = " ".join(brief.draft.model_dump().values())
     named = [
         n
         for n in ctx.deps.forbidden
-        if n and _mentions(lowered, n.lower()) and not _mentions(drafted, n.lower())
+        if n and _mentions(lowered, n.lower()) and not _mentions(drafted.lower(), n.lower())
     ]
     if named:
         raise ModelRetry(f"Do not name other organisations ({', '.join(named)}).")
-    brief = ctx.deps.brief
     given = {n for line in brief.figures for n in _numbers(line.split(":", 1)[1])}
     missing = sorted(given - set(_numbers(text)))
     if missing:
         raise ModelRetry(f"Use the figures as given; missing: {', '.join(missing)}.")
     # The draft's own numbers (its dates, the 90 days) may be used too; no others.
-    allowed = given | set(_numbers(" ".join(brief.draft.model_dump().values())))
+    allowed = given | set(_numbers(drafted))
     invented = sorted(set(_numbers(text)) - allowed)
     if invented:
         raise ModelRetry(f"Invent no figures; these were not given: {', '.join(invented)}.")
