@@ -8,6 +8,7 @@ databases, Redis key prefix and Vault path; every test makes its own tenant.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +20,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from bizosaas.core.settings import Settings
+from bizosaas.core.temporal import exit_cleanly, temporal_used
 from bizosaas.launch import IN_ONE_PROCESS, Platform, assemble_platform, listener_ports
 from bizosaas.runner import Listener, ServerGroup, bind
 from bizosaas.stack.isolated import (
@@ -30,6 +32,24 @@ from bizosaas.stack.isolated import (
 )
 from tests.factories import FrontDoor
 from tests.language_model import MODEL, FakeLanguageModel
+
+_exit_status: list[int] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Registered first, so it runs last of the exit handlers: a run that used Temporal's
+    client ends with pytest's own exit status, never an abort in the interpreter's
+    finalisation (:mod:`bizosaas.core.temporal`)."""
+    atexit.register(_exit_with_pytest_status)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+def _exit_with_pytest_status() -> None:
+    if temporal_used() and _exit_status:
+        exit_cleanly(_exit_status[-1])
 
 
 @pytest.fixture(scope="session")

@@ -80,7 +80,7 @@ def free_ports(count: int) -> list[int]:
 
 def platform_env() -> dict[str, str]:
     """A new user's environment: no server URLs (so `up` starts its own stack)."""
-    dropped = ("DATABASE_URL", "REDIS_URL", "VAULT_ADDR", "VAULT_TOKEN", "BIZOSAAS_")
+    dropped = ("DATABASE_URL", "REDIS_URL", "VAULT_ADDR", "VAULT_TOKEN", "TEMPORAL_", "BIZOSAAS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     return {**env, "BIZOSAAS_LOG_JSON": "true"}
 

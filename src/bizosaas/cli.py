@@ -65,6 +65,7 @@ def up(
     admin_port: Annotated[int, typer.Option()] = SERVICES["admin-dashboard"].port,
     sqladmin_port: Annotated[int, typer.Option()] = SERVICES["sqladmin"].port,
     gamification_port: Annotated[int, typer.Option()] = SERVICES["gamification-service"].port,
+    temporal_worker_port: Annotated[int, typer.Option()] = SERVICES["temporal-worker"].port,
 ) -> None:
     """Start the whole platform: local PostgreSQL, Valkey, OpenBao and Temporal (unless the
     environment names servers), migrations, the demo tenants and every service. Ctrl-C stops
@@ -79,6 +80,7 @@ def up(
         "admin-dashboard": admin_port,
         "sqladmin": sqladmin_port,
         "gamification-service": gamification_port,
+        "temporal-worker": temporal_worker_port,
     }
     # Started in the background by a script, SIGINT arrives ignored: Ctrl-C must still stop us.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -317,3 +319,20 @@ def train_fraud(
 
 if __name__ == "__main__":
     app()
+
+
+def main() -> None:
+    """The ``bizosaas`` command. A command that used Temporal ends without the interpreter's
+    finalisation, which can abort after its client (:mod:`bizosaas.core.temporal`)."""
+    from bizosaas.core.temporal import exit_cleanly, temporal_used
+
+    try:
+        app()
+        code = 0
+    except SystemExit as stop:
+        if not temporal_used():
+            raise
+        code = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
+        if isinstance(stop.code, str):
+            console.print(stop.code)
+    exit_cleanly(code)

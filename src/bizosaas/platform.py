@@ -15,7 +15,7 @@ from bizosaas.core.settings import Settings
 from bizosaas.stack import LocalStack, StackPorts
 
 DEFAULT_DATA_DIR = Path(".bizosaas")
-EXTERNAL_VARIABLES = ("DATABASE_URL", "REDIS_URL", "VAULT_ADDR")
+EXTERNAL_VARIABLES = ("DATABASE_URL", "REDIS_URL", "VAULT_ADDR", "TEMPORAL_ADDRESS")
 
 
 def uses_external_servers() -> bool:
@@ -54,6 +54,7 @@ def platform_settings(
             redis_url=urls.redis_url,
             vault_addr=urls.vault_addr,
             vault_token=urls.vault_token,
+            temporal_address=urls.temporal_address,
             **overrides,  # type: ignore[arg-type]
         )
         yield settings, stack

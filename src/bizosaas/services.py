@@ -49,6 +49,13 @@ SERVICES: dict[str, ServiceSpec] = {
             (),  # not routed: it only processes events
             needs_database=True,
         ),
+        ServiceSpec(
+            "temporal-worker",
+            8012,
+            "bizosaas.gamification.app:create_temporal_worker_app",
+            (),  # not routed: it runs workflows and activities
+            needs_database=True,
+        ),
         ServiceSpec("unified-auth-ui", 3002, "bizosaas.web.login:create_app", ("/login", "/r/")),
         ServiceSpec(
             "client-portal", 3001, "bizosaas.web.portal.app:create_app", ("/portal", "/showcase")

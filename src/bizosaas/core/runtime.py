@@ -1,4 +1,4 @@
-"""The connections a service holds for its lifetime: database, Redis, Vault."""
+"""The connections a service holds for its lifetime: database, Redis, Vault, Temporal."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bizosaas.core.database import Database
 from bizosaas.core.redis import Keys, create_redis
 from bizosaas.core.secrets import SecretStore
 from bizosaas.core.settings import Settings
+from bizosaas.core.temporal import TemporalLink
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Runtime:
     redis: Redis
     keys: Keys
     secrets: SecretStore
+    temporal: TemporalLink
     db: Database | None = None
 
     @classmethod
@@ -31,6 +33,7 @@ class Runtime:
             secrets=SecretStore(
                 settings.vault_addr, settings.vault_token, settings.vault_mount, settings.vault_path
             ),
+            temporal=TemporalLink(settings),
             db=Database(database_url, settings.database_pool_size) if database_url else None,
         )
 

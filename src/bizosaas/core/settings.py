@@ -70,6 +70,20 @@ class Settings(BaseSettings):
     )
     vault_mount: str = "secret"
     vault_path: str = "bizosaas"
+    temporal_address: str = Field(
+        default="127.0.0.1:57233",
+        validation_alias=AliasChoices("TEMPORAL_ADDRESS", "BIZOSAAS_TEMPORAL_ADDRESS"),
+        description="Temporal's frontend (host:port): reward holds, showcase generation and "
+        "retraining run there.",
+    )
+    temporal_namespace: str = Field(
+        default="default",
+        validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "BIZOSAAS_TEMPORAL_NAMESPACE"),
+    )
+    temporal_task_queue: str = Field(
+        default="bizosaas-gamification",
+        description="The task queue the gamification workflows and activities run on.",
+    )
 
     public_url: str = Field(
         default="http://localhost:8002",

@@ -13,6 +13,7 @@ from bizosaas.core.settings import Settings, get_settings
 from bizosaas.gamification.apikeys.service import publish_all_keys
 from bizosaas.gamification.routers import ROUTERS, TAGS
 from bizosaas.gamification.services import GamificationServices
+from bizosaas.gamification.temporal_worker import temporal_work
 from bizosaas.gamification.worker import background_work
 
 DESCRIPTION = """
@@ -72,6 +73,35 @@ def create_worker_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         lifespan=lifespan,
         readiness=_readiness,
+    )
+
+
+def create_temporal_worker_app(settings: Settings | None = None) -> FastAPI:
+    """The Temporal worker and the hold keeper, with /health, /ready and /metrics."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with _services(app, settings) as services, temporal_work(services) as worker:
+            app.state.temporal_worker = worker
+            yield
+
+    def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
+        async def polling() -> None:
+            if not app.state.temporal_worker.running:
+                raise RuntimeError("the worker is not polling Temporal (yet)")
+
+        runtime: Runtime = app.state.runtime
+        return {**runtime.readiness(), "temporal": runtime.temporal.ping, "worker": polling}
+
+    return create_service_app(
+        service="temporal-worker",
+        title="BizOSaaS Temporal Worker",
+        description="Runs reward holds, showcase generation and retraining on Temporal; "
+        "serves only health, readiness and metrics.",
+        settings=settings,
+        lifespan=lifespan,
+        readiness=readiness,
     )
 
 

@@ -23,13 +23,13 @@ from bizosaas.core.database import Database, RowScope
 from bizosaas.core.errors import Forbidden, NotFound, Unauthorized
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.core.net import request_ip
+from bizosaas.core.wake import Wake
 from bizosaas.gamification.agents.service import AgentTasks
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.db import PLATFORM_SCOPE
 from bizosaas.gamification.events.pipeline import EventHandler
 from bizosaas.gamification.events.replays import ReplayRunner
 from bizosaas.gamification.events.service import EventService
-from bizosaas.gamification.events.wake import ProcessorWake
 from bizosaas.gamification.leaderboards.live import LiveRanks
 from bizosaas.gamification.leaderboards.platform import PlatformBoards
 from bizosaas.gamification.members.service import MemberService
@@ -75,7 +75,7 @@ IdentityDep = Annotated[IdentityResolver, Depends(_provide(lambda s: s.identity)
 DatabaseDep = Annotated[Database, Depends(_provide(lambda s: s.runtime.database))]
 EventsDep = Annotated[EventService, Depends(_provide(lambda s: s.events))]
 ReplaysDep = Annotated[ReplayRunner, Depends(_provide(lambda s: s.replays))]
-WakeDep = Annotated[ProcessorWake, Depends(_provide(lambda s: s.wake))]
+WakeDep = Annotated[Wake, Depends(_provide(lambda s: s.wake))]
 HandlersDep = Annotated[list[EventHandler], Depends(_provide(lambda s: s.handlers))]
 DirectoryDep = Annotated[MemberDirectory, Depends(_provide(lambda s: s.directory))]
 ClaimsDep = Annotated[ClaimsSnapshot, Depends(_provide(lambda s: s.claims))]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bizosaas.core.api_keys import ApiKeyDirectory
 from bizosaas.core.members import ClaimsSnapshot, MemberDirectory
 from bizosaas.core.runtime import Runtime
+from bizosaas.core.wake import Wake
 from bizosaas.gamification.achievements.handler import AchievementHandler
 from bizosaas.gamification.agents.service import AgentTasks
 from bizosaas.gamification.agents.writers import writer_from
@@ -21,7 +22,6 @@ from bizosaas.gamification.events.pipeline import EventHandler
 from bizosaas.gamification.events.processor import EventProcessor
 from bizosaas.gamification.events.replays import ReplayRunner
 from bizosaas.gamification.events.service import EventService
-from bizosaas.gamification.events.wake import ProcessorWake
 from bizosaas.gamification.leaderboards.handler import LeaderboardHandler
 from bizosaas.gamification.leaderboards.live import LiveRanks
 from bizosaas.gamification.leaderboards.platform import PlatformBoards
@@ -34,9 +34,14 @@ from bizosaas.gamification.referrals.conversions import ReferralConversions
 from bizosaas.gamification.referrals.fraud_marks import FraudMarks
 from bizosaas.gamification.referrals.fraud_model import model as fraud_model
 from bizosaas.gamification.referrals.handler import ReferralHandler
+from bizosaas.gamification.referrals.holds import RewardHolds
 from bizosaas.gamification.referrals.links import ShareLinks
 from bizosaas.gamification.referrals.review import ReferralReview
 from bizosaas.identity.resolver import IdentityResolver
+
+# Redis channels that wake background work in every copy when new work commits.
+EVENTS_WAKE = "gamification:events:wake"
+HOLDS_WAKE = "gamification:holds:wake"
 
 
 @dataclass
@@ -53,10 +58,11 @@ class GamificationServices:
     handlers: list[EventHandler]
     events: EventService
     processor: EventProcessor
-    wake: ProcessorWake
+    wake: Wake
     replays: ReplayRunner
     referral_codes: ReferralCodes
     conversions: ReferralConversions
+    holds: RewardHolds
     review: ReferralReview
     share_links: ShareLinks
     writer: Writer
@@ -75,12 +81,18 @@ class GamificationServices:
         members = MemberService(database, directory, claims)
         live = LiveRanks(database, RankCache(runtime.redis, runtime.keys))
         platform = PlatformBoards(database, lambda: live.clock())
-        wake = ProcessorWake(runtime)
+        wake = Wake(runtime, EVENTS_WAKE)
         codes = ReferralCodes(directory, members, runtime.settings.public_url)
         writer = await writer_from(runtime)
         conversions = ReferralConversions(
-            directory, notifier, wake, await FraudMarks.start(runtime), fraud_model.shipped()
+            directory,
+            notifier,
+            wake,
+            Wake(runtime, HOLDS_WAKE),
+            await FraudMarks.start(runtime),
+            fraud_model.shipped(),
         )
+        holds = RewardHolds(database, runtime.temporal, conversions, notifier)
         # Achievements first: points they award feed the points boards. Referrals last:
         # a conversion appends a referral.converted event, which the next batch scores.
         handlers: list[EventHandler] = [
@@ -106,7 +118,8 @@ class GamificationServices:
             replays=ReplayRunner(runtime, processor),
             referral_codes=codes,
             conversions=conversions,
-            review=ReferralReview(conversions),
+            holds=holds,
+            review=ReferralReview(conversions, holds),
             share_links=ShareLinks(database, identity.tenants, directory),
             writer=writer,
             agents=AgentTasks(conversions, members, live, writer, runtime.settings.public_url),

@@ -6,9 +6,13 @@ on free loopback ports:
 * ``BIZOSAAS_TEST_DATABASE_ADMIN_URL`` — a superuser URL of an existing PostgreSQL
   (for example the machine's own: ``postgresql://postgres@127.0.0.1:5432/postgres``);
 * ``BIZOSAAS_TEST_REDIS_URL`` — an existing Redis or Valkey;
-* ``BIZOSAAS_TEST_VAULT_ADDR`` and ``BIZOSAAS_TEST_VAULT_TOKEN`` — an existing Vault/OpenBao.
+* ``BIZOSAAS_TEST_VAULT_ADDR`` and ``BIZOSAAS_TEST_VAULT_TOKEN`` — an existing Vault/OpenBao;
+* ``BIZOSAAS_TEST_TEMPORAL_ADDRESS`` — an existing Temporal (host:port); the one started
+  here lets a test fast-forward one workflow's clock (``frontend.WorkflowTimeSkippingEnabled``),
+  which the suite's hold tests need of a named one too.
 
-A run then gets databases, a Redis key prefix and a Vault path of its own
+A run then gets databases, a Redis key prefix, a Vault path and a Temporal task queue of
+its own
 (:func:`isolated_databases`, :func:`isolated_settings`), so runs never see each
 other's data.
 """
@@ -30,6 +34,7 @@ from bizosaas.stack.openbao import EmbeddedOpenBao
 from bizosaas.stack.postgres import EmbeddedPostgres
 from bizosaas.stack.provision import drop_database
 from bizosaas.stack.server import EmbeddedServer
+from bizosaas.stack.temporal import EmbeddedTemporal
 from bizosaas.stack.valkey import EmbeddedValkey
 
 
@@ -39,6 +44,7 @@ class Servers:
     redis_url: str
     vault_addr: str
     vault_token: str
+    temporal_address: str
     pids: dict[str, int] = field(default_factory=dict)  # started here, for CPU meters
     description: str = ""
 
@@ -47,8 +53,8 @@ class Servers:
 def isolated_servers(
     root: Path, *, postgres: bool = True, announce: Callable[[str], None] | None = None
 ) -> Iterator[Servers]:
-    """PostgreSQL (unless not needed), Redis and Vault: named in the environment, or started
-    under ``root`` and stopped at the end (each one even if another is stuck)."""
+    """PostgreSQL (unless not needed), Redis, Vault and Temporal: named in the environment,
+    or started under ``root`` and stopped at the end (each one even if another is stuck)."""
     started: list[EmbeddedServer] = []
 
     def start(server: EmbeddedServer, key: str) -> None:
@@ -76,11 +82,20 @@ def isolated_servers(
             bao = EmbeddedOpenBao(root / "openbao", free_tcp_port(), dev=True)
             start(bao, "openbao")
             vault_addr, vault_token = bao.addr, bao.token
+        temporal_address = os.environ.get("BIZOSAAS_TEST_TEMPORAL_ADDRESS", "")
+        if not temporal_address:
+            temporal = EmbeddedTemporal(
+                root / "temporal", free_tcp_port(), free_tcp_port(), time_skipping=True
+            )
+            start(temporal, "temporal")
+            temporal_address = temporal.address
         names = [server.label for server in started]
         description = f"started here: {', '.join(names) or 'none'}"
-        if len(names) < 2 + postgres:
+        if len(names) < 3 + postgres:
             description += "; the others named by BIZOSAAS_TEST_* variables"
-        yield Servers(admin_url, redis_url, vault_addr, vault_token, pids, description)
+        yield Servers(
+            admin_url, redis_url, vault_addr, vault_token, temporal_address, pids, description
+        )
     finally:
         for server in reversed(started):
             with contextlib.suppress(Exception):
@@ -112,7 +127,8 @@ async def isolated_databases(
 
 
 def isolated_settings(servers: Servers, label: str, run: str, **overrides: Any) -> Settings:
-    """Settings whose Redis prefix and Vault path belong to this run alone."""
+    """Settings whose Redis prefix, Vault path and Temporal task queue belong to this run
+    alone."""
     fields: dict[str, Any] = {
         "environment": "test",
         "redis_url": servers.redis_url,
@@ -120,6 +136,8 @@ def isolated_settings(servers: Servers, label: str, run: str, **overrides: Any) 
         "vault_addr": servers.vault_addr,
         "vault_token": servers.vault_token,
         "vault_path": f"bizosaas-{label}-{run}",
+        "temporal_address": servers.temporal_address,
+        "temporal_task_queue": f"bizosaas-{label}-{run}",
         **overrides,
     }
     return Settings(**fields)

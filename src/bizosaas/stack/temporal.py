@@ -56,11 +56,13 @@ class EmbeddedTemporal(EmbeddedServer):
         ui_port: int,
         *,
         headless: bool = True,
+        time_skipping: bool = False,
         **options: Unpack[ServerOptions],
     ) -> None:
         super().__init__(data_dir, port, **options)
         self.ui_port = ui_port
         self.headless = headless
+        self.time_skipping = time_skipping  # per-workflow fast-forward, for the test suite
         self.db_file = self.data_dir / "temporal.db"
 
     @property
@@ -83,6 +85,8 @@ class EmbeddedTemporal(EmbeddedServer):
         argv += ["--ip", LOOPBACK, "--port", str(self.port), "--ui-port", str(self.ui_port)]
         if self.headless:
             argv.append("--headless")
+        if self.time_skipping:
+            argv += ["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"]
         return argv
 
     def _running_args(self) -> list[str] | None:

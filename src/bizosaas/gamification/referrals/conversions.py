@@ -65,12 +65,14 @@ class ReferralConversions:
         directory: MemberDirectory,
         notifier: Notifier,
         wake: Callable[[], Awaitable[None]],
+        wake_holds: Callable[[], Awaitable[None]],
         marks: FraudMarks,
         fraud_model: FraudModel | None = None,
     ) -> None:
         self.directory = directory
         self.notifier = notifier
-        self.wake = wake
+        self.wake = wake  # the event processor, for the referrer's event
+        self.wake_holds = wake_holds  # the hold keeper, for held rewards
         self.marks = marks
         self.fraud_model = fraud_model  # without one, the rules alone score
 
@@ -388,6 +390,8 @@ class ReferralConversions:
         ]
         await self.notifier.notify(db, tenant_id, drafts)
         after_commit(db, self.wake)
+        if any(entry.hold_state for entry in granted):
+            after_commit(db, self.wake_holds)
 
     async def _cap_reached(
         self, db: AsyncSession, conversion: ReferralConversion, program: ReferralProgram

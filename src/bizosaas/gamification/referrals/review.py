@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bizosaas.core.database import utcnow
+from bizosaas.core.database import after_commit, utcnow
 from bizosaas.core.errors import Conflict, NotFound
 from bizosaas.gamification.caller import Caller
 from bizosaas.gamification.members.repository import MemberRepository
 from bizosaas.gamification.referrals.conversion_repository import ConversionRepository
 from bizosaas.gamification.referrals.conversions import ReferralConversions, is_server
+from bizosaas.gamification.referrals.holds import RewardHolds
 from bizosaas.gamification.referrals.models import ReferralConversion
 from bizosaas.gamification.referrals.programs import find_program
 from bizosaas.gamification.referrals.schemas import (
@@ -20,12 +22,20 @@ from bizosaas.gamification.referrals.schemas import (
     Referred,
     ReviewItem,
 )
+from bizosaas.gamification.rewards.models import RewardEntry
 from bizosaas.gamification.rewards.repository import LedgerRepository
 
 
 class ReferralReview:
-    def __init__(self, conversions: ReferralConversions) -> None:
+    def __init__(self, conversions: ReferralConversions, holds: RewardHolds) -> None:
         self.conversions = conversions
+        self.holds = holds
+
+    def _settle_holds(self, db: AsyncSession, reversals: Sequence[RewardEntry], why: str) -> None:
+        """Once the clawback commits, the clawed-back grants' holds end now."""
+        held = [r.reverses_id for r in reversals if r.reverses_id is not None]
+        if held:
+            after_commit(db, lambda: self.holds.settle_now(held, why))
 
     async def _conversion(
         self, db: AsyncSession, conversion_id: uuid.UUID, *, final: tuple[str, ...] = ()
@@ -98,7 +108,8 @@ class ReferralReview:
         if conversion.status == "rejected" and conversion.reviewed_by is not None:
             raise Conflict("The conversion is already rejected.")
         if conversion.status == "approved":
-            await LedgerRepository(db).claw_back(conversion.id, "Conversion rejected.")
+            reversals = await LedgerRepository(db).claw_back(conversion.id, "Conversion rejected.")
+            self._settle_holds(db, reversals, "rejected by a tenant admin")
         conversion.status = "rejected"
         self._reviewed(conversion, caller, note)
         await self.conversions.record_verdict(db, conversion, fraud=True)
@@ -114,7 +125,8 @@ class ReferralReview:
         if conversion.status == "refunded":
             return ConversionOut.model_validate(conversion)
         if conversion.status == "approved":
-            await LedgerRepository(db).claw_back(conversion.id, "Purchase refunded.")
+            reversals = await LedgerRepository(db).claw_back(conversion.id, "Purchase refunded.")
+            self._settle_holds(db, reversals, "refunded")
         conversion.status = "refunded"
         conversion.updated_at = utcnow()
         if note is not None:

@@ -3,15 +3,15 @@ approvals and payouts (its SQL: :mod:`.repository`).
 
 A member's balance is the sum of its entries per unit: a clawback is a negative entry
 that cancels its grant (which is marked ``reversed``; a grant already paid stays paid and
-the member owes it). A grant is ``pending`` until its ``available_at`` (the program's hold
-period), ``available`` from then on, and ``paid`` once an admin pays it out. In a program
-with manual approval a grant starts ``unapproved`` and counts as pending until approved.
+the member owes it). A held grant is ``pending`` until its hold (the program's hold
+period, on Temporal: :mod:`bizosaas.gamification.referrals.holds`) is settled, then
+``available``, and ``paid`` once an admin pays it out. In a program with manual approval
+a grant starts ``unapproved`` and counts as pending until approved.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,25 +33,25 @@ from bizosaas.gamification.rewards.schemas import (
     RewardsOut,
 )
 
-# What an admin may do to an entry in each state, and the state it leaves it in.
-DECISIONS = {"approve": ("unapproved", "pending"), "pay": ("available", "paid")}
+# What an admin may do to an entry in each state.
+DECISIONS = {"approve": "unapproved", "pay": "available"}
 
 
-def state_of(entry: RewardEntry, now: datetime) -> str:
-    """In Python what :func:`.repository.state_at` is in SQL, for entries already loaded."""
-    if entry.status == "pending" and entry.available_at is not None and entry.available_at <= now:
-        return "available"
-    return entry.status
+def _after(entry: RewardEntry, decision: str) -> str:
+    """The state a decision leaves an entry in: an approved grant still on hold waits for
+    its hold to be settled; one whose hold is over (or never was) is available."""
+    if decision == "pay":
+        return "paid"
+    return "pending" if entry.hold_state in ("due", "running") else "available"
 
 
 async def rewards_of(db: AsyncSession, user_id: uuid.UUID) -> RewardsOut:
     """The member's balance per unit (all entries, not only the listed latest) and entries."""
-    now = utcnow()
     everything = await LedgerRepository(db).of_member(user_id)
     balances: dict[str, Balance] = {}
     for entry in everything:
         balance = balances.setdefault(entry.unit, Balance(unit=entry.unit))
-        state = state_of(entry, now)
+        state = entry.status
         if state in ("pending", "unapproved"):
             balance.pending += entry.amount
         elif state == "paid":
@@ -64,10 +64,7 @@ async def rewards_of(db: AsyncSession, user_id: uuid.UUID) -> RewardsOut:
     return RewardsOut(
         user_id=user_id,
         balances=sorted(balances.values(), key=lambda b: b.unit),
-        entries=[
-            RewardEntryOut.model_validate(e).model_copy(update={"status": state_of(e, now)})
-            for e in latest
-        ],
+        entries=[RewardEntryOut.model_validate(e) for e in latest],
     )
 
 
@@ -79,14 +76,11 @@ async def ledger_page(
     kind: str | None = None,
     user_id: uuid.UUID | None = None,
 ) -> LedgerPage:
-    now, ledger = utcnow(), LedgerRepository(db)
-    found = await ledger.page(page, state=state, kind=kind, user_id=user_id, now=now)
-    totals = await ledger.totals(kind=kind, user_id=user_id, now=now)
+    ledger = LedgerRepository(db)
+    found = await ledger.page(page, state=state, kind=kind, user_id=user_id)
+    totals = await ledger.totals(kind=kind, user_id=user_id)
     return LedgerPage(
-        entries=[
-            LedgerEntryOut.model_validate(row).model_copy(update={"status": row.state})
-            for row in found.items
-        ],
+        entries=[LedgerEntryOut.model_validate(row) for row in found.items],
         next_cursor=found.next_cursor,
         totals=[
             LedgerTotal(status=s, unit=u, entries=n, amount=a)  # type: ignore[arg-type]
@@ -104,39 +98,34 @@ async def decide(
 ) -> DecisionOut:
     """Approve (``unapproved`` → held or available) or pay out (``available`` → ``paid``)
     every entry named, or none: an unknown entry answers 404, one in another state 409."""
-    before, after = DECISIONS[decision]
+    before = DECISIONS[decision]
     now, wanted = utcnow(), set(body.entry_ids)
     entries = await LedgerRepository(db).for_decision(sorted(wanted))
     missing = wanted - {e.id for e in entries}
     if missing:
         raise NotFound(f"No reward entry {min(missing)} in this tenant.")
-    wrong = [e for e in entries if state_of(e, now) != before or e.amount <= 0]
+    wrong = [e for e in entries if e.status != before or e.amount <= 0]
     if wrong:
         raise Conflict(
             f"Only {before} rewards can be {'approved' if decision == 'approve' else 'paid'}: "
             f"{len(wrong)} of those chosen are not (the first is {wrong[0].id}, "
-            f"{state_of(wrong[0], now)})."
+            f"{wrong[0].status})."
         )
     for entry in entries:
-        entry.status = after
+        entry.status = _after(entry, decision)
         entry.decided_by, entry.decided_at = decider, now
         if body.note:
             entry.note = f"{entry.note} {body.note}" if entry.note else body.note
     await db.flush()
-    await notifier.notify(db, entries[0].tenant_id, [_told(e, decision, now) for e in entries])
-    return DecisionOut(
-        entries=[
-            RewardEntryOut.model_validate(e).model_copy(update={"status": state_of(e, now)})
-            for e in entries
-        ]
-    )
+    await notifier.notify(db, entries[0].tenant_id, [_told(e, decision) for e in entries])
+    return DecisionOut(entries=[RewardEntryOut.model_validate(e) for e in entries])
 
 
-def _told(entry: RewardEntry, decision: str, now: datetime) -> NotificationDraft:
+def _told(entry: RewardEntry, decision: str) -> NotificationDraft:
     amount = f"{entry.amount} {entry.unit}"
     if decision == "pay":
         title, body = "Your reward was paid", f"{amount} paid out."
-    elif state_of(entry, now) == "available":
+    elif entry.status == "available":
         title, body = "Your reward was approved", f"{amount}, available now."
     else:
         assert entry.available_at is not None

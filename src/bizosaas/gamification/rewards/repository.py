@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from bizosaas.core.database import utcnow
-from bizosaas.core.repository import Page, PageRequest, TenantRepository, keyset_page
+from bizosaas.core.repository import (
+    Page,
+    PageRequest,
+    PlatformRepository,
+    TenantRepository,
+    keyset_page,
+)
 from bizosaas.gamification.members.models import Member
 from bizosaas.gamification.rewards.models import RewardEntry
-
-
-def state_at(now: datetime) -> ColumnElement[str]:
-    """An entry's status as members see it: a held grant whose hold is over is available."""
-    return case(
-        (and_(RewardEntry.status == "pending", RewardEntry.available_at <= now), "available"),
-        else_=RewardEntry.status,
-    )
 
 
 class LedgerRepository(TenantRepository[RewardEntry]):
@@ -46,7 +44,8 @@ class LedgerRepository(TenantRepository[RewardEntry]):
         note: str | None = None,
     ) -> RewardEntry | None:
         """The new entry, or None when this grant key was already granted. With
-        ``approval`` it waits for a tenant admin (its hold runs meanwhile)."""
+        ``approval`` it waits for a tenant admin (its hold runs meanwhile). A held grant
+        stays pending until its hold's workflow settles it (:mod:`...referrals.holds`)."""
         now = utcnow()
         status = "unapproved" if approval else "pending" if hold_days else "available"
         return await self._insert(
@@ -59,6 +58,7 @@ class LedgerRepository(TenantRepository[RewardEntry]):
             source_id=source_id,
             status=status,
             available_at=now + timedelta(days=hold_days),
+            hold_state="due" if hold_days else None,
             note=note,
             created_at=now,
         )
@@ -108,32 +108,31 @@ class LedgerRepository(TenantRepository[RewardEntry]):
         state: str | None,
         kind: str | None,
         user_id: uuid.UUID | None,
-        now: datetime,
     ) -> Page[Any]:
-        """The tenant's entries, newest first, with each member's name and the entry's state."""
+        """The tenant's entries, newest first, with each member's name."""
         query = (
-            select(*RewardEntry.__table__.c, state_at(now).label("state"), Member.display_name)
+            select(*RewardEntry.__table__.c, Member.display_name)
             .outerjoin(
                 Member,
                 and_(
                     Member.tenant_id == RewardEntry.tenant_id, Member.user_id == RewardEntry.user_id
                 ),
             )
-            .where(*self._where(state, kind, user_id, now))
+            .where(*self._where(state, kind, user_id))
         )
         keys = (RewardEntry.created_at, RewardEntry.id)
         return await keyset_page(self.session, query, keys, page, scalars=False)
 
     async def totals(
-        self, *, kind: str | None, user_id: uuid.UUID | None, now: datetime
+        self, *, kind: str | None, user_id: uuid.UUID | None
     ) -> list[tuple[str, str, int, Decimal]]:
-        """(state, unit, entries, amount) over the whole ledger, under the same filters."""
-        state = state_at(now)
+        """(status, unit, entries, amount) over the whole ledger, under the same filters."""
+        status = RewardEntry.status
         query = (
-            select(state, RewardEntry.unit, func.count(), func.sum(RewardEntry.amount))
-            .where(*self._where(None, kind, user_id, now))
-            .group_by(state, RewardEntry.unit)
-            .order_by(state, RewardEntry.unit)
+            select(status, RewardEntry.unit, func.count(), func.sum(RewardEntry.amount))
+            .where(*self._where(None, kind, user_id))
+            .group_by(status, RewardEntry.unit)
+            .order_by(status, RewardEntry.unit)
         )
         return [tuple(row) for row in (await self.session.execute(query)).all()]  # type: ignore[misc]
 
@@ -147,11 +146,11 @@ class LedgerRepository(TenantRepository[RewardEntry]):
         )
 
     def _where(
-        self, state: str | None, kind: str | None, user_id: uuid.UUID | None, now: datetime
+        self, state: str | None, kind: str | None, user_id: uuid.UUID | None
     ) -> list[ColumnElement[bool]]:
         where = [RewardEntry.tenant_id == self.tenant_id]
         if state is not None:
-            where.append(state_at(now) == state)
+            where.append(RewardEntry.status == state)
         if kind is not None:
             where.append(RewardEntry.kind == kind)
         if user_id is not None:
@@ -166,3 +165,18 @@ class LedgerRepository(TenantRepository[RewardEntry]):
             .returning(RewardEntry)
         )
         return result.scalar_one_or_none()
+
+
+class DueHolds(PlatformRepository):
+    """Held grants whose hold has no workflow yet, in every tenant (the hold keeper's)."""
+
+    async def due(self, limit: int) -> list[RewardEntry]:
+        """The oldest first, locked so that other copies of the keeper take others."""
+        query = (
+            select(RewardEntry)
+            .where(RewardEntry.hold_state == "due")
+            .order_by(RewardEntry.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.execute(query)).scalars())
