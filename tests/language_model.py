@@ -70,6 +70,10 @@ class FakeLanguageModel:
             for m in r["messages"]
         ]
 
+    def asked(self, word: str) -> int:
+        """How many requests named ``word``."""
+        return sum(word in json.dumps(r["messages"]) for r in self.requests)
+
     def app(self) -> FastAPI:
         app = FastAPI()
 

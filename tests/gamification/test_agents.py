@@ -3,6 +3,7 @@ dispatch, permissions and tenancy, the task records, and each specialist's resul
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,11 +36,30 @@ async def run(org: Org, headers: dict[str, str], task_type: str, **payload: Any)
 
 
 async def ran(org: Org, headers: dict[str, str], task_type: str, **payload: Any) -> dict[str, Any]:
+    """A task that succeeded: answered at once (201), or a long one (202) once finished."""
     response = await run(org, headers, task_type, **payload)
-    assert response.status_code == 201, response.text
-    task: dict[str, Any] = response.json()
-    assert task["status"] == "succeeded" and task["result"]["task_type"] == task_type
+    task = await finished(org, headers, response) if response.status_code == 202 else None
+    if task is None:
+        assert response.status_code == 201, response.text
+        task = response.json()
+    assert task["status"] == "succeeded" and task["result"]["task_type"] == task_type, task
     return task
+
+
+async def finished(org: Org, headers: dict[str, str], answer: httpx.Response) -> dict[str, Any]:
+    """A long task (202: recorded as running, with no result yet), read back by its id
+    until its workflow has finished it."""
+    assert answer.status_code == 202, answer.text
+    task: dict[str, Any] = answer.json()
+    assert (task["status"], task["result"]) == ("running", None)
+    for _ in range(600):
+        read = await org.client.get(f"{AGENTS}/tasks/{task['id']}", headers=headers)
+        assert read.status_code == 200, read.text
+        task = read.json()
+        if task["status"] != "running":
+            return task
+        await asyncio.sleep(0.1)
+    raise AssertionError("the task never finished")
 
 
 def _json(value: Any) -> Any:

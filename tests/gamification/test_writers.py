@@ -9,14 +9,13 @@ import uuid
 from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import pytest
 
 from bizosaas.core.settings import Settings
 from bizosaas.gamification.agents.writers import writer_from
 from bizosaas.gamification.portfolios.writing import DeterministicWriter
 from tests.gamification.factories import Member, Org
-from tests.gamification.test_agents import run, tasks
+from tests.gamification.test_agents import finished, run, tasks
 from tests.language_model import MODEL, Failure, FakeLanguageModel, Garbage, Stall, Words
 
 PORTFOLIOS = "/api/v1/gamification/portfolios"
@@ -52,8 +51,10 @@ def words(summary: str, **changes: str) -> Words:
     )
 
 
-async def generate(org: Org, member: Member) -> httpx.Response:
-    return await run(org, org.admin.headers, "generate_showcase", user_id=member.id)
+async def generate(org: Org, member: Member, **payload: Any) -> dict[str, Any]:
+    """The showcase task of a member, once its workflow has finished it."""
+    answer = await run(org, org.admin.headers, "generate_showcase", user_id=member.id, **payload)
+    return await finished(org, org.admin.headers, answer)
 
 
 async def drafts(org: Org) -> list[dict[str, Any]]:
@@ -68,9 +69,8 @@ async def test_the_model_writes_a_draft_from_the_figures_it_was_given(
 ) -> None:
     member, name = await subject(org)
     model.script(name, words("A new member's first ninety days, told from their figures."))
-    answer = await generate(org, member)
-    assert answer.status_code == 201, answer.text
-    task = answer.json()
+    task = await generate(org, member)
+    assert task["status"] == "succeeded", task
     assert task["model"] == f"language model {MODEL}"
     portfolio = task["result"]["portfolio"]
     assert portfolio["summary"] == "A new member's first ninety days, told from their figures."
@@ -98,9 +98,9 @@ async def test_garbage_and_another_organisations_name_are_sent_back_to_the_model
         words(f"Doing better than {rival} ever did, in ninety days."),
         words("Ninety days of steady work, told from the member's own figures."),
     )
-    answer = await generate(org, member)
-    assert answer.status_code == 201, answer.text
-    portfolio = answer.json()["result"]["portfolio"]
+    task = await generate(org, member)
+    assert task["status"] == "succeeded", task
+    portfolio = task["result"]["portfolio"]
     assert rival not in str(portfolio)
     assert portfolio["summary"].startswith("Ninety days of steady work")
     told = " ".join(model.told(name))
@@ -123,12 +123,25 @@ async def test_a_model_that_cannot_write_leaves_nothing_half_written(
     org: Org, model: FakeLanguageModel, failure: tuple[Any, ...], why: str
 ) -> None:
     member, name = await subject(org)
-    model.script(name, *failure)
+    model.script(name, *failure, *failure)  # the first try and the workflow's retry
     before = await drafts(org)
-    answer = await generate(org, member)
-    assert answer.status_code == 503, (why, answer.text)
-    assert "nothing was saved" in answer.json()["detail"]
-    assert await drafts(org) == before and await tasks(org) == []
+    task = await generate(org, member)
+    assert task["status"] == "failed", (why, task)
+    assert "nothing was saved" in task["error"] and task["result"] is None
+    assert await drafts(org) == before
+    assert [(t["id"], t["status"]) for t in await tasks(org)] == [(task["id"], "failed")]
+    assert model.asked(name) == 2 * len(failure)  # the workflow tried it all again
+
+
+async def test_a_model_that_fails_once_is_tried_again_by_the_workflow(
+    org: Org, model: FakeLanguageModel
+) -> None:
+    member, name = await subject(org)
+    model.script(name, Failure(500), Failure(500), Failure(500))  # one whole try
+    task = await generate(org, member)
+    assert task["status"] == "succeeded", task
+    assert task["result"]["portfolio"]["status"] == "draft"
+    assert len(await drafts(org)) == 1
 
 
 async def test_without_a_model_the_deterministic_writer_writes() -> None:
@@ -142,8 +155,7 @@ async def test_a_short_title_the_admin_chose_is_kept_as_chosen(
 ) -> None:
     member, name = await subject(org)
     chosen = "Q3 🚀"
-    answer = await run(org, org.admin.headers, "generate_showcase", user_id=member.id, title=chosen)
-    assert answer.status_code == 201, answer.text
-    portfolio = answer.json()["result"]["portfolio"]
+    task = await generate(org, member, title=chosen)
+    portfolio = task["result"]["portfolio"]
     assert portfolio["title"] == chosen and portfolio["seo_title"] == chosen
     assert name in " ".join(model.told(name))

@@ -122,5 +122,13 @@ class GamificationServices:
             review=ReferralReview(conversions, holds),
             share_links=ShareLinks(database, identity.tenants, directory),
             writer=writer,
-            agents=AgentTasks(conversions, members, live, writer, runtime.settings.public_url),
+            agents=AgentTasks(
+                conversions,
+                members,
+                live,
+                writer,
+                runtime.settings.public_url,
+                database,
+                runtime.temporal,
+            ),
         )

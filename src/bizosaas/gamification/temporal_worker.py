@@ -1,7 +1,8 @@
 """The gamification work that runs on Temporal: its worker, and the keeper that starts holds.
 
 * the Temporal worker (the workflows and activities of :data:`WORKFLOWS` and
-  :func:`activities`) on the task queue of ``BIZOSAAS_TEMPORAL_TASK_QUEUE``;
+  :func:`activities`: reward holds, and long agent tasks) on the task queue of
+  ``BIZOSAAS_TEMPORAL_TASK_QUEUE``;
 * the hold keeper, which starts a workflow for each held reward (woken through Redis
   when a grant with a hold commits, and every half minute regardless).
 
@@ -24,16 +25,17 @@ from temporalio.worker import Worker
 from bizosaas.core.background import BackgroundWork
 from bizosaas.core.logging import get_logger
 from bizosaas.core.wake import Wake
+from bizosaas.gamification.agents.long_tasks import AgentTaskWorkflow
 from bizosaas.gamification.referrals.hold_workflow import RewardHold
 from bizosaas.gamification.referrals.holds import HoldKeeper
 from bizosaas.gamification.services import HOLDS_WAKE, GamificationServices
 
 log = get_logger("bizosaas.gamification.temporal")
-WORKFLOWS: Sequence[type] = (RewardHold,)
+WORKFLOWS: Sequence[type] = (RewardHold, AgentTaskWorkflow)
 
 
 def activities(services: GamificationServices) -> list[Callable[..., Any]]:
-    return [services.holds.settle]
+    return [services.holds.settle, services.agents.run_long, services.agents.fail]
 
 
 class TemporalWorker(BackgroundWork):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from bizosaas.gamification.agents.registry import TaskType
 from bizosaas.gamification.agents.schemas import AgentsOut, TaskIn, TaskOut, TasksOut
@@ -26,19 +26,31 @@ async def list_agents(caller: MemberDep, agents: AgentsDep) -> AgentsOut:
     status_code=status.HTTP_201_CREATED,
     summary="Run a task: the orchestrator hands it to its specialist",
     responses={
+        202: {
+            "description": "A long task (a showcase a language model writes), recorded as "
+            "running: read it by its id until it has succeeded or failed",
+            "model": TaskOut,
+        },
         403: {"description": "The caller may not run this task"},
         404: {"description": "An object the payload names is not in this tenant"},
         422: {"description": "An unknown task type, or a payload that does not fit it"},
     },
 )
-async def run_task(body: TaskIn, caller: CallerDep, db: SessionDep, agents: AgentsDep) -> TaskOut:
+async def run_task(
+    body: TaskIn, caller: CallerDep, db: SessionDep, agents: AgentsDep, response: Response
+) -> TaskOut:
     """`task_type` picks the payload's schema and the specialist. Each task checks the
     caller's permission as the matching endpoint does: `process_referral` a tenant API key
     or admin; `detect_fraud` and `update_leaderboards` a tenant admin; `referral_report` and
     `achievement_report` `view_analytics`; `check_achievements` a member (a tenant admin for
     another member); `generate_showcase` `manage_portfolios`. The answer is the recorded
-    task with its typed result; it can be read again by its id."""
-    return await agents.run(db, caller, body)
+    task with its typed result (201); it can be read again by its id. A showcase written by
+    a language model is a long task: 202 with the task running, which its workflow on
+    Temporal finishes (trying a failed model again) or records as failed."""
+    task = await agents.run(db, caller, body)
+    if task.status == "running":
+        response.status_code = status.HTTP_202_ACCEPTED
+    return task
 
 
 @router.get("/tasks", summary="Recent tasks of the tenant (tenant admin)")

@@ -90,8 +90,8 @@ _RATES = text(
 class AgentTaskRepository(TenantRepository[AgentTask]):
     model = AgentTask
 
-    async def by_id(self, task_id: uuid.UUID) -> AgentTask | None:
-        return await self.get(AgentTask.id == task_id)
+    async def by_id(self, task_id: uuid.UUID, *, lock: bool = False) -> AgentTask | None:
+        return await self.get(AgentTask.id == task_id, lock=lock)
 
     async def recent(self, task_type: str | None, limit: int) -> Sequence[AgentTask]:
         query = self.statement()

@@ -290,7 +290,9 @@ class TaskOut(FromRow):
     id: uuid.UUID
     task_type: str
     agent: str = Field(description="The specialist that carried it out")
-    status: Literal["succeeded", "failed"]
+    status: Literal["running", "succeeded", "failed"] = Field(
+        description="A long task (202) is running until its workflow finishes it"
+    )
     requested_by: uuid.UUID | None = Field(description="The member who asked; none for a key")
     api_key_id: uuid.UUID | None
     payload: dict[str, Any]

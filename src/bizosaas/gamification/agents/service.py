@@ -6,6 +6,10 @@ long it took.
 
 A task that is refused (a payload that does not fit, a missing permission, another
 tenant's object) answers with its error and is not recorded, like any refused call.
+
+A long task (a showcase a language model writes: seconds per call, and retries) is
+recorded ``running`` and answered 202 at once; it runs on Temporal (:mod:`.long_tasks`),
+whose activity, :meth:`AgentTasks.run_long`, does the work and records the outcome.
 """
 
 from __future__ import annotations
@@ -14,13 +18,28 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio import activity
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
 
-from bizosaas.core.database import utcnow
+from bizosaas.core.database import Database, RowScope, after_commit, utcnow
 from bizosaas.core.errors import AppError, BadRequest, Conflict, NotFound
+from bizosaas.core.logging import get_logger
+from bizosaas.core.temporal import TemporalLink
 from bizosaas.gamification.achievements import member_views
 from bizosaas.gamification.achievements.preview import preview as achievement_preview
 from bizosaas.gamification.achievements.requests import read_request
+from bizosaas.gamification.agents.long_tasks import (
+    FAIL_ACTIVITY,
+    REFUSED,
+    RUN_ACTIVITY,
+    AgentTaskWorkflow,
+    FailedTask,
+    LongTask,
+    task_workflow_id,
+)
 from bizosaas.gamification.agents.models import AgentTask
 from bizosaas.gamification.agents.registry import AGENTS, specialist_for
 from bizosaas.gamification.agents.repository import AgentQueries, AgentTaskRepository
@@ -71,15 +90,18 @@ from bizosaas.gamification.portfolios import service as portfolios
 from bizosaas.gamification.portfolios import sharing
 from bizosaas.gamification.portfolios.schemas import PublicPortfolio, PublicShowcase
 from bizosaas.gamification.portfolios.service import ShowcaseLinks, require_manager
-from bizosaas.gamification.portfolios.writing import Writer
+from bizosaas.gamification.portfolios.writing import DETERMINISTIC, Writer
 from bizosaas.gamification.referrals.conversions import ReferralConversions
-from bizosaas.identity.vocabulary import Permission
+from bizosaas.identity.vocabulary import Permission, Role
 
 TOP_REFERRERS = 10
 EVERYBODY = 0.8  # of the members, and of them within the first day: everybody at once
 EVERYBODY_MIN_MEMBERS = 5
 OWN_FACTOR = 5.0  # a day this many times the member's usual day
 PEER_FACTOR = 2.0  # and this many times anybody's busiest days is flagged
+NOT_STARTED = "The task could not be started (Temporal did not answer); nothing was saved."
+TASK = TypeAdapter[TaskIn](TaskIn)
+log = get_logger("bizosaas.gamification.agents")
 
 
 class AgentTasks:
@@ -90,12 +112,16 @@ class AgentTasks:
         live: LiveRanks,
         writer: Writer,
         public_url: str,
+        database: Database,
+        temporal: TemporalLink,
     ) -> None:
         self.conversions = conversions
         self.members = members
         self.live = live
         self.writer = writer
         self.public_url = public_url
+        self.database = database
+        self.temporal = temporal
 
     @staticmethod
     def agents() -> AgentsOut:
@@ -107,6 +133,9 @@ class AgentTasks:
         )
 
     async def run(self, db: AsyncSession, caller: Caller, task: TaskIn) -> TaskOut:
+        """Run a short task now; record a long one as running and start its workflow."""
+        if self._is_long(task):
+            return await self._start(db, caller, task)
         started = time.perf_counter()
         result, model = await self._dispatch(db, caller, task)
         record = AgentTaskRepository(db).add(
@@ -126,6 +155,94 @@ class AgentTasks:
         )
         await db.flush()
         return TaskOut.model_validate(record)
+
+    # -- long tasks, on Temporal -------------------------------------------------------------
+
+    def _is_long(self, task: TaskIn) -> bool:
+        """A language model writing a showcase: seconds per call, and retries."""
+        return isinstance(task, GenerateShowcase) and self.writer.name != DETERMINISTIC
+
+    async def _start(self, db: AsyncSession, caller: Caller, task: TaskIn) -> TaskOut:
+        require_manager(caller)  # refused at once, as the short task would be
+        record = AgentTaskRepository(db).add(
+            AgentTask(
+                id=uuid.uuid4(),
+                task_type=task.task_type,
+                agent=specialist_for(task.task_type).name,
+                status="running",
+                requested_by=caller.user_id,
+                api_key_id=caller.api_key_id,
+                payload=task.payload.model_dump(mode="json", by_alias=True),
+                model=self.writer.name,
+                duration_ms=0.0,
+                created_at=utcnow(),
+            )
+        )
+        await db.flush()
+        job = LongTask(
+            task_id=record.id,
+            tenant_id=caller.tenant_id,
+            tenant_slug=caller.tenant_slug,
+            user_id=caller.user_id,
+            role=caller.role.value if caller.role else None,
+            permissions=sorted(caller.permissions),
+            task=TASK.dump_python(task, mode="json", by_alias=True),
+        )
+        after_commit(db, lambda: self._launch(job))
+        return TaskOut.model_validate(record)
+
+    async def _launch(self, job: LongTask) -> None:
+        """Start the task's workflow once its record is committed; if Temporal does not
+        answer, the task is recorded as failed rather than left running."""
+        try:
+            client = await self.temporal.client()
+            await client.start_workflow(
+                AgentTaskWorkflow.run,
+                job,
+                id=task_workflow_id(job.task_id),
+                task_queue=self.temporal.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except Exception:
+            log.warning("could not start an agent task", task_id=str(job.task_id), exc_info=True)
+            await self.fail(
+                FailedTask(task_id=job.task_id, tenant_id=job.tenant_id, error=NOT_STARTED)
+            )
+
+    @activity.defn(name=RUN_ACTIVITY)
+    async def run_long(self, job: LongTask) -> str:
+        """Do the task and record its result, in one transaction (a failure stores nothing:
+        a refusal no retry can change is not retried, anything else is)."""
+        caller = Caller(
+            tenant_id=job.tenant_id,
+            user_id=job.user_id,
+            role=Role(job.role) if job.role else None,
+            permissions=frozenset(job.permissions),
+            tenant_slug=job.tenant_slug,
+        )
+        async with self.database.transaction(caller.row_scope) as db:
+            record = await AgentTaskRepository(db).by_id(job.task_id, lock=True)
+            if record is None or record.status != "running":  # finished by an earlier try
+                return record.status if record else "missing"
+            try:
+                result, model = await self._dispatch(db, caller, TASK.validate_python(job.task))
+            except AppError as refused:
+                retry = refused.status_code >= 500
+                raise ApplicationError(refused.detail, type=None if retry else REFUSED) from None
+            record.status = "succeeded"
+            record.result = result.model_dump(mode="json", by_alias=True)
+            record.model = model
+            record.duration_ms = _since(record.created_at)
+        return "succeeded"
+
+    @activity.defn(name=FAIL_ACTIVITY)
+    async def fail(self, failed: FailedTask) -> None:
+        """Every try failed: the task is recorded failed, with the reason."""
+        async with self.database.transaction(RowScope.tenant(failed.tenant_id)) as db:
+            record = await AgentTaskRepository(db).by_id(failed.task_id, lock=True)
+            if record is not None and record.status == "running":
+                record.status, record.error = "failed", failed.error
+                record.duration_ms = _since(record.created_at)
 
     async def get(self, db: AsyncSession, caller: Caller, task_id: uuid.UUID) -> TaskOut:
         """The task, to whoever asked for it and to tenant admins."""
@@ -363,6 +480,10 @@ def _span(report: AnalyticsReport) -> tuple[datetime, datetime]:
     """The report's days as instants: from its first midnight to the one after its last."""
     start = datetime.combine(report.from_date, datetime.min.time(), tzinfo=UTC)
     return start, start + timedelta(days=(report.to_date - report.from_date).days + 1)
+
+
+def _since(moment: datetime) -> float:
+    return round((utcnow() - moment).total_seconds() * 1000, 2)
 
 
 def _may_read(caller: Caller, task: AgentTask) -> bool:
