@@ -209,14 +209,14 @@ async def resolve_tenant(settings: Settings, tenant: str) -> uuid.UUID:
 
 async def reviewed_conversions(settings: Settings, tenant: str) -> tuple[uuid.UUID, list[Any]]:
     """A tenant's reviewed conversions as the fraud model read them, with the verdicts."""
-    from bizosaas.gamification.referrals.conversion_repository import ConversionRepository
+    from bizosaas.gamification.referrals.conversion_repository import ReviewedConversions
     from bizosaas.gamification.referrals.fraud_model.features import NAMES
 
     tenant_id = await resolve_tenant(settings, tenant)
     database = Database(settings.gamification_database_url, pool_size=1)
     try:
         async with database.transaction(RowScope.tenant(tenant_id)) as db:
-            rows = await ConversionRepository(db).reviewed_features(len(NAMES))
+            rows = await ReviewedConversions(db).features(len(NAMES))
     finally:
         await database.dispose()
     return tenant_id, rows

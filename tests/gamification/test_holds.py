@@ -7,20 +7,12 @@ back, paying nothing twice."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import signal
-import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
-import pytest
 from sqlalchemy import select, update
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing._timeskipping import TimeSkipper
@@ -31,8 +23,6 @@ from bizosaas.gamification.notifications.models import Notification
 from bizosaas.gamification.referrals.hold_workflow import hold_workflow_id
 from bizosaas.gamification.rewards.models import RewardEntry
 from bizosaas.gamification.rewards.repository import LedgerRepository
-from bizosaas.stack import free_tcp_port
-from bizosaas.stack.isolated import Servers, isolated_databases, isolated_settings, new_run
 from tests.gamification.factories import Org
 from tests.gamification.test_referrals import (
     BASE,
@@ -45,20 +35,9 @@ from tests.gamification.test_referrals import (
     referee,
     rewards,
 )
+from tests.gamification.workers import WorkerProcess, eventually
 
 T = TypeVar("T")
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 40.0) -> T:
-    """The first truthy answer of ``check``, asked every 0.1 s (the keeper wakes on a grant)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        answer = await check()
-        if answer:
-            return answer
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{check.__name__} never came true")
-        await asyncio.sleep(0.1)
 
 
 async def temporal(org: Org) -> Client:
@@ -171,54 +150,9 @@ async def test_an_approval_after_the_hold_makes_the_reward_available_at_once(org
 # -- a worker killed in the middle of a hold ---------------------------------------------
 
 
-def service_env(settings: Settings) -> dict[str, str]:
-    """The environment a container of the service would get for these settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BIZOSAAS_")}
-    for name, value in settings.model_dump(mode="json").items():
-        if value is not None:
-            env[f"BIZOSAAS_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
-    return env
-
-
-class WorkerProcess:
-    """`bizosaas serve temporal-worker`, as a container runs it."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.port = free_tcp_port()
-        command = [str(Path(sys.executable).parent / "bizosaas"), "serve", "temporal-worker"]
-        self.process = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(self.port)],
-            env=service_env(settings),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-
-    async def ready(self) -> None:
-        async with httpx.AsyncClient() as http:
-
-            async def answers() -> bool:
-                assert self.process.poll() is None, self.process.stderr.read()  # type: ignore[union-attr]
-                try:
-                    response = await http.get(f"http://127.0.0.1:{self.port}/ready")
-                except httpx.TransportError:
-                    return False
-                return response.status_code == 200
-
-            await eventually(answers, timeout=60)
-
-
 async def entries_of(database: Database, tenant_id: uuid.UUID) -> list[RewardEntry]:
     async with database.transaction(RowScope.tenant(tenant_id)) as db:
         return list((await db.execute(select(RewardEntry))).scalars())
-
-
-@pytest.fixture
-async def own_run(servers: Servers) -> AsyncIterator[Settings]:
-    """A platform of its own (databases, Redis prefix, task queue), so that only the worker
-    under test, never the suite's, works its holds."""
-    run = new_run()
-    async with isolated_databases(servers, "holds", run) as urls:
-        yield isolated_settings(servers, "holds", run, **urls, log_json=False)
 
 
 async def test_a_worker_killed_mid_hold_resumes_it_and_pays_once(own_run: Settings) -> None:
@@ -243,8 +177,7 @@ async def test_a_worker_killed_mid_hold_resumes_it_and_pays_once(own_run: Settin
         await first.ready()
         handle = await hold_of(client, database, tenant_id, grant.id)
         assert await eventually(lambda: handle.query("state")) == "holding"
-        first.process.send_signal(signal.SIGKILL)
-        first.process.wait(10)
+        assert first.stop(signal.SIGKILL) == -signal.SIGKILL
 
         # Its 14 days pass while no worker runs: nothing settles it meanwhile.
         skipping = asyncio.create_task(TimeSkipper(client).fast_forward(handle, timedelta(days=15)))
@@ -257,9 +190,9 @@ async def test_a_worker_killed_mid_hold_resumes_it_and_pays_once(own_run: Settin
             assert await asyncio.wait_for(handle.result(), 60) == "released"
             await asyncio.wait_for(skipping, 10)
         finally:
-            second.process.send_signal(signal.SIGTERM)
+            output = second.output()
             # The command that used Temporal's client exits cleanly (no abort at exit).
-            assert second.process.wait(30) == 0, second.process.stderr.read()  # type: ignore[union-attr]
+            assert second.stop(signal.SIGTERM) == 0, output
 
         async with database.transaction(RowScope.tenant(tenant_id)) as db:
             told = (

@@ -33,6 +33,8 @@ from bizosaas.gamification.referrals.codes import ReferralCodes
 from bizosaas.gamification.referrals.conversions import ReferralConversions
 from bizosaas.gamification.referrals.fraud_marks import FraudMarks
 from bizosaas.gamification.referrals.fraud_model import model as fraud_model
+from bizosaas.gamification.referrals.fraud_model.retraining import Retraining
+from bizosaas.gamification.referrals.fraud_model.store import FraudModels
 from bizosaas.gamification.referrals.handler import ReferralHandler
 from bizosaas.gamification.referrals.holds import RewardHolds
 from bizosaas.gamification.referrals.links import ShareLinks
@@ -63,6 +65,7 @@ class GamificationServices:
     referral_codes: ReferralCodes
     conversions: ReferralConversions
     holds: RewardHolds
+    retraining: Retraining
     review: ReferralReview
     share_links: ShareLinks
     writer: Writer
@@ -84,13 +87,14 @@ class GamificationServices:
         wake = Wake(runtime, EVENTS_WAKE)
         codes = ReferralCodes(directory, members, runtime.settings.public_url)
         writer = await writer_from(runtime)
+        models = FraudModels(database, fraud_model.shipped())
         conversions = ReferralConversions(
             directory,
             notifier,
             wake,
             Wake(runtime, HOLDS_WAKE),
             await FraudMarks.start(runtime),
-            fraud_model.shipped(),
+            models,
         )
         holds = RewardHolds(database, runtime.temporal, conversions, notifier)
         # Achievements first: points they award feed the points boards. Referrals last:
@@ -119,6 +123,7 @@ class GamificationServices:
             referral_codes=codes,
             conversions=conversions,
             holds=holds,
+            retraining=Retraining(database, models),
             review=ReferralReview(conversions, holds),
             share_links=ShareLinks(database, identity.tenants, directory),
             writer=writer,

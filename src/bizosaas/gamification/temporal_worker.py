@@ -1,8 +1,8 @@
 """The gamification work that runs on Temporal: its worker, and the keeper that starts holds.
 
 * the Temporal worker (the workflows and activities of :data:`WORKFLOWS` and
-  :func:`activities`: reward holds, and long agent tasks) on the task queue of
-  ``BIZOSAAS_TEMPORAL_TASK_QUEUE``;
+  :func:`activities`: reward holds, long agent tasks, the fraud model's retraining) on
+  the task queue of ``BIZOSAAS_TEMPORAL_TASK_QUEUE``, and the weekly retraining schedule;
 * the hold keeper, which starts a workflow for each held reward (woken through Redis
   when a grant with a hold commits, and every half minute regardless).
 
@@ -26,16 +26,25 @@ from bizosaas.core.background import BackgroundWork
 from bizosaas.core.logging import get_logger
 from bizosaas.core.wake import Wake
 from bizosaas.gamification.agents.long_tasks import AgentTaskWorkflow
+from bizosaas.gamification.referrals.fraud_model.retraining import ensure_schedule
+from bizosaas.gamification.referrals.fraud_model.retraining_workflow import (
+    FraudModelRetraining,
+)
 from bizosaas.gamification.referrals.hold_workflow import RewardHold
 from bizosaas.gamification.referrals.holds import HoldKeeper
 from bizosaas.gamification.services import HOLDS_WAKE, GamificationServices
 
 log = get_logger("bizosaas.gamification.temporal")
-WORKFLOWS: Sequence[type] = (RewardHold, AgentTaskWorkflow)
+WORKFLOWS: Sequence[type] = (RewardHold, AgentTaskWorkflow, FraudModelRetraining)
 
 
 def activities(services: GamificationServices) -> list[Callable[..., Any]]:
-    return [services.holds.settle, services.agents.run_long, services.agents.fail]
+    return [
+        services.holds.settle,
+        services.agents.run_long,
+        services.agents.fail,
+        services.retraining.retrain,
+    ]
 
 
 class TemporalWorker(BackgroundWork):
@@ -50,8 +59,10 @@ class TemporalWorker(BackgroundWork):
 
     async def turn(self) -> bool:
         link = self.services.runtime.temporal
+        client = await link.client()
+        await ensure_schedule(client, link.task_queue)
         worker = Worker(
-            await link.client(),
+            client,
             task_queue=link.task_queue,
             workflows=list(WORKFLOWS),
             activities=activities(self.services),

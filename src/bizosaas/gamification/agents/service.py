@@ -266,7 +266,7 @@ class AgentTasks:
         match task:
             case ProcessReferral(payload=body):
                 conversion = await self.conversions.track_conversion(db, caller, body)
-                return ConversionResult(conversion=conversion), self._fraud_model()
+                return ConversionResult(conversion=conversion), await self._fraud_model()
             case DetectFraud(payload=body):
                 return await self._detect_fraud(db, caller, body.conversion_id)
             case ReferralReport(payload=body):
@@ -299,8 +299,8 @@ class AgentTasks:
                 return await self._share(db, caller, body.portfolio_id), None
         raise BadRequest(f"No agent takes {task.task_type!r}.")  # pragma: no cover - typed
 
-    def _fraud_model(self) -> str:
-        model = self.conversions.fraud_model
+    async def _fraud_model(self) -> str:
+        model = await self.conversions.models.current()
         return f"fraud model ({model.trained_on})" if model else "fraud rules"
 
     # -- ReferralSystemAgent ---------------------------------------------------------------
@@ -317,7 +317,7 @@ class AgentTasks:
             score=assessment.score,
             decision=assessment.decision,
             reasons=[Reason(**r.as_dict()) for r in assessment.reasons],  # type: ignore[arg-type]
-        ), self._fraud_model()
+        ), await self._fraud_model()
 
     async def _referral_report(
         self, db: AsyncSession, caller: Caller, first: date | None, last: date | None

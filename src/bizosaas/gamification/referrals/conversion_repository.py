@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from bizosaas.core.repository import TenantRepository
+from bizosaas.core.repository import ScopedRepository, TenantRepository
 from bizosaas.gamification.referrals.models import ReferralConversion
 
 
@@ -95,22 +95,32 @@ class ConversionRepository(TenantRepository[ReferralConversion]):
             query = query.where(ReferralConversion.id != excluding)
         return int((await self.session.execute(query)).scalar_one())
 
-    async def reviewed_features(self, width: int) -> list[tuple[list[float], bool]]:
-        """What the fraud model read for each conversion a tenant admin decided, and
-        whether the verdict was fraud (rows scored by other features are left out)."""
-        c = ReferralConversion
-        query = select(c.features, c.status == "rejected").where(
-            c.tenant_id == self.tenant_id,
-            c.reviewed_by.is_not(None),
-            c.status.in_(("approved", "rejected")),
-            func.cardinality(c.features) == width,
-        )
-        rows = (await self.session.execute(query)).tuples()
-        return [(list(features or ()), bool(fraud)) for features, fraud in rows]
-
     async def lock_referrer(self, program_id: uuid.UUID, referrer_id: uuid.UUID) -> None:
         """Serialise approvals of one referrer in one program (caps and tiers count them)."""
         await self.session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
             {"key": f"referrals:{self.tenant_id}:{program_id}:{referrer_id}"},
         )
+
+
+class ReviewedConversions(ScopedRepository[ReferralConversion]):
+    """Conversions a tenant admin decided, as the fraud model read them: the tenant's in a
+    tenant's unit of work, every tenant's in a platform-wide one (scheduled retraining)."""
+
+    model = ReferralConversion
+
+    async def features(self, width: int) -> list[tuple[list[float], bool]]:
+        """What the model read for each, and whether the verdict was fraud (rows scored by
+        other features are left out)."""
+        c = ReferralConversion
+        query = (
+            self.statement()
+            .with_only_columns(c.features, c.status == "rejected")
+            .where(
+                c.reviewed_by.is_not(None),
+                c.status.in_(("approved", "rejected")),
+                func.cardinality(c.features) == width,
+            )
+        )
+        rows = (await self.session.execute(query)).tuples()
+        return [(list(features or ()), bool(fraud)) for features, fraud in rows]

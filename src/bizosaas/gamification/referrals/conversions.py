@@ -28,7 +28,7 @@ from bizosaas.gamification.notifications.service import Notifier
 from bizosaas.gamification.referrals import fraud
 from bizosaas.gamification.referrals.conversion_repository import ConversionRepository
 from bizosaas.gamification.referrals.fraud_marks import FraudMarks
-from bizosaas.gamification.referrals.fraud_model.model import FraudModel
+from bizosaas.gamification.referrals.fraud_model.store import FraudModels
 from bizosaas.gamification.referrals.models import (
     ReferralCode,
     ReferralConversion,
@@ -67,14 +67,14 @@ class ReferralConversions:
         wake: Callable[[], Awaitable[None]],
         wake_holds: Callable[[], Awaitable[None]],
         marks: FraudMarks,
-        fraud_model: FraudModel | None = None,
+        models: FraudModels,
     ) -> None:
         self.directory = directory
         self.notifier = notifier
         self.wake = wake  # the event processor, for the referrer's event
         self.wake_holds = wake_holds  # the hold keeper, for held rewards
         self.marks = marks
-        self.fraud_model = fraud_model  # without one, the rules alone score
+        self.models = models  # the live fraud model; without one, the rules alone score
 
     # -- the funnel -----------------------------------------------------------------------
 
@@ -223,10 +223,8 @@ class ReferralConversions:
         """The trained model's score with the rules' reasons (the rules alone without a
         model), raised by what other tenants found about the device, address and domain."""
         signals = await Neighbourhood(db).signals(conversion)
-        if self.fraud_model is None:
-            assessment = fraud.assess(signals)
-        else:
-            assessment = self.fraud_model.assess(signals)
+        model = await self.models.current()
+        assessment = fraud.assess(signals) if model is None else model.assess(signals)
         digests = self.marks.digests(
             device=conversion.device, ip=conversion.ip, email=conversion.referee_email
         )

@@ -157,3 +157,22 @@ class FraudMark(GamificationBase):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow
     )
+
+
+class FraudModelRecord(GamificationBase):
+    """A retrained fraud model (skops bytes) with its figures; the newest promoted one is
+    live (:mod:`.fraud_model.store`). No tenant's data: every service may read it."""
+
+    __tablename__ = "fraud_models"
+    __table_args__ = (
+        Index(
+            "ix_fraud_models_promoted_trained_at", "trained_at", postgresql_where=text("promoted")
+        ),
+    )
+
+    id: Mapped[UUIDKey]
+    trained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    trained_on: Mapped[str] = mapped_column(Text, nullable=False)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    promoted: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    model: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)

@@ -97,6 +97,11 @@ class Figures:
     accuracy: float
     count: int
 
+    @property
+    def f1(self) -> float:
+        both = self.precision + self.recall
+        return 2 * self.precision * self.recall / both if both else 0.0
+
     def line(self) -> str:
         return (
             f"precision {self.precision:.3f}, recall {self.recall:.3f}, "
@@ -154,7 +159,10 @@ class FraudModel:
         return f"The fraud model puts it at {p:.0%}, most of all for {drivers}."
 
     def save(self, path: Path) -> None:
-        sio.dump(
+        path.write_bytes(self.to_bytes())
+
+    def to_bytes(self) -> bytes:
+        saved: bytes = sio.dumps(
             {
                 "classifier": self.classifier,
                 "baseline": self.baseline,
@@ -163,18 +171,22 @@ class FraudModel:
                 "review_from": self.review_from,
                 "reject_from": self.reject_from,
             },
-            path,
             compression=zipfile.ZIP_DEFLATED,
             compresslevel=9,
         )
+        return saved
 
     @classmethod
     def load(cls, path: Path) -> FraudModel:
-        """A saved model, refused if the file holds any type not listed as trusted, or was
-        made for other features."""
-        data: dict[str, Any] = sio.load(path, trusted=TRUSTED)
+        return cls.from_bytes(path.read_bytes(), str(path))
+
+    @classmethod
+    def from_bytes(cls, saved: bytes, name: str = "the model") -> FraudModel:
+        """A saved model, refused if it holds any type not listed as trusted, or was made
+        for other features."""
+        data: dict[str, Any] = sio.loads(saved, trusted=TRUSTED)
         if tuple(data["features"]) != NAMES:
-            raise ValueError(f"{path} was trained on other features; retrain it")
+            raise ValueError(f"{name} was trained on other features; retrain it")
         return cls(
             data["classifier"],
             np.asarray(data["baseline"]),

@@ -29,6 +29,7 @@ class Report:
     left_out: str
     left_out_figures: Figures
     reviewed: Figures | None = None  # on the reviewed conversions kept out of training
+    rival: Figures | None = None  # the model it would replace, on the same held-out set
 
     def lines(self) -> list[str]:
         own = self.reviewed
@@ -50,11 +51,12 @@ def train_from_traffic(
     left_out: str = "ring",
     step: Step | None = None,
     reviewed: tuple[np.ndarray, np.ndarray] | None = None,
+    rival: FraudModel | None = None,
 ) -> Report:
     """The model to ship (trained on every pattern, and on three quarters of ``reviewed``:
     feature rows of a tenant's reviewed conversions and whether each was fraud) and its
-    figures. Training, validation (the operating points), the held-out test and the
-    left-out check use four seeds."""
+    figures, and ``rival``'s on the same held-out set. Training, validation (the operating
+    points), the held-out test and the left-out check use four seeds."""
     if left_out not in ABUSE:
         raise ValueError(f"{left_out!r} is not an abuse pattern: one of {', '.join(ABUSE)}")
     learn, check = _split(reviewed, seed) if reviewed is not None else (None, None)
@@ -74,7 +76,8 @@ def train_from_traffic(
         progress=progress("training"),
         reviewed=learn,
     )
-    held_out = evaluate(model, traffic(2))
+    test = traffic(2)
+    held_out = evaluate(model, test)
     others = tuple(p for p in PATTERNS if p != left_out)
     without = train(
         traffic(0, others),
@@ -85,7 +88,8 @@ def train_from_traffic(
     )
     unseen = [s for s in traffic(3) if s.pattern == left_out]
     own = evaluate_rows(model, *check) if check is not None else None
-    return Report(model, held_out, left_out, evaluate(without, unseen), own)
+    against = evaluate(rival, test) if rival is not None else None
+    return Report(model, held_out, left_out, evaluate(without, unseen), own, against)
 
 
 def _split(
