@@ -705,3 +705,72 @@ async def test_platform_boards_rank_opted_in_tenants_by_industry(
     tenant_view = await org.client.get(f"{BASE}/{board_id}", headers=org.admin.headers)
     assert tenant_view.status_code == 404  # not one of the tenant's boards
     await third.client.aclose()
+
+
+# -- score jumps (the LeaderboardAgent's flags) -------------------------------------------
+
+
+async def a_score_jump(org: Org, clock: Clock) -> tuple[dict[str, Any], Member, list[Member]]:
+    """A daily board over three days: three steady sellers, and Jumpy Jones, who sold 10 a
+    day, then 500 on the last day, which is now archived."""
+    steady = [await org.member() for _ in range(3)]
+    jumper = await org.member(full_name="Jumpy Jones")
+    now = datetime.now(UTC)
+    days = [now - timedelta(days=d) for d in (4, 3, 2)]
+    clock.set(days[0])
+    board = await make_board(org, period="daily")
+    for day in days:
+        clock.set(day)
+        await get(org, org.admin, f"{board['id']}/entries")  # the day's period begins
+        usual = [sale(m, 20 + 5 * k, day) for k, m in enumerate(steady)]
+        await score(org, [*usual, sale(jumper, 500 if day == days[-1] else 10, day)])
+    clock.restore()
+    await get(org, org.admin, f"{board['id']}/entries")  # the jump's day is archived
+    return board, jumper, steady
+
+
+async def test_a_score_jump_is_held_out_of_the_final_ranks_until_an_admin_clears_it(
+    org: Org, clock: Clock
+) -> None:
+    board, jumper, steady = await a_score_jump(org, clock)
+    latest = (await get(org, org.admin, f"{board['id']}/periods"))["periods"][0]
+    assert latest["participants"] == 4
+    results = f"{board['id']}/periods/{latest['period_start']}"
+    final = await get(org, org.admin, results)
+    assert [(e["rank"], e["user_id"]) for e in final["entries"]] == [
+        (1, str(steady[2].id)),
+        (2, str(steady[1].id)),
+        (3, str(steady[0].id)),
+    ]
+    (flag,) = (await get(org, org.admin, f"{board['id']}/flags"))["flags"]
+    assert (flag["member_id"], flag["name"], flag["status"]) == (
+        str(jumper.id),
+        "Jumpy Jones",
+        "open",
+    )
+    assert (flag["score"], flag["own_best"], flag["others_best"]) == (500, 10, 30)
+    # The LeaderboardAgent reports the same flag; members can neither list nor decide it.
+    told = await org.client.post(
+        "/api/v1/gamification/agents/tasks",
+        json={"task_type": "score_jumps", "payload": {"leaderboard_id": board["id"]}},
+        headers=org.admin.headers,
+    )
+    assert told.status_code == 201, told.text
+    assert [f["id"] for f in told.json()["result"]["flags"]] == [flag["id"]]
+    decide = f"{BASE}/{board['id']}/flags/{flag['id']}"
+    for refused in (
+        await org.client.get(f"{BASE}/{board['id']}/flags", headers=jumper.headers),
+        await org.client.post(f"{decide}/clear", headers=jumper.headers),
+    ):
+        assert refused.status_code == 403
+
+    cleared = await org.client.post(f"{decide}/clear", headers=org.admin.headers)
+    assert cleared.status_code == 200 and cleared.json()["status"] == "cleared"
+    final = await get(org, org.admin, results)
+    assert [(e["rank"], e["user_id"]) for e in final["entries"]][:2] == [
+        (1, str(jumper.id)),
+        (2, str(steady[2].id)),
+    ]
+    again = await org.client.post(f"{decide}/uphold", headers=org.admin.headers)
+    assert again.status_code == 409
+    assert (await get(org, org.admin, f"{board['id']}/flags"))["flags"] == []

@@ -14,6 +14,7 @@ from markupsafe import escape
 
 from tests.gamification.factories import Org, event, make_org
 from tests.gamification.test_agents import quick_fingers
+from tests.gamification.test_leaderboards import Clock, a_score_jump
 from tests.gamification.test_referrals import (
     code_of,
     converted,
@@ -687,6 +688,34 @@ async def test_the_agents_page_runs_reports_and_shows_what_they_found(org: Org) 
     assert "Recent tasks" in page and "manipulation flags" in page
     tasks = await org.client.get("/api/v1/gamification/agents/tasks", headers=org.admin.headers)
     assert len(tasks.json()["tasks"]) == 3  # the forged form ran nothing
+
+
+async def test_an_admin_clears_a_score_jump_on_the_agents_page(org: Org) -> None:
+    clock = Clock(org.app.state.services.live)
+    try:
+        board, jumper, _ = await a_score_jump(org, clock)
+    finally:
+        clock.restore()
+    async with await admin_browser(org) as browser:
+        page = (await browser.get("/admin/agents")).text
+        assert "Score jumps held out of final ranks" in page
+        assert f'href="/admin/people/{jumper.id}">Jumpy Jones</a>' in page and "500" in page
+        clear = re.search(r'action="(/admin/agents/jumps/[^"]+/clear)"', page).group(1)  # type: ignore[union-attr]
+        csrf = hidden_csrf(page)
+        forged = await browser.post(clear, data={"csrf_token": "forged"})
+        assert forged.status_code == 400
+        cleared = await browser.post(clear, data={"csrf_token": csrf})
+        assert cleared.headers["location"] == "/admin/agents?done=cleared"
+        twice = await browser.post(clear, data={"csrf_token": csrf})  # a second click
+        assert twice.status_code == 303
+        after = (await browser.get("/admin/agents?done=cleared")).text
+    assert "the member is ranked" in after and "No score jump is waiting for you." in after
+    flags = await org.client.get(
+        f"/api/v1/gamification/leaderboards/{board['id']}/flags",
+        params={"status": "cleared"},
+        headers=org.admin.headers,
+    )
+    assert [f["member_id"] for f in flags.json()["flags"]] == [str(jumper.id)]
 
 
 async def test_an_admin_describes_an_achievement_and_confirms_it_in_the_designer(

@@ -19,6 +19,7 @@ TaskType = Literal[
     "achievement_report",
     "manipulation_flags",
     "competitive_insights",
+    "score_jumps",
     "update_leaderboards",
     "generate_showcase",
     "share_showcase",
@@ -62,9 +63,10 @@ SPECIALISTS = (
     ),
     Agent(
         "LeaderboardAgent",
-        "Rankings rebuilt from the event log, and a member's competitive insights: the gap "
-        "to the next place and to the top 10, and their best period.",
-        ("update_leaderboards", "competitive_insights"),
+        "Rankings rebuilt from the event log; a member's competitive insights: the gap "
+        "to the next place and to the top 10, and their best period; score jumps held out "
+        "of a period's final ranks until an admin clears them.",
+        ("update_leaderboards", "competitive_insights", "score_jumps"),
     ),
     Agent(
         "ShowcasePortfolioAgent",

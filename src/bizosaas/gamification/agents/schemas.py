@@ -17,7 +17,7 @@ from bizosaas.gamification.achievements.schemas import (
     NextGoals,
 )
 from bizosaas.gamification.analytics.schemas import AchievementCount, ReferralFunnel
-from bizosaas.gamification.leaderboards.schemas import Insights
+from bizosaas.gamification.leaderboards.schemas import FlagOut, Insights
 from bizosaas.gamification.portfolios.schemas import GenerateRequest, PortfolioOut, Post
 from bizosaas.gamification.referrals.schemas import ConversionIn, ConversionOut
 
@@ -111,6 +111,16 @@ class CompetitiveInsights(Strict):
     payload: InsightsPayload
 
 
+class ScoreJumpsPayload(Strict):
+    leaderboard_id: uuid.UUID | None = Field(default=None, description="Every board if none")
+    status: Literal["open", "cleared", "upheld"] | None = "open"
+
+
+class ScoreJumps(Strict):
+    task_type: Literal["score_jumps"]
+    payload: ScoreJumpsPayload = Field(default_factory=ScoreJumpsPayload)
+
+
 class SharePayload(Strict):
     portfolio_id: uuid.UUID
 
@@ -139,6 +149,7 @@ TaskIn = Annotated[
     | AchievementReport
     | ManipulationFlags
     | CompetitiveInsights
+    | ScoreJumps
     | UpdateLeaderboards
     | GenerateShowcase
     | ShareShowcase,
@@ -245,6 +256,11 @@ class InsightsResult(BaseModel):
     insights: Insights
 
 
+class ScoreJumpsResult(BaseModel):
+    task_type: Literal["score_jumps"] = "score_jumps"
+    flags: list[FlagOut]
+
+
 class BoardRebuilt(BaseModel):
     id: uuid.UUID
     name: str
@@ -279,6 +295,7 @@ TaskResult = Annotated[
     | AchievementReportResult
     | ManipulationResult
     | InsightsResult
+    | ScoreJumpsResult
     | LeaderboardsResult
     | ShowcaseResult
     | ShareResult,

@@ -69,6 +69,8 @@ from bizosaas.gamification.agents.schemas import (
     ReferralReport,
     ReferralReportResult,
     Referrer,
+    ScoreJumps,
+    ScoreJumpsResult,
     ShareResult,
     ShareShowcase,
     ShowcaseResult,
@@ -81,6 +83,7 @@ from bizosaas.gamification.agents.schemas import (
 from bizosaas.gamification.analytics import service as analytics
 from bizosaas.gamification.analytics.schemas import AnalyticsReport
 from bizosaas.gamification.caller import Caller
+from bizosaas.gamification.leaderboards import flags
 from bizosaas.gamification.leaderboards import service as leaderboards
 from bizosaas.gamification.leaderboards.insights import insights
 from bizosaas.gamification.leaderboards.live import LiveRanks
@@ -286,6 +289,12 @@ class AgentTasks:
                 whose = await self.members.whose(caller, body.user_id)
                 found = await insights(db, self.live, caller, board, whose)
                 return InsightsResult(insights=found), None
+            case ScoreJumps(payload=body):
+                caller.require_admin()
+                if body.leaderboard_id is not None:
+                    await leaderboards.tenant_board(db, body.leaderboard_id)
+                jumps = await flags.list_flags(db, body.leaderboard_id, body.status)
+                return ScoreJumpsResult(flags=jumps.flags), None
             case UpdateLeaderboards(payload=body):
                 return await self._update_leaderboards(db, caller, body.leaderboard_id), None
             case GenerateShowcase(payload=body):

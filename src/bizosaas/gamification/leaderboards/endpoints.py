@@ -16,13 +16,15 @@ from bizosaas.gamification.dependencies import (
     MembersDep,
     SessionDep,
 )
-from bizosaas.gamification.leaderboards import insights, service
+from bizosaas.gamification.leaderboards import flags, insights, service
 from bizosaas.gamification.leaderboards.dependencies import AdminBoardDep, MemberBoardDep
 from bizosaas.gamification.leaderboards.platform_endpoints import router as platform_router
 from bizosaas.gamification.leaderboards.repository import BoardRepository
 from bizosaas.gamification.leaderboards.schemas import (
     AroundPage,
     FinalStandings,
+    FlagOut,
+    FlagsOut,
     Insights,
     LeaderboardCreate,
     LeaderboardOut,
@@ -66,6 +68,15 @@ async def create_leaderboard(
     period. Ties go to whoever reached the score first."""
     board = await service.create_board(BoardRepository(db), live, body, visibility=body.visibility)
     return service.out(board, live)
+
+
+@boards.get("/flags", summary="Score jumps on every board, held out of final ranks (admin)")
+async def every_flag(
+    caller: AdminDep,
+    db: SessionDep,
+    state: Annotated[Literal["open", "cleared", "upheld"] | None, Query(alias="status")] = "open",
+) -> FlagsOut:
+    return await flags.list_flags(db, None, state)
 
 
 @boards.get("/{board_id}", summary="One board")
@@ -166,6 +177,38 @@ async def list_rejections(
     board: AdminBoardDep, db: SessionDep, page: Annotated[PageRequest, paging(100, 500)]
 ) -> RejectionPage:
     return await service.rejections(db, board, page)
+
+
+@boards.get(
+    "/{board_id}/flags",
+    summary="Score jumps held out of archived periods' final ranks (admin)",
+)
+async def list_flags(
+    board: AdminBoardDep,
+    db: SessionDep,
+    state: Annotated[Literal["open", "cleared", "upheld"] | None, Query(alias="status")] = "open",
+) -> FlagsOut:
+    """A member whose score in a period was at least 5 times their own best of earlier
+    periods and twice anybody else's gets no final rank until an admin decides."""
+    return await flags.list_flags(db, board.id, state)
+
+
+@boards.post(
+    "/{board_id}/flags/{flag_id}/{decision}",
+    summary="Clear a flag (rank the entry) or uphold it (keep it out) (admin)",
+    responses={
+        404: {"description": "No such flag on this board"},
+        409: {"description": "Decided already"},
+    },
+)
+async def decide_flag(
+    flag_id: uuid.UUID,
+    decision: Literal["clear", "uphold"],
+    board: AdminBoardDep,
+    caller: AdminDep,
+    db: SessionDep,
+) -> FlagOut:
+    return await flags.decide(db, caller, board, flag_id, decision)
 
 
 @boards.put("/{board_id}/privacy", summary="Hide from this board, or show under an alias")

@@ -26,10 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bizosaas.core.database import Database, RowScope, after_commit, utcnow
 from bizosaas.core.logging import get_logger
 from bizosaas.core.redis import Keys
+from bizosaas.gamification.leaderboards.flags import flag_jumps
 from bizosaas.gamification.leaderboards.models import Leaderboard
 from bizosaas.gamification.leaderboards.periods import Schedule
 from bizosaas.gamification.leaderboards.ranks import NotReady, Placed, RankCache, Slot, Update
-from bizosaas.gamification.leaderboards.repository import BoardRepository
+from bizosaas.gamification.leaderboards.repository import TENANT, BoardRepository
 from bizosaas.gamification.leaderboards.standings_repository import StandingRepository
 from bizosaas.gamification.locks import lock_tenant
 
@@ -82,6 +83,8 @@ class LiveRanks:
         ended = [old_start, *await standings.periods_between(board.id, old_start, new_start)]
         for period_start in ended:
             period_end = schedule.end_of(period_start) or new_start
+            if board.kind == TENANT:  # jumps are held out of the final ranks, for an admin
+                await flag_jumps(db, board, period_start)
             participants = await standings.archive(board, period_start, period_end)
             log.info(
                 "leaderboard period archived",

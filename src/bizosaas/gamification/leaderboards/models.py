@@ -151,3 +151,37 @@ class LeaderboardMemberSetting(PerBoard, GamificationBase):
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     hidden: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     alias: Mapped[str | None] = mapped_column(String(64))
+
+
+class LeaderboardFlag(TenantOwned, GamificationBase):
+    """A score jump held out of a period's final ranks until a tenant admin decides
+    (:mod:`.flags`): ``open``, then ``cleared`` (ranked) or ``upheld`` (kept out)."""
+
+    __tablename__ = "leaderboard_flags"
+    __table_args__ = (
+        Index(  # one flag per entry (the convention's name would pass PostgreSQL's limit)
+            "uq_leaderboard_flags_entry",
+            "tenant_id",
+            "leaderboard_id",
+            "period_start",
+            "member_id",
+            unique=True,
+        ),
+        tenant_index("leaderboard_flags", "status", "created_at"),
+    )
+
+    id: Mapped[UUIDKey]
+    leaderboard_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("leaderboards.id", ondelete="CASCADE"), nullable=False
+    )
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    member_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    score: Mapped[Decimal] = mapped_column(Numeric(24, 4), nullable=False)
+    own_best: Mapped[Decimal] = mapped_column(Numeric(24, 4), nullable=False)
+    others_best: Mapped[Decimal] = mapped_column(Numeric(24, 4), nullable=False)
+    status: Mapped[str] = mapped_column(String(8), nullable=False, default="open")
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow
+    )

@@ -299,3 +299,26 @@ class PlatformStandings(BaseModel):
     entries: list[TenantStanding]
     mine: TenantStanding | None = Field(description="The caller's organisation, when ranked")
     next_cursor: str | None
+
+
+class FlagOut(FromRow):
+    """A score jump held out of a period's final ranks until a tenant admin decides."""
+
+    id: uuid.UUID
+    leaderboard_id: uuid.UUID
+    period_start: datetime
+    member_id: uuid.UUID
+    name: str = ""
+    score: float
+    own_best: float = Field(description="The member's best in the board's earlier periods")
+    others_best: float = Field(description="Anybody else's best in the same period")
+    status: Literal["open", "cleared", "upheld"] = Field(
+        description="open: held out of the final ranks; cleared: ranked; upheld: kept out"
+    )
+    decided_by: uuid.UUID | None
+    decided_at: datetime | None
+    created_at: datetime
+
+
+class FlagsOut(BaseModel):
+    flags: list[FlagOut]

@@ -24,6 +24,7 @@ from bizosaas.core.repository import (
 from bizosaas.gamification.leaderboards.models import (
     Leaderboard,
     LeaderboardEntry,
+    LeaderboardFlag,
     LeaderboardMemberSetting,
     LeaderboardPeriod,
     LeaderboardRejection,
@@ -126,10 +127,7 @@ class StandingRepository(TenantRepository[LeaderboardEntry]):
         self, board: Leaderboard, period_start: datetime, period_end: datetime
     ) -> int:
         """Write final ranks (the live order) and the period's row; returns its participants."""
-        order = "score DESC" if board.sort_order == "desc" else "score ASC"
-        params = {"tenant": self.tenant_id, "board": board.id, "period": period_start}
-        result = await self.session.execute(text(_FINAL_RANKS.format(order=order)), params)
-        participants = int(result.rowcount)  # type: ignore[attr-defined]
+        participants = await self.rank_final(board, period_start)
         statement = insert(LeaderboardPeriod).values(
             tenant_id=self.tenant_id,
             leaderboard_id=board.id,
@@ -149,6 +147,15 @@ class StandingRepository(TenantRepository[LeaderboardEntry]):
             )
         )
         return participants
+
+    async def rank_final(self, board: Leaderboard, period_start: datetime) -> int:
+        """(Re)write a period's final ranks in the live order, leaving out the entries held
+        by a flag nobody has cleared; returns how many entries the period has."""
+        order = "score DESC" if board.sort_order == "desc" else "score ASC"
+        params = {"tenant": self.tenant_id, "board": board.id, "period": period_start}
+        result = await self.session.execute(text(_UNRANK), params)
+        await self.session.execute(text(_FINAL_RANKS.format(order=order)), params)
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def periods(self, board_id: uuid.UUID, page: PageRequest) -> Page[LeaderboardPeriod]:
         """Archived periods, newest first."""
@@ -232,14 +239,87 @@ _SAVE = text(
     """
 )
 # `order` is one of two constants.
+_UNRANK = """
+    UPDATE leaderboard_entries SET final_rank = NULL
+    WHERE tenant_id = :tenant AND leaderboard_id = :board AND period_start = :period
+"""
+
 _FINAL_RANKS = """
     UPDATE leaderboard_entries AS e SET final_rank = r.rank
     FROM (
         SELECT member_id,
                row_number() OVER (ORDER BY {order}, reached_at ASC, member_id DESC) AS rank
-        FROM leaderboard_entries
+        FROM leaderboard_entries AS x
         WHERE tenant_id = :tenant AND leaderboard_id = :board AND period_start = :period
+          AND NOT EXISTS (
+              SELECT 1 FROM leaderboard_flags AS f
+              WHERE f.tenant_id = :tenant AND f.leaderboard_id = :board
+                AND f.period_start = :period AND f.member_id = x.member_id
+                AND f.status <> 'cleared'
+          )
     ) AS r
     WHERE e.tenant_id = :tenant AND e.leaderboard_id = :board
       AND e.period_start = :period AND e.member_id = r.member_id
+"""
+
+
+class FlagRepository(TenantRepository[LeaderboardFlag]):
+    """Score jumps flagged in archived periods, for the session's tenant."""
+
+    model = LeaderboardFlag
+
+    async def jumps(
+        self, board_id: uuid.UUID, period_start: datetime, min_history: int
+    ) -> list[Row[Any]]:
+        """Per member of the period with at least ``min_history`` earlier periods on the
+        board: (member_id, score, own_best, others_best, others)."""
+        params = {
+            "tenant": self.tenant_id,
+            "board": board_id,
+            "period": period_start,
+            "history": min_history,
+        }
+        return list((await self.session.execute(text(_JUMPS), params)).all())
+
+    async def add_open(self, flags: Sequence[dict[str, Any]]) -> None:
+        if not flags:
+            return
+        rows = [{"id": uuid.uuid4(), "tenant_id": self.tenant_id, **flag} for flag in flags]
+        await self.session.execute(
+            insert(LeaderboardFlag)
+            .values(rows)
+            .on_conflict_do_nothing(
+                index_elements=["tenant_id", "leaderboard_id", "period_start", "member_id"]
+            )
+        )
+
+    async def listed(
+        self, board_id: uuid.UUID | None, status: str | None
+    ) -> Sequence[LeaderboardFlag]:
+        query = self.statement()
+        if board_id is not None:
+            query = query.where(LeaderboardFlag.leaderboard_id == board_id)
+        if status is not None:
+            query = query.where(LeaderboardFlag.status == status)
+        return await self.all(query.order_by(LeaderboardFlag.created_at.desc()).limit(200))
+
+    async def by_id(self, flag_id: uuid.UUID, *, lock: bool = False) -> LeaderboardFlag | None:
+        return await self.get(LeaderboardFlag.id == flag_id, lock=lock)
+
+
+_JUMPS = """
+    WITH period AS (
+        SELECT member_id, score FROM leaderboard_entries
+        WHERE tenant_id = :tenant AND leaderboard_id = :board AND period_start = :period
+    ), history AS (
+        SELECT member_id, max(score) AS best, count(*) AS periods FROM leaderboard_entries
+        WHERE tenant_id = :tenant AND leaderboard_id = :board AND period_start < :period
+        GROUP BY member_id
+    )
+    SELECT p.member_id, p.score, h.best AS own_best,
+           coalesce((SELECT max(o.score) FROM period o WHERE o.member_id <> p.member_id), 0)
+               AS others_best,
+           (SELECT count(*) FROM period o WHERE o.member_id <> p.member_id) AS others
+    FROM period p JOIN history h ON h.member_id = p.member_id
+    WHERE h.periods >= :history
 """

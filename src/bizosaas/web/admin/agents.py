@@ -1,11 +1,13 @@
-"""What the agents found: the latest achievement report (achievements nobody reaches, or
-everybody reaches on day one), members whose event rates jump, and the referral funnel with
-its top referrers, each run again on request; and the tasks the agents ran lately. Held
+"""What the agents found: score jumps held out of a period's final ranks (cleared or kept
+out here), the latest achievement report (achievements nobody reaches, or everybody
+reaches on day one), members whose event rates jump, and the referral funnel with its top
+referrers, each run again on request; and the tasks the agents ran lately. Held
 conversions with the fraud model's reasons are in the review queue, showcase drafts on the
 Showcases page."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,6 +20,7 @@ from bizosaas.web.shell import FormState, back_to, fields_of, genuine_form
 
 router = APIRouter(prefix="/admin/agents", tags=["admin"])
 TASKS = f"{G}/agents/tasks"
+BOARDS = f"{G}/leaderboards"
 HOME = "/admin/agents"
 REPORTS = {
     "achievement_report": "Achievement report",
@@ -40,6 +43,8 @@ async def _page(
         found = (await visitor.get(TASKS, task_type=task_type, limit=1))["tasks"]
         latest[task_type] = found[0] if found else None
     recent = (await visitor.get(TASKS, limit=20))["tasks"]
+    jumps = (await visitor.get(f"{BOARDS}/flags"))["flags"]
+    boards = {b["id"]: b["name"] for b in await visitor.get(BOARDS, status="all")}
     return admin_page(
         request,
         principal,
@@ -51,6 +56,8 @@ async def _page(
         reports=REPORTS,
         latest=latest,
         recent=recent,
+        jumps=jumps,
+        boards=boards,
     )
 
 
@@ -87,3 +94,19 @@ async def run(request: Request, principal: Admin) -> Response:
     if task_type in REPORTS:
         await api(request).post(TASKS, {"task_type": task_type, "payload": {}})
     return back_to(HOME, HOME, "ran")
+
+
+@router.post("/jumps/{board_id}/{flag_id}/{decision}", response_class=HTMLResponse)
+async def decide_jump(
+    request: Request, principal: Admin, board_id: uuid.UUID, flag_id: uuid.UUID, decision: str
+) -> Response:
+    """Clear a score jump (it is ranked in its period) or keep it out of the final ranks."""
+    await genuine_form(request, principal)
+    if decision not in ("clear", "uphold"):
+        return back_to(HOME, HOME)
+    try:
+        await api(request).post(f"{BOARDS}/{board_id}/flags/{flag_id}/{decision}", {})
+    except ApiError as exc:
+        if exc.status not in (404, 409):  # gone, or decided already (a second click)
+            raise
+    return back_to(HOME, HOME, "cleared" if decision == "clear" else "kept-out")

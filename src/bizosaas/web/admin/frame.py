@@ -45,6 +45,8 @@ DONE = {
     "unpublished": "Taken back to a draft: its public page is gone.",
     "archived": "Archived.",
     "ran": "Done: the report below is fresh.",
+    "cleared": "Cleared: the member is ranked in that period's final results.",
+    "kept-out": "Kept out of that period's final ranks.",
 }
 
 # Every page works inside one tenant: the super admin, who has none, uses SQLAdmin.
