@@ -14,10 +14,12 @@ import contextlib
 import logging
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from bizosaas.core.settings import Settings
 
@@ -45,6 +47,22 @@ class TemporalLink:
                     data_converter=pydantic_data_converter,
                 )
         return self._client
+
+    async def start_once(self, run: Any, arg: Any, workflow_id: str) -> bool:
+        """Start a workflow on this service's task queue under an id that is never used
+        twice (a second start, even after the first finished, is refused); False when it
+        was started before."""
+        try:
+            await (await self.client()).start_workflow(
+                run,
+                arg,
+                id=workflow_id,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            return False
+        return True
 
     async def ping(self) -> None:
         await (await self.client()).service_client.check_health()

@@ -17,11 +17,11 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
-from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 
 from bizosaas.core.database import Database, RowScope, after_commit, utcnow
@@ -141,22 +141,15 @@ class AgentTasks:
             return await self._start(db, caller, task)
         started = time.perf_counter()
         result, model = await self._dispatch(db, caller, task)
-        record = AgentTaskRepository(db).add(
-            AgentTask(
-                id=uuid.uuid4(),
-                task_type=task.task_type,
-                agent=specialist_for(task.task_type).name,
-                status="succeeded",
-                requested_by=caller.user_id,
-                api_key_id=caller.api_key_id,
-                payload=task.payload.model_dump(mode="json", by_alias=True),
-                result=result.model_dump(mode="json", by_alias=True),
-                model=model,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                created_at=utcnow(),
-            )
+        record = await _record(
+            db,
+            caller,
+            task,
+            status="succeeded",
+            result=result.model_dump(mode="json", by_alias=True),
+            model=model,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
-        await db.flush()
         return TaskOut.model_validate(record)
 
     # -- long tasks, on Temporal -------------------------------------------------------------
@@ -167,21 +160,7 @@ class AgentTasks:
 
     async def _start(self, db: AsyncSession, caller: Caller, task: TaskIn) -> TaskOut:
         require_manager(caller)  # refused at once, as the short task would be
-        record = AgentTaskRepository(db).add(
-            AgentTask(
-                id=uuid.uuid4(),
-                task_type=task.task_type,
-                agent=specialist_for(task.task_type).name,
-                status="running",
-                requested_by=caller.user_id,
-                api_key_id=caller.api_key_id,
-                payload=task.payload.model_dump(mode="json", by_alias=True),
-                model=self.writer.name,
-                duration_ms=0.0,
-                created_at=utcnow(),
-            )
-        )
-        await db.flush()
+        record = await _record(db, caller, task, status="running", model=self.writer.name)
         job = LongTask(
             task_id=record.id,
             tenant_id=caller.tenant_id,
@@ -198,13 +177,8 @@ class AgentTasks:
         """Start the task's workflow once its record is committed; if Temporal does not
         answer, the task is recorded as failed rather than left running."""
         try:
-            client = await self.temporal.client()
-            await client.start_workflow(
-                AgentTaskWorkflow.run,
-                job,
-                id=task_workflow_id(job.task_id),
-                task_queue=self.temporal.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            await self.temporal.start_once(
+                AgentTaskWorkflow.run, job, task_workflow_id(job.task_id)
             )
         except Exception:
             log.warning("could not start an agent task", task_id=str(job.task_id), exc_info=True)
@@ -489,6 +463,36 @@ def _span(report: AnalyticsReport) -> tuple[datetime, datetime]:
     """The report's days as instants: from its first midnight to the one after its last."""
     start = datetime.combine(report.from_date, datetime.min.time(), tzinfo=UTC)
     return start, start + timedelta(days=(report.to_date - report.from_date).days + 1)
+
+
+async def _record(
+    db: AsyncSession,
+    caller: Caller,
+    task: TaskIn,
+    *,
+    status: str,
+    model: str | None,
+    result: dict[str, Any] | None = None,
+    duration_ms: float = 0.0,
+) -> AgentTask:
+    """The task's record: who asked, the inputs, and (once known) the outcome."""
+    record = AgentTaskRepository(db).add(
+        AgentTask(
+            id=uuid.uuid4(),
+            task_type=task.task_type,
+            agent=specialist_for(task.task_type).name,
+            status=status,
+            requested_by=caller.user_id,
+            api_key_id=caller.api_key_id,
+            payload=task.payload.model_dump(mode="json", by_alias=True),
+            result=result,
+            model=model,
+            duration_ms=duration_ms,
+            created_at=utcnow(),
+        )
+    )
+    await db.flush()
+    return record
 
 
 def _since(moment: datetime) -> float:

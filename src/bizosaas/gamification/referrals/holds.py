@@ -27,9 +27,6 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
-from temporalio.client import Client
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from bizosaas.core.background import BackgroundWork
@@ -71,27 +68,20 @@ class RewardHolds:
 
     async def start_due(self, limit: int = KEEPER_BATCH) -> int:
         """Start the workflows of up to ``limit`` due holds; how many there were."""
-        client = await self.temporal.client()
+        await self.temporal.client()  # Temporal down: nothing is taken, the keeper retries
         async with self.database.transaction(RowScope.platform_wide()) as db:
             due = await DueHolds(db).due(limit)
             for entry in due:
-                await self._start(client, entry)
+                assert entry.available_at is not None  # a held grant knows when it ends
+                hold = HoldInput(
+                    tenant_id=entry.tenant_id, entry_id=entry.id, until=entry.available_at
+                )
+                if not await self.temporal.start_once(
+                    RewardHold.run, hold, hold_workflow_id(entry.id)
+                ):
+                    log.info("reward hold already started", entry_id=str(entry.id))
                 entry.hold_state = "running"
         return len(due)
-
-    async def _start(self, client: Client, entry: RewardEntry) -> None:
-        assert entry.available_at is not None  # a held grant knows when its hold ends
-        hold = HoldInput(tenant_id=entry.tenant_id, entry_id=entry.id, until=entry.available_at)
-        try:
-            await client.start_workflow(
-                RewardHold.run,
-                hold,
-                id=hold_workflow_id(entry.id),
-                task_queue=self.temporal.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
-        except WorkflowAlreadyStartedError:
-            log.info("reward hold already started", entry_id=str(entry.id))
 
     # -- signals: a refund or a review verdict, after it commits ---------------------------
 
