@@ -7,8 +7,9 @@ made with another seed and on each abuse pattern. (2) Runs the platform as ``biz
 up`` assembles it (see ``_platform.py``) and, through the gateway as the demo tenant's
 servers and admin: a referral conversion scored live (neighbourhood queries, model,
 marks, recorded task), task throughput with 8 concurrent callers re-scoring conversions
-(``detect_fraud``) and checking a member's achievements, and showcase generation with the
-deterministic writer::
+(``detect_fraud``) and checking a member's achievements, showcase generation with the
+deterministic writer, and a refund during a reward's hold (the signal to its workflow on
+Temporal, until the clawback is done)::
 
     .venv/bin/python bench/agents.py            # about two minutes
     .venv/bin/python bench/agents.py --quick    # smoke run
@@ -22,6 +23,7 @@ import os
 import platform
 import sys
 import time
+import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -30,12 +32,17 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
 
 from bench._auth_load import percentile
-from bench._harness import bench_run, progress
+from bench._harness import bench_run, finished, progress
 from bench._platform import bearer_token, demo_login, new_members, running_platform
+from bizosaas.core.settings import Settings
+from bizosaas.core.temporal import TemporalLink
 from bizosaas.gamification.referrals.fraud_model.model import evaluate, shipped
 from bizosaas.gamification.referrals.fraud_model.traffic import ABUSE, generate
+from bizosaas.gamification.referrals.hold_workflow import hold_workflow_id
 from bizosaas.stack.isolated import Servers, isolated_servers
 
 SCORING_P99_TARGET_MS = 10.0
@@ -51,6 +58,7 @@ def main() -> None:
         lines = runner.run(through_the_api(s, quick=options.quick))
     for line in lines:
         print(line)
+    finished()
 
 
 def model_figures(options: argparse.Namespace) -> None:
@@ -90,7 +98,7 @@ def model_figures(options: argparse.Namespace) -> None:
 async def through_the_api(servers: Servers, *, quick: bool) -> list[str]:
     trials, seconds = (5, 3.0) if quick else (40, 20.0)
     async with (
-        running_platform(servers, "bench") as (_settings, origin),
+        running_platform(servers, "bench") as (settings, origin),
         aiohttp.ClientSession(origin) as session,
     ):
         token = await bearer_token(session, *demo_login("admin@acme-corp.example"))
@@ -122,6 +130,8 @@ async def through_the_api(servers: Servers, *, quick: bool) -> list[str]:
             showcases.append(time.perf_counter() - started)
         progress(f"8 callers, flat out for {seconds:.0f} s")
         done, timings = await _flat_out(session, admin, conversions, seconds)
+        progress(f"{trials} refunds during the hold")
+        refunds = await _refunds(settings, session, admin, key, conversions)
     return [
         _line("a referral conversion through the agents API, scored live", live),
         f"agent tasks, 8 concurrent callers ({seconds:.0f} s, detect_fraud and"
@@ -129,7 +139,55 @@ async def through_the_api(servers: Servers, *, quick: bool) -> list[str]:
         f" {percentile(sorted(timings), 50) * 1000:.1f} ms, p95"
         f" {percentile(sorted(timings), 95) * 1000:.1f} ms",
         _line("showcase generation (deterministic writer), one task", showcases),
+        _line(
+            "a refund during a 14-day hold, from the call to its hold settled on Temporal"
+            " (signal, clawback activity)",
+            refunds,
+        ),
     ]
+
+
+async def _refunds(
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    admin: dict[str, str],
+    key: dict[str, str],
+    conversions: list[str],
+) -> list[float]:
+    """Each conversion refunded while its referrer's reward is held: the time until the
+    hold's workflow has clawed it back and finished."""
+    client = await TemporalLink(settings).client()
+    async with session.get(
+        "/api/v1/gamification/rewards/ledger",
+        params={"kind": "referrer", "limit": 200},
+        headers=admin,
+    ) as response:
+        grants = {e["source_id"]: e["id"] for e in (await response.json())["entries"]}
+    timings = []
+    for conversion in conversions:
+        hold = client.get_workflow_handle(hold_workflow_id(uuid.UUID(grants[conversion])))
+        await _started(hold)
+        started = time.perf_counter()
+        url = f"/api/v1/gamification/referrals/conversions/{conversion}/refund"
+        async with session.post(url, json={}, headers=key) as response:
+            if response.status != 200:
+                raise RuntimeError(f"refund: {response.status} {await response.text()}")
+        outcome = await hold.result()
+        timings.append(time.perf_counter() - started)
+        if outcome != "clawed_back":
+            raise RuntimeError(f"the hold of {conversion} ended {outcome}")
+    return timings
+
+
+async def _started(hold: WorkflowHandle[Any, Any]) -> None:
+    """Wait until the hold keeper has started this hold's workflow."""
+    for _ in range(300):
+        try:
+            await hold.describe()
+            return
+        except RPCError:
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{hold.id} was never started")
 
 
 async def _task(

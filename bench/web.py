@@ -39,7 +39,7 @@ import aiohttp
 from playwright.async_api import Browser, async_playwright
 
 from bench._auth_load import percentile
-from bench._harness import bench_run, progress
+from bench._harness import bench_run, finished, progress
 from bench._platform import (
     PASSWORD,
     Member,
@@ -251,6 +251,7 @@ def main() -> None:
     )
     for line in lines:
         print(line)
+    finished()
 
 
 if __name__ == "__main__":

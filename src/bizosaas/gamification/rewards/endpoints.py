@@ -30,7 +30,8 @@ router = APIRouter(prefix="/api/v1/gamification/rewards", tags=["rewards"])
 
 @router.get("/mine", summary="My reward balances and entries (view_referrals)")
 async def my_rewards(caller: ViewReferralsDep, db: SessionDep) -> RewardsOut:
-    """Held rewards are `pending` until their `available_at`; a clawback is a negative entry
+    """Held rewards are `pending` until their hold, which ends at `available_at`, is settled
+    (they then become `available`, or are clawed back); a clawback is a negative entry
     linked to the grant it reverses (which shows as `reversed`)."""
     return await ledger.rewards_of(db, caller.require_member())
 
