@@ -264,6 +264,34 @@ async def test_a_member_whose_event_rate_jumps_is_flagged_and_steady_ones_are_no
     assert (await run(org, member.headers, "manipulation_flags")).status_code == 403
 
 
+async def test_an_admin_confirms_or_dismisses_unusual_activity(org: Org, other_org: Org) -> None:
+    cheat = await quick_fingers(org, 40)
+    (flag,) = (await ran(org, org.admin.headers, "manipulation_flags", least=10))["result"]["flags"]
+    assert flag["status"] == "open" and flag["user_id"] == str(cheat.id)
+    decide = f"{AGENTS}/activity-flags/{flag['id']}"
+    member = await org.member()
+    assert (await org.client.post(f"{decide}/confirm", headers=member.headers)).status_code == 403
+    stranger = await other_org.client.post(f"{decide}/confirm", headers=other_org.admin.headers)
+    assert stranger.status_code == 404  # another tenant's flag does not exist for them
+    confirmed = await org.client.post(f"{decide}/confirm", headers=org.admin.headers)
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+    again = (await ran(org, org.admin.headers, "manipulation_flags", least=10))["result"]
+    assert [(f["id"], f["status"]) for f in again["flags"]] == [(flag["id"], "confirmed")]
+    twice = await org.client.post(f"{decide}/dismiss", headers=org.admin.headers)
+    assert twice.status_code == 409
+
+
+async def test_dismissed_unusual_activity_is_not_reported_again_that_day(org: Org) -> None:
+    await quick_fingers(org, 40)
+    (flag,) = (await ran(org, org.admin.headers, "manipulation_flags", least=10))["result"]["flags"]
+    dismissed = await org.client.post(
+        f"{AGENTS}/activity-flags/{flag['id']}/dismiss", headers=org.admin.headers
+    )
+    assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
+    later = (await ran(org, org.admin.headers, "manipulation_flags", least=10))["result"]
+    assert later["flags"] == []
+
+
 async def test_competitive_insights_tell_a_member_how_far_the_next_place_is(org: Org) -> None:
     key = await org.api_key()
     board = await make_board(org)

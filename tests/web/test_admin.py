@@ -683,11 +683,18 @@ async def test_the_agents_page_runs_reports_and_shows_what_they_found(org: Org) 
         )
         assert forged.status_code == 400
         page = (await browser.get("/admin/agents?done=ran")).text
+        dismiss = re.search(r'action="(/admin/agents/activity/[^"]+/dismiss)"', page)
+        assert dismiss is not None
+        dismissed = await browser.post(dismiss.group(1), data={"csrf_token": csrf})
+        assert dismissed.headers["location"] == "/admin/agents?done=dismissed"
+        after = (await browser.get("/admin/agents?done=dismissed")).text
     assert "Not run yet." not in page and "the report below is fresh" in page
     assert f'href="/admin/people/{cheat.id}">Quick Fingers</a>' in page
     assert "Recent tasks" in page and "manipulation flags" in page
+    assert "not reported again today" in after and "Quick Fingers</a>" not in after
+    assert "No member's activity jumped in the last 24 hours." in after
     tasks = await org.client.get("/api/v1/gamification/agents/tasks", headers=org.admin.headers)
-    assert len(tasks.json()["tasks"]) == 3  # the forged form ran nothing
+    assert len(tasks.json()["tasks"]) == 4  # the forged form ran nothing; the dismissal reran it
 
 
 async def test_an_admin_clears_a_score_jump_on_the_agents_page(org: Org) -> None:

@@ -4,12 +4,18 @@ route to the platform's other agents)."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
 from bizosaas.gamification.agents.registry import TaskType
-from bizosaas.gamification.agents.schemas import AgentsOut, TaskIn, TaskOut, TasksOut
+from bizosaas.gamification.agents.schemas import (
+    ActivityDecision,
+    AgentsOut,
+    TaskIn,
+    TaskOut,
+    TasksOut,
+)
 from bizosaas.gamification.dependencies import AgentsDep, CallerDep, MemberDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/gamification/agents", tags=["agents"])
@@ -69,3 +75,20 @@ async def get_task(
     task_id: uuid.UUID, caller: CallerDep, db: SessionDep, agents: AgentsDep
 ) -> TaskOut:
     return await agents.get(db, caller, task_id)
+
+
+@router.post(
+    "/activity-flags/{flag_id}/{decision}",
+    summary="Dismiss or confirm a member's unusual activity (tenant admin)",
+    responses={**MISSING, 409: {"description": "Decided already"}},
+)
+async def decide_activity(
+    flag_id: uuid.UUID,
+    decision: Literal["dismiss", "confirm"],
+    caller: CallerDep,
+    db: SessionDep,
+    agents: AgentsDep,
+) -> ActivityDecision:
+    """A flag from `manipulation_flags`: dismissed, the member is not reported again that
+    day; confirmed, the flag stays in the report, marked confirmed, for the admin to act."""
+    return await agents.decide_activity(db, caller, flag_id, decision)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import RowMapping, text
+from sqlalchemy.dialects.postgresql import insert
 
 from bizosaas.core.repository import TenantQueries, TenantRepository
-from bizosaas.gamification.agents.models import AgentTask
+from bizosaas.gamification.agents.models import ActivityFlag, AgentTask
 
 # Each active, unhidden achievement: members who unlocked its first level, and how many of
 # them did so within a day of the first one (everybody at once).
@@ -131,3 +133,28 @@ class AgentQueries(TenantQueries):
             _REFERRERS, {"t": self.tenant_id, "start": start, "end": end, "limit": limit}
         )
         return list(rows.mappings().all())
+
+
+class ActivityFlagRepository(TenantRepository[ActivityFlag]):
+    model = ActivityFlag
+
+    async def record(
+        self, day: date, flags: Sequence[dict[str, Any]]
+    ) -> dict[uuid.UUID, ActivityFlag]:
+        """Keep the day's flags (one per member and day; a decided one stays decided) and
+        return every flag of the day by member."""
+        if flags:
+            rows = [
+                {"id": uuid.uuid4(), "tenant_id": self.tenant_id, "day": day, **flag}
+                for flag in flags
+            ]
+            await self.session.execute(
+                insert(ActivityFlag)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["tenant_id", "user_id", "day"])
+            )
+        found = await self.all(self.statement().where(ActivityFlag.day == day))
+        return {flag.user_id: flag for flag in found}
+
+    async def by_id(self, flag_id: uuid.UUID, *, lock: bool = False) -> ActivityFlag | None:
+        return await self.get(ActivityFlag.id == flag_id, lock=lock)

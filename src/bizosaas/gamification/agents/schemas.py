@@ -238,12 +238,28 @@ class AchievementReportResult(Period):
 
 
 class Flag(BaseModel):
+    # None in reports recorded before flags could be decided
+    id: uuid.UUID | None = Field(
+        default=None, description="Today's flag of this member: dismiss or confirm it"
+    )
+    status: Literal["open", "confirmed"] = Field(
+        default="open", description="Dismissed flags are left out"
+    )
     user_id: uuid.UUID
     name: str | None
     last_day: int = Field(description="Events in the last 24 hours")
     usual: float = Field(description="The member's median day before it (active days)")
     peers: float = Field(description="Everybody's busiest days: the 99th percentile of a day")
     text: str
+
+
+class ActivityDecision(FromRow):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    day: date
+    status: Literal["open", "dismissed", "confirmed"]
+    decided_by: uuid.UUID | None
+    decided_at: datetime | None
 
 
 class ManipulationResult(BaseModel):

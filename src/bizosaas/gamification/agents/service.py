@@ -42,11 +42,16 @@ from bizosaas.gamification.agents.long_tasks import (
 )
 from bizosaas.gamification.agents.models import AgentTask
 from bizosaas.gamification.agents.registry import AGENTS, specialist_for
-from bizosaas.gamification.agents.repository import AgentQueries, AgentTaskRepository
+from bizosaas.gamification.agents.repository import (
+    ActivityFlagRepository,
+    AgentQueries,
+    AgentTaskRepository,
+)
 from bizosaas.gamification.agents.schemas import (
     AchievementReport,
     AchievementReportResult,
     AchievementsResult,
+    ActivityDecision,
     AgentOut,
     AgentsOut,
     BoardRebuilt,
@@ -397,13 +402,30 @@ class AgentTasks:
     async def _manipulation_flags(
         self, db: AsyncSession, caller: Caller, days: int, least: int
     ) -> ManipulationResult:
+        """Members whose event rate jumped, each kept as today's flag: one an admin
+        dismissed today is left out; one confirmed stays, marked so."""
         caller.require_admin()
-        rows = await AgentQueries(db).event_rate_jumps(
-            utcnow(), days, least, OWN_FACTOR, PEER_FACTOR
+        now = utcnow()
+        rows = await AgentQueries(db).event_rate_jumps(now, days, least, OWN_FACTOR, PEER_FACTOR)
+        kept = await ActivityFlagRepository(db).record(
+            now.date(),
+            [
+                {
+                    "user_id": row["user_id"],
+                    "last_day": row["last_day"],
+                    "usual": float(row["usual"]),
+                    "peers": float(row["peers"]),
+                    "status": "open",
+                    "created_at": now,
+                }
+                for row in rows
+            ],
         )
         return ManipulationResult(
             flags=[
                 Flag(
+                    id=kept[row["user_id"]].id,
+                    status=kept[row["user_id"]].status,
                     user_id=row["user_id"],
                     name=row["name"],
                     last_day=row["last_day"],
@@ -415,8 +437,25 @@ class AgentTasks:
                     "rewarding.",
                 )
                 for row in rows
+                if kept[row["user_id"]].status != "dismissed"
             ]
         )
+
+    async def decide_activity(
+        self, db: AsyncSession, caller: Caller, flag_id: uuid.UUID, decision: str
+    ) -> ActivityDecision:
+        """Dismiss a flag of unusual activity (it is not reported again that day) or confirm
+        it (it stays listed, marked confirmed); a decided flag answers 409."""
+        caller.require_admin()
+        flag = await ActivityFlagRepository(db).by_id(flag_id, lock=True)
+        if flag is None:
+            raise NotFound("No such flag.")
+        if flag.status != "open":
+            raise Conflict(f"The flag is already {flag.status}.")
+        flag.status = "dismissed" if decision == "dismiss" else "confirmed"
+        flag.decided_by, flag.decided_at = caller.user_id, utcnow()
+        await db.flush()
+        return ActivityDecision.model_validate(flag)
 
     # -- LeaderboardAgent ------------------------------------------------------------------
 

@@ -110,3 +110,22 @@ async def decide_jump(
         if exc.status not in (404, 409):  # gone, or decided already (a second click)
             raise
     return back_to(HOME, HOME, "cleared" if decision == "clear" else "kept-out")
+
+
+@router.post("/activity/{flag_id}/{decision}", response_class=HTMLResponse)
+async def decide_activity(
+    request: Request, principal: Admin, flag_id: uuid.UUID, decision: str
+) -> Response:
+    """Dismiss or confirm a member's unusual activity; the report is run again, so the page
+    shows it decided."""
+    await genuine_form(request, principal)
+    if decision not in ("dismiss", "confirm"):
+        return back_to(HOME, HOME)
+    visitor = api(request)
+    try:
+        await visitor.post(f"{G}/agents/activity-flags/{flag_id}/{decision}", {})
+    except ApiError as exc:
+        if exc.status not in (404, 409):  # gone, or decided already (a second click)
+            raise
+    await visitor.post(TASKS, {"task_type": "manipulation_flags", "payload": {}})
+    return back_to(HOME, HOME, "dismissed" if decision == "dismiss" else "confirmed")

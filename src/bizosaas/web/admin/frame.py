@@ -47,6 +47,8 @@ DONE = {
     "ran": "Done: the report below is fresh.",
     "cleared": "Cleared: the member is ranked in that period's final results.",
     "kept-out": "Kept out of that period's final ranks.",
+    "dismissed": "Dismissed: that member is not reported again today.",
+    "confirmed": "Confirmed: the flag stays in the report for you to act on.",
 }
 
 # Every page works inside one tenant: the super admin, who has none, uses SQLAdmin.
