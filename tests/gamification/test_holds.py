@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.testing._timeskipping import TimeSkipper
+from temporalio.testing import TimeSkipper
 
 from bizosaas.core.database import Database, RowScope
 from bizosaas.core.settings import Settings
