@@ -1,0 +1,132 @@
+"""The payment gateway set-up wizard (3 steps): the provider and mode, the credentials in
+that provider's format, then verify and activate.
+
+The credentials are checked for their provider's format and for the mode chosen (a test
+key is refused for live payments, and the other way round). The secret parts are
+:class:`~pydantic.SecretStr`: the engine hands them over apart, for Vault, so no draft,
+page or answer ever holds one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+
+from bizosaas.wizards.engine import Step, Wizard
+
+Mode = Literal["test", "live"]
+
+
+class Provider(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["stripe", "paypal", "razorpay"]
+    mode: Mode = Field(description="test: the provider's sandbox; live: real payments")
+
+
+class _Keys(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @staticmethod
+    def mode(info: ValidationInfo) -> str:
+        answers: Mapping[str, Any] = (info.context or {}).get("answers", {})
+        return str(answers.get("provider", {}).get("mode", "test"))
+
+
+def _keyed(value: str, pattern: str, what: str, mode: str) -> str:
+    found = re.fullmatch(pattern, value)
+    if found is None:
+        raise ValueError(f"This is not a {what}.")
+    if found.group("mode") != mode:
+        raise ValueError(f"This is a {found.group('mode')} key; the wizard is set up for {mode}.")
+    return value
+
+
+class StripeKeys(_Keys):
+    publishable_key: str = Field(description="pk_test_… or pk_live_…")
+    secret_key: SecretStr = Field(description="sk_… or a restricted rk_… key")
+
+    @field_validator("publishable_key")
+    @classmethod
+    def _publishable(cls, value: str, info: ValidationInfo) -> str:
+        pattern = r"pk_(?P<mode>test|live)_[A-Za-z0-9]{16,247}"
+        return _keyed(value, pattern, "Stripe publishable key (pk_…)", cls.mode(info))
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        pattern = r"[sr]k_(?P<mode>test|live)_[A-Za-z0-9]{16,247}"
+        _keyed(
+            value.get_secret_value(), pattern, "Stripe secret key (sk_… or rk_…)", cls.mode(info)
+        )
+        return value
+
+
+class PayPalKeys(_Keys):
+    client_id: str = Field(description="The REST app's client ID")
+    client_secret: SecretStr
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, value: str) -> str:
+        if re.fullmatch(r"[A-Za-z0-9_-]{20,128}", value) is None:
+            raise ValueError("This is not a PayPal client ID (20 to 128 letters, digits, - or _).")
+        return value
+
+    @field_validator("client_secret")
+    @classmethod
+    def _client_secret(cls, value: SecretStr) -> SecretStr:
+        if re.fullmatch(r"[A-Za-z0-9_-]{20,128}", value.get_secret_value()) is None:
+            raise ValueError("This is not a PayPal client secret.")
+        return value
+
+
+class RazorpayKeys(_Keys):
+    key_id: str = Field(description="rzp_test_… or rzp_live_…")
+    key_secret: SecretStr
+
+    @field_validator("key_id")
+    @classmethod
+    def _key_id(cls, value: str, info: ValidationInfo) -> str:
+        pattern = r"rzp_(?P<mode>test|live)_[A-Za-z0-9]{14}"
+        return _keyed(value, pattern, "Razorpay key ID (rzp_…)", cls.mode(info))
+
+    @field_validator("key_secret")
+    @classmethod
+    def _key_secret(cls, value: SecretStr) -> SecretStr:
+        if re.fullmatch(r"[A-Za-z0-9]{24}", value.get_secret_value()) is None:
+            raise ValueError("This is not a Razorpay key secret (24 letters and digits).")
+        return value
+
+
+KEYS: dict[str, type[BaseModel]] = {
+    "stripe": StripeKeys,
+    "paypal": PayPalKeys,
+    "razorpay": RazorpayKeys,
+}
+
+
+def credentials_for(answers: Mapping[str, Any]) -> type[BaseModel]:
+    return KEYS[answers["provider"]["provider"]]
+
+
+class Activate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    activate: Literal[True] = Field(
+        description="Take payments through this gateway once its webhook is verified"
+    )
+
+
+PAYMENTS = Wizard(
+    key="payment-gateway",
+    title="Payment gateway set-up",
+    steps=(
+        Step("provider", "Provider", Provider),
+        Step("credentials", "Credentials", credentials_for),
+        Step("activate", "Verify and activate", Activate),
+    ),
+)
