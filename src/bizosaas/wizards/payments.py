@@ -36,6 +36,12 @@ class _Keys(BaseModel):
         return str(answers.get("provider", {}).get("mode", "test"))
 
 
+def _shaped(value: str, pattern: str, message: str) -> str:
+    if re.fullmatch(pattern, value) is None:
+        raise ValueError(message)
+    return value
+
+
 def _keyed(value: str, pattern: str, what: str, mode: str) -> str:
     found = re.fullmatch(pattern, value)
     if found is None:
@@ -72,15 +78,14 @@ class PayPalKeys(_Keys):
     @field_validator("client_id")
     @classmethod
     def _client_id(cls, value: str) -> str:
-        if re.fullmatch(r"[A-Za-z0-9_-]{20,128}", value) is None:
-            raise ValueError("This is not a PayPal client ID (20 to 128 letters, digits, - or _).")
-        return value
+        message = "This is not a PayPal client ID (20 to 128 letters, digits, - or _)."
+        return _shaped(value, r"[A-Za-z0-9_-]{20,128}", message)
 
     @field_validator("client_secret")
     @classmethod
     def _client_secret(cls, value: SecretStr) -> SecretStr:
-        if re.fullmatch(r"[A-Za-z0-9_-]{20,128}", value.get_secret_value()) is None:
-            raise ValueError("This is not a PayPal client secret.")
+        message = "This is not a PayPal client secret."
+        _shaped(value.get_secret_value(), r"[A-Za-z0-9_-]{20,128}", message)
         return value
 
 
@@ -97,8 +102,8 @@ class RazorpayKeys(_Keys):
     @field_validator("key_secret")
     @classmethod
     def _key_secret(cls, value: SecretStr) -> SecretStr:
-        if re.fullmatch(r"[A-Za-z0-9]{24}", value.get_secret_value()) is None:
-            raise ValueError("This is not a Razorpay key secret (24 letters and digits).")
+        message = "This is not a Razorpay key secret (24 letters and digits)."
+        _shaped(value.get_secret_value(), r"[A-Za-z0-9]{24}", message)
         return value
 
 
