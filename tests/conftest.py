@@ -32,6 +32,7 @@ from bizosaas.stack.isolated import (
 )
 from tests.factories import FrontDoor
 from tests.language_model import MODEL, FakeLanguageModel
+from tests.payment_providers import providers_app
 
 _exit_status: list[int] = []
 
@@ -108,12 +109,36 @@ async def language_model() -> AsyncIterator[tuple[FakeLanguageModel, str]]:
 
 
 @pytest.fixture(scope="session")
+async def payment_providers() -> AsyncIterator[dict[str, str]]:
+    """The suite's stand-in for Stripe's and PayPal's APIs on 127.0.0.1; Razorpay is a port
+    nothing listens on (a provider that cannot be reached)."""
+    socks = bind([("payment providers", 0), ("closed", 0)], "127.0.0.1")
+    group = ServerGroup([Listener("payment providers", providers_app(), 0)], socks[:1])
+    await group.start()
+    closed = socks[1].getsockname()[1]
+    socks[1].close()
+    url = f"http://127.0.0.1:{socks[0].getsockname()[1]}"
+    try:
+        yield {
+            "stripe": url,
+            "paypal-test": url,
+            "paypal-live": url,
+            "razorpay": f"http://127.0.0.1:{closed}",
+        }
+    finally:
+        await group.stop()
+        socks[0].close()
+
+
+@pytest.fixture(scope="session")
 async def settings(
     servers: Servers,
     platform_sockets: list[socket.socket],
     language_model: tuple[FakeLanguageModel, str],
+    payment_providers: dict[str, str],
 ) -> AsyncIterator[Settings]:
-    """The platform under test writes showcases with the suite's language model."""
+    """The platform under test writes showcases with the suite's language model, and checks
+    payment credentials with the suite's providers."""
     run = new_run()
     async with isolated_databases(servers, "test", run) as urls:
         yield platform_settings(urls, servers, servers.redis_url, run, platform_sockets).model_copy(
@@ -121,6 +146,7 @@ async def settings(
                 "language_model_url": language_model[1],
                 "language_model": MODEL,
                 "language_model_timeout_seconds": 2.0,
+                "payment_api_urls": payment_providers,
             }
         )
 

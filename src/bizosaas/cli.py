@@ -66,6 +66,7 @@ def up(
     sqladmin_port: Annotated[int, typer.Option()] = SERVICES["sqladmin"].port,
     gamification_port: Annotated[int, typer.Option()] = SERVICES["gamification-service"].port,
     temporal_worker_port: Annotated[int, typer.Option()] = SERVICES["temporal-worker"].port,
+    wizard_port: Annotated[int, typer.Option()] = SERVICES["wizard-service"].port,
 ) -> None:
     """Start the whole platform: local PostgreSQL, Valkey, OpenBao and Temporal (unless the
     environment names servers), migrations, the demo tenants and every service. Ctrl-C stops
@@ -81,6 +82,7 @@ def up(
         "sqladmin": sqladmin_port,
         "gamification-service": gamification_port,
         "temporal-worker": temporal_worker_port,
+        "wizard-service": wizard_port,
     }
     # Started in the background by a script, SIGINT arrives ignored: Ctrl-C must still stop us.
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -166,6 +166,7 @@ def _print_welcome(
     urls.add_row("Gateway health (every upstream)", f"{origin}/health")
     urls.add_row("Auth API docs", f"http://localhost:{ports['auth-service']}/docs")
     urls.add_row("Gamification API docs", f"http://localhost:{ports['gamification-service']}/docs")
+    urls.add_row("Wizard API docs", f"http://localhost:{ports['wizard-service']}/docs")
     for name, port in ports.items():
         urls.add_row(f"{name} (direct)", f"http://localhost:{port}/health")
     console.print(urls)

@@ -56,6 +56,13 @@ SERVICES: dict[str, ServiceSpec] = {
             (),  # not routed: it runs workflows and activities
             needs_database=True,
         ),
+        ServiceSpec(
+            "wizard-service",
+            8013,
+            "bizosaas.wizards.app:create_app",
+            ("/api/v1/wizards",),
+            needs_database=True,
+        ),
         ServiceSpec("unified-auth-ui", 3002, "bizosaas.web.login:create_app", ("/login", "/r/")),
         ServiceSpec(
             "client-portal", 3001, "bizosaas.web.portal.app:create_app", ("/portal", "/showcase")

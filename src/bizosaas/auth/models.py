@@ -41,6 +41,11 @@ class Tenant(TimestampMixin, Base):
     plan: Mapped[str] = mapped_column(String(32), nullable=False, default="starter")
     rate_limit_per_hour: Mapped[int] = mapped_column(Integer, nullable=False, default=1000)
     self_signup: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The organisation's profile, which its own admins keep (the onboarding wizard sets it).
+    industry: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC")
+    brand_colour: Mapped[str | None] = mapped_column(String(7))
+    logo_url: Mapped[str | None] = mapped_column(String(500))
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -9,12 +9,16 @@ from typing import Annotated, Literal
 from fastapi_users import schemas as fu_schemas
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, IPvAnyAddress, StringConstraints
 
-from bizosaas.core.schemas import FromRow, Patch
+from bizosaas.core.schemas import FromRow, Patch, Timezone
 from bizosaas.identity.vocabulary import Permission, Platform, Role
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$", to_lower=True)]
+HttpsUrl = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https://[^\s]+$")
+]
 
 
 class Strict(BaseModel):
@@ -95,8 +99,19 @@ class TenantCreate(Strict):
     self_signup: bool = False
 
 
-class TenantUpdate(Patch):
+class TenantProfile(Patch):
+    """What a tenant's own admins may change about their organisation."""
+
     name: Name | None = None
+    industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    timezone: Timezone | None = None
+    brand_colour: Colour | None = Field(None, description="#rrggbb")
+    logo_url: HttpsUrl | None = Field(None, description="An https:// image address")
+
+
+class TenantUpdate(TenantProfile):
+    """A tenant's profile, and (super admin only) its plan, limit, status and sign-up."""
+
     plan: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,32}$")] | None = None
     status: Literal["active", "suspended"] | None = None
     rate_limit_per_hour: Annotated[int, Field(gt=0, le=10_000_000)] | None = None
@@ -107,6 +122,10 @@ class TenantOut(FromRow):
     id: uuid.UUID
     slug: str
     name: str
+    industry: str
+    timezone: str
+    brand_colour: str | None
+    logo_url: str | None
     status: str
     plan: str
     rate_limit_per_hour: int

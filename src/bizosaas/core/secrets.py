@@ -58,6 +58,14 @@ class SecretStore:
 
         return await asyncio.to_thread(_write)
 
+    async def delete(self, name: str) -> None:
+        """Remove a secret with every version of it (nothing happens if there is none)."""
+        await asyncio.to_thread(
+            self._client.secrets.kv.v2.delete_metadata_and_all_versions,
+            path=self._path(name),
+            mount_point=self._mount,
+        )
+
     async def get_or_create(
         self, name: str, factory: Callable[[], dict[str, Any]]
     ) -> dict[str, Any]:

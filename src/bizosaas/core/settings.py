@@ -131,6 +131,17 @@ class Settings(BaseSettings):
     language_model: str = Field(default="", description="The model's name at that API")
     language_model_timeout_seconds: float = 30.0
 
+    # Where the payment gateway wizard checks credentials live (each provider's API).
+    payment_api_urls: dict[str, str] = Field(
+        default={
+            "stripe": "https://api.stripe.com",
+            "paypal-test": "https://api-m.sandbox.paypal.com",
+            "paypal-live": "https://api-m.paypal.com",
+            "razorpay": "https://api.razorpay.com",
+        },
+        description="Each payment provider's API, by provider (PayPal by mode too).",
+    )
+
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None

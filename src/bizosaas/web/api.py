@@ -1,4 +1,5 @@
-"""How a page calls the platform's APIs: through the Brain Gateway, as the visitor.
+"""How a page (or a service acting for its caller) calls the platform's APIs: through the
+Brain Gateway, as the visitor.
 
 A page never holds a key of its own. It sends the visitor's own access token (from
 the HttpOnly cookie) as a bearer token, and the visitor's address as
@@ -23,6 +24,7 @@ from fastapi import Request
 
 from bizosaas.core.net import request_ip
 from bizosaas.core.settings import Settings
+from bizosaas.identity.resolver import Presented
 from bizosaas.identity.vocabulary import CookieNames
 
 T = TypeVar("T")
@@ -79,8 +81,9 @@ class VisitorApi:
 
     def __init__(self, client: httpx.AsyncClient, request: Request, settings: Settings) -> None:
         self.client = client
-        cookies = CookieNames(settings.secure_cookies)
-        self.token = request.cookies.get(cookies.access, "")
+        # A page has the visitor's cookie; a service (the wizards) its caller's bearer token.
+        presented = Presented.read(request.headers, CookieNames(settings.secure_cookies))
+        self.token = presented.token or ""
         visitor = request_ip(request, settings.trusted_proxies)
         # Who the visitor is, so the gateway's per-IP limits count the visitor, not the page.
         self.forwarded = {"user-agent": request.headers.get("user-agent", "")}

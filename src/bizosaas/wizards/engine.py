@@ -16,19 +16,42 @@ plain JSON object per step (:data:`Answers`), kept server-side as their draft.
 * Fields typed :class:`~pydantic.SecretStr` are secrets: :meth:`Wizard.save` hands them
   back apart (:attr:`Saved.secrets`) and never puts them in the answers, so a service can
   store them in Vault and a draft never holds one.
+* :attr:`Wizard.finish` is what finishing does, given every answer (a
+  :class:`~bizosaas.wizards.applying.Finishing`): it applies the result through the
+  platform's services and says what it did as an :class:`Outcome`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
+if TYPE_CHECKING:
+    from bizosaas.wizards.applying import Finishing
+
 Answers = dict[str, dict[str, Any]]  # step key -> the step's accepted answer (JSON values)
 SchemaFor = Callable[[Mapping[str, Any]], type[BaseModel]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What finishing did, as the person reads it (kept on the draft, as JSON)."""
+
+    summary: str
+    done: list[str] = field(default_factory=list)  # each thing applied, one line each
+    shown: dict[str, str] = field(default_factory=dict)  # values to copy (a webhook URL…)
+    links: dict[str, str] = field(default_factory=dict)  # label -> where to see the result
+    waiting: str | None = None  # why the result is kept to send later, if it is
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Finish = Callable[["Finishing"], Awaitable[Outcome]]
 
 
 def always(_answers: Mapping[str, Any]) -> bool:
@@ -46,6 +69,13 @@ class Step:
         if isinstance(self.schema, type):
             return self.schema
         return self.schema(answers)
+
+    def schema_if_known(self, answers: Mapping[str, Any]) -> type[BaseModel] | None:
+        """The schema, or None while it depends on an earlier step not answered yet."""
+        try:
+            return self.schema_for(answers)
+        except KeyError:
+            return None
 
 
 class StepRefused(Exception):
@@ -69,6 +99,8 @@ class Wizard:
     key: str
     title: str
     steps: tuple[Step, ...]
+    finish: Finish
+    summary: str = ""  # one line on the list of wizards
     expires_after: timedelta = timedelta(days=14)
 
     def __post_init__(self) -> None:

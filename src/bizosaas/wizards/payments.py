@@ -3,19 +3,30 @@ that provider's format, then verify and activate.
 
 The credentials are checked for their provider's format and for the mode chosen (a test
 key is refused for live payments, and the other way round). The secret parts are
-:class:`~pydantic.SecretStr`: the engine hands them over apart, for Vault, so no draft,
-page or answer ever holds one.
+:class:`~pydantic.SecretStr`: the engine hands them over apart and the wizard service
+keeps them in Vault under the tenant, so no draft, page, log or answer ever holds one.
+
+Activating checks the credentials live with the provider (:mod:`.provider_checks`),
+then stores the gateway in Vault (``tenants/<tenant>/payments/<provider>``) with a new
+webhook signing secret, and shows the webhook URL and that secret to paste at the
+provider. A provider that cannot be reached leaves the gateway "not verified yet".
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
-from bizosaas.wizards.engine import Step, Wizard
+from bizosaas.core.database import utcnow
+from bizosaas.wizards.applying import Finishing, NotApplied
+from bizosaas.wizards.engine import Outcome, Step, Wizard
+from bizosaas.wizards.provider_checks import check_credentials
+
+NAMES = {"stripe": "Stripe", "paypal": "PayPal", "razorpay": "Razorpay"}
 
 Mode = Literal["test", "live"]
 
@@ -126,6 +137,53 @@ class Activate(BaseModel):
     )
 
 
+def gateway_path(tenant_id: object, provider: str) -> str:
+    """Where a tenant's active gateway of one provider is kept in Vault."""
+    return f"tenants/{tenant_id}/payments/{provider}"
+
+
+async def activate(finishing: Finishing) -> Outcome:
+    chosen = finishing.answers["provider"]
+    provider, mode = chosen["provider"], chosen["mode"]
+    name = NAMES[provider]
+    public = finishing.answers["credentials"]
+    secret = await finishing.secrets()
+    if not secret:
+        raise NotApplied("The credentials' secret is no longer kept: enter the credentials again.")
+    check = await check_credentials(finishing.settings, provider, mode, public, secret)
+    if check.verdict == "refused":
+        raise NotApplied(
+            f"{name} did not accept these credentials ({check.detail}). Nothing was activated: "
+            "go back to Credentials and paste them again."
+        )
+    signing_secret = "whsec_" + secrets.token_urlsafe(32)
+    path = gateway_path(finishing.tenant_id, provider)
+    await finishing.vault.write(
+        path,
+        {
+            "mode": mode,
+            **public,
+            **secret,
+            "webhook_signing_secret": signing_secret,
+            "verified": check.verdict == "verified",
+            "activated_by": str(finishing.user_id),
+            "activated_at": utcnow().isoformat(),
+        },
+    )
+    verified = check.verdict == "verified"
+    webhooks = f"{finishing.settings.public_url}/api/v1/ecommerce/webhooks"
+    webhook = f"{webhooks}/{provider}/{finishing.tenant_id}"
+    return Outcome(
+        summary=f"{name} is active for {mode} payments."
+        + ("" if verified else f" Not verified yet: {check.detail}."),
+        done=[
+            f"{name} credentials kept in Vault under your organisation (never shown again)",
+            "Verified with " + name if verified else "Not verified yet",
+        ],
+        shown={"Webhook URL": webhook, "Signing secret": f"vault:{path}#webhook_signing_secret"},
+    )
+
+
 PAYMENTS = Wizard(
     key="payment-gateway",
     title="Payment gateway set-up",
@@ -134,4 +192,6 @@ PAYMENTS = Wizard(
         Step("credentials", "Credentials", credentials_for),
         Step("activate", "Verify and activate", Activate),
     ),
+    finish=activate,
+    summary="Connect Stripe, PayPal or Razorpay: credentials kept in Vault, webhook set up.",
 )

@@ -85,7 +85,8 @@ async def update_tenant(
     auth: AuthDep,
     client: ClientDep,
 ) -> Any:
-    """Rename, re-plan, change the rate limit, or suspend/reactivate a tenant (super admin).
+    """Change a tenant's profile (name, industry, timezone, colour, logo: its own admins may),
+    or re-plan it, change its rate limit, or suspend/reactivate it (super admin only).
     Suspension ends the sessions of all its users at once."""
     return await ManagementService(auth).update_tenant(db, principal, tenant_id, body, client.ip)
 

@@ -21,6 +21,7 @@ from bizosaas.auth.models import Invitation, Tenant, User
 from bizosaas.auth.schemas import (
     InvitationAccept,
     TenantCreate,
+    TenantProfile,
     TenantUpdate,
     UserCreate,
     UserUpdate,
@@ -118,10 +119,20 @@ class ManagementService:
         ip: str | None,
     ) -> Tenant:
         tenant = await self.get_tenant(db, caller, tenant_id)
-        _require_super_admin(caller)
         changes = body.model_dump(exclude_unset=True)
         if any(value is None for value in changes.values()):
             raise BadRequest("Fields may be left out, but not set to null.")
+        if changes.keys() - TenantProfile.model_fields.keys():
+            _require_super_admin(caller)
+        else:  # a tenant's own admins keep its profile
+            _require_admin(caller)
+            AuditLog(db).record(
+                "tenant_profile_changed",
+                tenant_id=tenant.id,
+                actor_id=caller.user_id,
+                ip=ip,
+                details={"fields": sorted(changes)},
+            )
         status = changes.pop("status", None)
         for field, value in changes.items():
             setattr(tenant, field, value)
