@@ -34,6 +34,11 @@ def admin_app(platform: RunningPlatform) -> FastAPI:
 
 
 @pytest.fixture(scope="session")
+def wizard_app(platform: RunningPlatform) -> FastAPI:
+    return platform.apps["wizard-service"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
 def sqladmin_app(platform: RunningPlatform) -> FastAPI:
     return platform.apps["sqladmin"]  # type: ignore[no-any-return]
 

@@ -38,6 +38,7 @@ ADMIN_PAGES = (
     "/people",
     "/people/audit",
     "/keys",
+    "/wizards",
 )
 PORTAL_PAGES = ("", "/referrals", "/achievements", "/leaderboards", "/showcases", "/notifications")
 

@@ -7,13 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import RunningPlatform
 from tests.gamification.factories import Org, make_org
-
-
-@pytest.fixture(scope="session")
-def wizard_app(platform: RunningPlatform) -> FastAPI:
-    return platform.apps["wizard-service"]  # type: ignore[no-any-return]
+from tests.web.conftest import wizard_app  # noqa: F401  (the fixture, shared)
 
 
 @pytest.fixture

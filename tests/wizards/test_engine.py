@@ -51,7 +51,7 @@ def test_a_whole_run_keeps_the_secret_apart_and_resumes_where_it_should() -> Non
             "secret_key",
             "This is a live key; the wizard is set up for test.",
         ),
-        ("activate", {"activate": False}, "activate", "Input should be True"),
+        ("activate", {"activate": False}, "activate", "Tick the box to activate"),
     ],
 )
 def test_each_step_refuses_a_bad_value_beside_its_field(

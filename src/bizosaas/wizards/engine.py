@@ -101,6 +101,7 @@ class Wizard:
     steps: tuple[Step, ...]
     finish: Finish
     summary: str = ""  # one line on the list of wizards
+    finish_label: str = "Finish"  # the review's button
     expires_after: timedelta = timedelta(days=14)
 
     def __post_init__(self) -> None:

@@ -26,16 +26,22 @@ from bizosaas.wizards.applying import Finishing, NotApplied
 from bizosaas.wizards.engine import Outcome, Step, Wizard
 from bizosaas.wizards.provider_checks import check_credentials
 
-NAMES = {"stripe": "Stripe", "paypal": "PayPal", "razorpay": "Razorpay"}
-
 Mode = Literal["test", "live"]
+NAMES = {"stripe": "Stripe", "paypal": "PayPal", "razorpay": "Razorpay"}
 
 
 class Provider(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    provider: Literal["stripe", "paypal", "razorpay"]
-    mode: Mode = Field(description="test: the provider's sandbox; live: real payments")
+    provider: Literal["stripe", "paypal", "razorpay"] = Field(
+        title="Provider", json_schema_extra={"x-labels": NAMES}
+    )
+    mode: Mode = Field(
+        title="Mode",
+        json_schema_extra={
+            "x-labels": {"test": "Test (the provider's sandbox)", "live": "Live (real payments)"}
+        },
+    )
 
 
 class _Keys(BaseModel):
@@ -63,8 +69,8 @@ def _keyed(value: str, pattern: str, what: str, mode: str) -> str:
 
 
 class StripeKeys(_Keys):
-    publishable_key: str = Field(description="pk_test_… or pk_live_…")
-    secret_key: SecretStr = Field(description="sk_… or a restricted rk_… key")
+    publishable_key: str = Field(title="Publishable key", description="pk_test_… or pk_live_…")
+    secret_key: SecretStr = Field(title="Secret key", description="sk_… or a restricted rk_… key")
 
     @field_validator("publishable_key")
     @classmethod
@@ -83,8 +89,8 @@ class StripeKeys(_Keys):
 
 
 class PayPalKeys(_Keys):
-    client_id: str = Field(description="The REST app's client ID")
-    client_secret: SecretStr
+    client_id: str = Field(title="Client ID", description="The REST app's client ID")
+    client_secret: SecretStr = Field(title="Client secret")
 
     @field_validator("client_id")
     @classmethod
@@ -101,8 +107,8 @@ class PayPalKeys(_Keys):
 
 
 class RazorpayKeys(_Keys):
-    key_id: str = Field(description="rzp_test_… or rzp_live_…")
-    key_secret: SecretStr
+    key_id: str = Field(title="Key ID", description="rzp_test_… or rzp_live_…")
+    key_secret: SecretStr = Field(title="Key secret")
 
     @field_validator("key_id")
     @classmethod
@@ -132,9 +138,18 @@ def credentials_for(answers: Mapping[str, Any]) -> type[BaseModel]:
 class Activate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    activate: Literal[True] = Field(
-        description="Take payments through this gateway once its webhook is verified"
+    activate: bool = Field(
+        title="Activate this gateway",
+        description="Payments go through it from now on; you will be shown the webhook URL "
+        "and signing secret to paste at the provider",
     )
+
+    @field_validator("activate")
+    @classmethod
+    def _ticked(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("Tick the box to activate the gateway.")
+        return value
 
 
 def gateway_path(tenant_id: object, provider: str) -> str:
@@ -193,5 +208,6 @@ PAYMENTS = Wizard(
         Step("activate", "Verify and activate", Activate),
     ),
     finish=activate,
+    finish_label="Verify and activate",
     summary="Connect Stripe, PayPal or Razorpay: credentials kept in Vault, webhook set up.",
 )

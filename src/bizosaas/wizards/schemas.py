@@ -55,6 +55,7 @@ class DraftOut(BaseModel):
     wizard: str
     title: str
     status: Literal["open", "finished", "waiting"]
+    finish_label: str = Field(description="What finishing does, in a word or three")
     answers: dict[str, dict[str, Any]] = Field(description="Each answered step (no secrets)")
     steps: list[StepOut] = Field(description="The steps that apply, given the answers")
     next_step: str | None = Field(description="Where to resume; null: ready to review")
@@ -89,6 +90,7 @@ class DraftOut(BaseModel):
             wizard=wizard.key,
             title=wizard.title,
             status=draft.status,  # type: ignore[arg-type]
+            finish_label=wizard.finish_label,
             answers=answers,
             steps=steps,
             next_step=following.key if following else None,

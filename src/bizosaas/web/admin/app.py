@@ -16,6 +16,7 @@ from bizosaas.web.admin import (
     referrals,
     rewards,
     showcases,
+    wizards,
 )
 from bizosaas.web.common import create_web_app
 from bizosaas.web.settings import WebSettings
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
             agents.router,
             people.router,
             keys.router,
+            wizards.router,
         ],
         prefix="/admin",
         scripts=True,

@@ -25,6 +25,7 @@ SHELL = AppShell(
         NavItem("rewards", "Rewards", "/admin/rewards"),
         NavItem("showcases", "Showcases", "/admin/showcases"),
         NavItem("agents", "Agents", "/admin/agents"),
+        NavItem("wizards", "Set-up wizards", "/admin/wizards"),
         NavItem("people", "People", "/admin/people"),
     ),
     live_url=f"{G}/live",
@@ -49,6 +50,7 @@ DONE = {
     "kept-out": "Kept out of that period's final ranks.",
     "dismissed": "Dismissed: that member is not reported again today.",
     "confirmed": "Confirmed: the flag stays in the report for you to act on.",
+    "discarded": "The draft is discarded.",
 }
 
 # Every page works inside one tenant: the super admin, who has none, uses SQLAdmin.

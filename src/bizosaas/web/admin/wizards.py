@@ -1,0 +1,167 @@
+"""The wizards' pages: the list of wizards and of my drafts, one step at a time with a
+progress indicator, a review of every answer, and the outcome. Plain forms that post and
+redirect, so they work without JavaScript; each page is drawn from the wizard API's
+answer (its steps' JSON Schemas), so a new wizard needs no page of its own."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bizosaas.web.admin.forms import refused
+from bizosaas.web.admin.frame import Admin, admin_page, api
+from bizosaas.web.admin.wizard_forms import (
+    FormField,
+    answer_of,
+    fields_of_schema,
+    readable,
+    shown_values,
+)
+from bizosaas.web.api import ApiError
+from bizosaas.web.shell import FormState, genuine_form
+
+router = APIRouter(prefix="/admin/wizards", tags=["admin"])
+W = "/api/v1/wizards"
+HOME = "/admin/wizards"
+StepKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+WizardKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+
+
+def _here(draft_id: uuid.UUID, step: str | None = None) -> str:
+    return f"{HOME}/drafts/{draft_id}" + (f"?step={step}" if step else "")
+
+
+@router.get("", response_class=HTMLResponse)
+async def wizards(request: Request, principal: Admin) -> HTMLResponse:
+    calls = api(request)
+    return admin_page(
+        request,
+        principal,
+        "admin/wizards.html",
+        title="Wizards",
+        section="wizards",
+        wizards=await calls.get(W),
+        drafts=(await calls.get(f"{W}/drafts"))["drafts"],
+    )
+
+
+@router.post("/{wizard}/start")
+async def start(request: Request, principal: Admin, wizard: WizardKey) -> Response:
+    await genuine_form(request, principal)
+    draft = await api(request).post(f"{W}/{wizard}/drafts")
+    return RedirectResponse(_here(draft["id"], draft["next_step"]), status_code=303)
+
+
+@router.get("/drafts/{draft_id}", response_class=HTMLResponse)
+async def draft_page(
+    request: Request, principal: Admin, draft_id: uuid.UUID, step: str | None = None
+) -> HTMLResponse:
+    draft = await api(request).get(f"{W}/drafts/{draft_id}")
+    return _draft_page(request, principal, draft, step)
+
+
+@router.post("/drafts/{draft_id}/steps/{step}", response_class=HTMLResponse)
+async def save_step(
+    request: Request, principal: Admin, draft_id: uuid.UUID, step: StepKey
+) -> Response:
+    form = await genuine_form(request, principal)
+    posted: dict[str, list[str]] = {}
+    for name, value in form.multi_items():
+        if name != "csrf_token" and isinstance(value, str):
+            posted.setdefault(name, []).append(value)
+    calls = api(request)
+    draft = await calls.get(f"{W}/drafts/{draft_id}")
+    fields = _fields(draft, step)
+    try:
+        saved = await calls.put(f"{W}/drafts/{draft_id}/steps/{step}", answer_of(fields, posted))
+    except ApiError as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        typed = {k: "\x1f".join(v) if len(v) > 1 else v[0] for k, v in posted.items()}
+        typed = {k: v for k, v in typed.items() if not _is_secret(fields, k)}
+        return _draft_page(request, principal, draft, step, refused(typed, exc, _form_field), 400)
+    return RedirectResponse(_here(draft_id, saved["next_step"] or "review"), status_code=303)
+
+
+@router.post("/drafts/{draft_id}/finish", response_class=HTMLResponse)
+async def finish(request: Request, principal: Admin, draft_id: uuid.UUID) -> Response:
+    await genuine_form(request, principal)
+    calls = api(request)
+    try:
+        await calls.post(f"{W}/drafts/{draft_id}/finish")
+    except ApiError as exc:
+        if exc.status not in (409, 503):
+            raise
+        draft = await calls.get(f"{W}/drafts/{draft_id}")
+        form = FormState(errors={"form": exc.detail})
+        return _draft_page(request, principal, draft, "review", form, exc.status)
+    return RedirectResponse(_here(draft_id), status_code=303)
+
+
+@router.post("/drafts/{draft_id}/discard")
+async def discard(request: Request, principal: Admin, draft_id: uuid.UUID) -> Response:
+    await genuine_form(request, principal)
+    await api(request).delete(f"{W}/drafts/{draft_id}")
+    return RedirectResponse(f"{HOME}?done=discarded", status_code=303)
+
+
+def _fields(draft: dict[str, Any], step: str) -> list[FormField]:
+    for planned in draft["steps"]:
+        if planned["key"] == step and planned["json_schema"] is not None:
+            return fields_of_schema(planned["json_schema"])
+    return []
+
+
+def _form_field(path: str) -> str:
+    """The form field an API refusal names (a whole-step problem is the form's)."""
+    return "form" if path in ("__all__", "") else path
+
+
+def _is_secret(fields: list[FormField], name: str) -> bool:
+    return any(f.name == name and f.kind == "password" for f in fields)
+
+
+def _draft_page(
+    request: Request,
+    principal: Admin,
+    draft: dict[str, Any],
+    step: str | None,
+    form: FormState | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The step asked for (or where to resume), the review, or the outcome once finished."""
+    steps = draft["steps"]
+    keys = [s["key"] for s in steps]
+    if draft["status"] != "open":
+        step = "outcome"
+    elif step not in keys and step != "review":
+        step = draft["next_step"] or "review"
+    elif step == "review" and draft["next_step"]:
+        step = draft["next_step"]  # nothing to review before every step is answered
+    current = next((s for s in steps if s["key"] == step), None)
+    fields = _fields(draft, current["key"]) if current else []
+    if form is None:
+        form = FormState(shown_values(fields, draft["answers"].get(step or "", {})))
+    review = [
+        (s, readable(_fields(draft, s["key"]), draft["answers"].get(s["key"], {}))) for s in steps
+    ]
+    position = keys.index(step) + 1 if step in keys else len(keys)
+    return admin_page(
+        request,
+        principal,
+        "admin/wizard.html",
+        title=draft["title"],
+        section="wizards",
+        status_code=status_code,
+        draft=draft,
+        step=step,
+        current=current,
+        fields=fields,
+        form=form,
+        review=review,
+        position=position,
+        previous=keys[keys.index(step) - 1] if step in keys and keys.index(step) > 0 else None,
+    )

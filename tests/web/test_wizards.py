@@ -1,0 +1,155 @@
+"""The set-up wizards in real headless Chromium, on a phone's screen, through the gateway
+as `bizosaas up` assembles it: each completed end to end from the keyboard and the
+mouse, one left midway and resumed in another browser, a bad value at each step
+refused beside its field with what was typed kept, a double submit giving one result,
+and another tenant's draft answering 404."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from fastapi import FastAPI
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from bizosaas.wizards.payments import gateway_path
+from tests.gamification.factories import Org, make_org
+from tests.payment_providers import STRIPE_SECRET
+from tests.web.browsing import CHROMIUM, PHONE, Site, horizontal_overflow, shoot, sign_in
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="browser tests need Debian's /usr/bin/chromium"
+)
+PUBLISHABLE = "pk_test_" + "Visible1" * 3
+
+
+async def start(page: Page, site: Site, title: str) -> None:
+    await page.goto(site.admin + "/wizards")
+    await page.locator("li", has_text=title).get_by_role("button", name="Start").click()
+
+
+async def save(page: Page) -> None:
+    await page.get_by_role("button", name="Save and continue").click()
+
+
+async def progress(page: Page) -> str:
+    return await page.locator(".wizard-progress strong").inner_text()
+
+
+async def test_the_payment_gateway_wizard_from_start_to_a_live_gateway(
+    site: Site, context: BrowserContext, org: Org, wizard_app: FastAPI
+) -> None:
+    page = await context.new_page()
+    await sign_in(page, site, org.admin.user.email)
+    await start(page, site, "Payment gateway set-up")
+    assert await progress(page) == "Step 1 of 3: Provider"
+    await save(page)  # nothing chosen
+    await expect(page.locator("#provider-error")).to_contain_text("Field required")
+    await page.get_by_label("Stripe").check()
+    await page.get_by_label("Test (the provider's sandbox)").check()
+    await save(page)
+
+    assert await progress(page) == "Step 2 of 3: Credentials"
+    await page.get_by_label("Publishable key").fill("pk_live_" + "x" * 20)
+    await page.get_by_label("Secret key").fill(STRIPE_SECRET)
+    await save(page)
+    await expect(page.locator("#publishable_key-error")).to_have_text(
+        "This is a live key; the wizard is set up for test."
+    )
+    await expect(page.get_by_label("Publishable key")).to_have_value("pk_live_" + "x" * 20)
+    await expect(page.get_by_label("Secret key")).to_have_value("")  # a secret is never sent back
+    assert STRIPE_SECRET not in await page.content()
+    await shoot(page, "wizard payments credentials refused")
+    await page.get_by_label("Publishable key").fill(PUBLISHABLE)
+    await page.get_by_label("Secret key").fill(STRIPE_SECRET)
+    await page.get_by_label("Secret key").press("Enter")  # the keyboard submits the step
+
+    assert await progress(page) == "Step 3 of 3: Verify and activate"
+    await save(page)
+    await expect(page.locator("#activate-error")).to_have_text(
+        "Tick the box to activate the gateway."
+    )
+    await page.get_by_label("Activate this gateway").check()
+    await save(page)
+
+    assert await progress(page) == "Review"
+    review = page.locator("main")
+    await expect(review).to_contain_text("Stripe")
+    await expect(review).to_contain_text(PUBLISHABLE)
+    await expect(review).to_contain_text("kept in Vault")
+    assert STRIPE_SECRET not in await page.content()
+    assert await horizontal_overflow(page) <= 0
+    await shoot(page, "wizard payments review")
+    await page.get_by_role("button", name="Verify and activate").click()
+
+    await expect(page.locator("#outcome-summary")).to_have_text(
+        "Stripe is active for test payments."
+    )
+    await expect(page.locator("dl.shown")).to_contain_text(
+        f"/api/v1/ecommerce/webhooks/stripe/{org.id}"
+    )
+    await expect(page.locator("dl.shown")).to_contain_text("whsec_")
+    assert STRIPE_SECRET not in await page.content()
+    await shoot(page, "wizard payments activated")
+    kept = await wizard_app.state.runtime.secrets.read(gateway_path(org.id, "stripe"))
+    assert kept["secret_key"] == STRIPE_SECRET
+
+
+async def test_a_draft_left_midway_is_resumed_in_another_browser_changed_and_finished(
+    site: Site, browser: Browser, org: Org, wizard_app: FastAPI
+) -> None:
+    first = await browser.new_context(viewport=PHONE)
+    page = await first.new_page()
+    await sign_in(page, site, org.admin.user.email)
+    await start(page, site, "Payment gateway set-up")
+    await page.get_by_label("Razorpay").check()
+    await page.get_by_label("Test (the provider's sandbox)").check()
+    await save(page)
+    await first.close()  # left at the credentials step
+
+    second = await browser.new_context(viewport=PHONE)
+    page = await second.new_page()
+    await sign_in(page, site, org.admin.user.email)
+    await page.goto(site.admin + "/wizards")
+    await expect(page.locator("table")).to_contain_text("1 of 3 steps")
+    await page.get_by_role("link", name="Payment gateway set-up").click()
+    assert await progress(page) == "Step 2 of 3: Credentials"
+    await expect(page.get_by_label("Key ID")).to_be_visible()  # Razorpay's fields
+
+    await page.get_by_role("link", name="Provider").click()  # go back and change it
+    await expect(page.get_by_label("Razorpay")).to_be_checked()
+    await page.get_by_label("Stripe").check()
+    await save(page)
+    await expect(page.get_by_label("Publishable key")).to_be_visible()  # Stripe's now
+    await page.get_by_label("Publishable key").fill(PUBLISHABLE)
+    await page.get_by_label("Secret key").fill(STRIPE_SECRET)
+    await save(page)
+    await page.get_by_label("Activate this gateway").check()
+    await save(page)
+
+    # Two tabs submit the review at once: one gateway, one outcome, shown in both.
+    other = await second.new_page()
+    await other.goto(page.url)
+    await asyncio.gather(
+        page.get_by_role("button", name="Verify and activate").click(),
+        other.get_by_role("button", name="Verify and activate").click(),
+    )
+    for tab in (page, other):
+        await expect(tab.locator("#outcome-summary")).to_have_text(
+            "Stripe is active for test payments."
+        )
+    secrets = [await t.locator("dl.shown dd").nth(1).inner_text() for t in (page, other)]
+    assert secrets[0] == secrets[1]
+    found = await wizard_app.state.runtime.secrets.read_versioned(gateway_path(org.id, "stripe"))
+    assert found is not None and found[1] == 1
+    draft_url = page.url
+    await second.close()
+
+    stranger = await make_org(org.auth_app, org.app)
+    async with stranger.client:
+        third = await browser.new_context(viewport=PHONE)
+        page = await third.new_page()
+        await sign_in(page, site, stranger.admin.user.email)
+        answer = await page.goto(draft_url)
+        assert answer is not None and answer.status == 404
+        await third.close()
