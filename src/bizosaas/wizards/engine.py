@@ -54,6 +54,11 @@ class Outcome:
 Finish = Callable[["Finishing"], Awaitable[Outcome]]
 
 
+def labelled(labels: Mapping[str, str]) -> dict[str, Any]:
+    """A choice's words for its values, for the pages (``json_schema_extra``)."""
+    return {"x-labels": dict(labels)}
+
+
 def always(_answers: Mapping[str, Any]) -> bool:
     return True
 

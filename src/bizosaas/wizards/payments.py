@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, fi
 
 from bizosaas.core.database import utcnow
 from bizosaas.wizards.applying import Finishing, NotApplied
-from bizosaas.wizards.engine import Outcome, Step, Wizard
+from bizosaas.wizards.engine import Outcome, Step, Wizard, labelled
 from bizosaas.wizards.provider_checks import check_credentials
 
 Mode = Literal["test", "live"]
@@ -34,13 +34,13 @@ class Provider(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     provider: Literal["stripe", "paypal", "razorpay"] = Field(
-        title="Provider", json_schema_extra={"x-labels": NAMES}
+        title="Provider", json_schema_extra=labelled(NAMES)
     )
     mode: Mode = Field(
         title="Mode",
-        json_schema_extra={
-            "x-labels": {"test": "Test (the provider's sandbox)", "live": "Live (real payments)"}
-        },
+        json_schema_extra=labelled(
+            {"test": "Test (the provider's sandbox)", "live": "Live (real payments)"}
+        ),
     )
 
 
