@@ -279,3 +279,62 @@ async def test_an_admin_finds_users_by_part_of_their_email_or_name(auth_app: Fas
             "/api/v1/auth/users", params={"q": "x" * 101}, headers=bearer(tokens)
         )
         assert too_long.status_code == 422
+
+
+async def test_a_tenant_admin_keeps_its_profile_but_not_its_plan_or_limit(auth_app: FastAPI):
+    acme, globex = await create_tenant(auth_app), await create_tenant(auth_app)
+    admin = await create_user(auth_app, acme, Role.TENANT_ADMIN)
+    async with client_for(auth_app) as client:
+        headers = bearer(await login(client, admin.email))
+        own = f"/api/v1/auth/tenants/{acme.id}"
+        profile = {"name": "Acme Rockets", "industry": "retail", "timezone": "Asia/Tokyo"}
+        changed = await client.patch(
+            own, json={**profile, "brand_colour": "#00AA88"}, headers=headers
+        )
+        assert changed.status_code == 200, changed.text
+        assert (
+            changed.json()["brand_colour"] == "#00aa88" and changed.json()["name"] == "Acme Rockets"
+        )
+        cleared = await client.patch(own, json={"brand_colour": None}, headers=headers)
+        assert cleared.json()["brand_colour"] is None
+        bad = await client.patch(own, json={"timezone": "Mars/Olympus"}, headers=headers)
+        assert bad.status_code == 422
+        for body in (
+            {"rate_limit_per_hour": 10**6},
+            {"plan": "enterprise"},
+            {"status": "suspended"},
+        ):
+            refused = await client.patch(own, json=body, headers=headers)
+            assert refused.status_code == 403, body
+        other = await client.patch(
+            f"/api/v1/auth/tenants/{globex.id}", json={"name": "Mine now"}, headers=headers
+        )
+        assert other.status_code == 404
+        after = (await client.get(own, headers=headers)).json()
+        assert (after["name"], after["timezone"], after["rate_limit_per_hour"]) == (
+            "Acme Rockets",
+            "Asia/Tokyo",
+            1000,
+        )
+
+
+async def test_withdrawing_an_invitation_frees_the_email_for_another(auth_app: FastAPI):
+    tenant = await create_tenant(auth_app)
+    admin = await create_user(auth_app, tenant, Role.TENANT_ADMIN)
+    async with client_for(auth_app) as client:
+        headers = bearer(await login(client, admin.email))
+        body = {"email": f"maybe-{tenant.id.hex[:8]}@example.com", "role": "user"}
+        invited = await client.post("/api/v1/auth/users", json=body, headers=headers)
+        withdrawn = await client.delete(
+            f"/api/v1/auth/users/{invited.json()['id']}", headers=headers
+        )
+        assert withdrawn.status_code == 204
+        token = parse_qs(urlparse(invited.json()["invitation_url"]).query)["token"][0]
+        late = await client.post(
+            "/api/v1/auth/invitations/accept", json={"token": token, "password": PASSWORD}
+        )
+        assert late.status_code == 404
+        again = await client.post("/api/v1/auth/users", json=body, headers=headers)
+        assert again.status_code == 201
+        audit = (await client.get("/api/v1/auth/audit", headers=headers)).json()["events"]
+        assert "invitation_withdrawn" in {entry["event"] for entry in audit}

@@ -100,7 +100,10 @@ class TenantCreate(Strict):
 
 
 class TenantProfile(Patch):
-    """What a tenant's own admins may change about their organisation."""
+    """What a tenant's own admins may change about their organisation (``null`` removes the
+    colour or the logo)."""
+
+    clearable = frozenset({"brand_colour", "logo_url"})
 
     name: Name | None = None
     industry: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bizosaas.core.errors import NotFound
 from bizosaas.wizards.engine import Wizard
+from bizosaas.wizards.onboarding import ONBOARDING
 from bizosaas.wizards.payments import PAYMENTS
 
-WIZARDS: dict[str, Wizard] = {wizard.key: wizard for wizard in (PAYMENTS,)}
+WIZARDS: dict[str, Wizard] = {wizard.key: wizard for wizard in (ONBOARDING, PAYMENTS)}
 
 
 def wizard_named(key: str) -> Wizard:

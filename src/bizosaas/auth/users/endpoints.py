@@ -171,7 +171,9 @@ async def disable_user(
     auth: AuthDep,
     client: ClientDep,
 ) -> Response:
-    """Disable a user and end all their sessions (the account and its audit trail are kept)."""
+    """Disable a user and end all their sessions (the account and its audit trail are kept).
+    Someone invited who never joined is removed instead: the invitation is withdrawn and the
+    email may be invited again."""
     service = ManagementService(auth)
     user = await service.get_user(db, principal, user_id)
     await service.disable_user(db, principal, user, client.ip)

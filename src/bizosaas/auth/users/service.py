@@ -120,7 +120,7 @@ class ManagementService:
     ) -> Tenant:
         tenant = await self.get_tenant(db, caller, tenant_id)
         changes = body.model_dump(exclude_unset=True)
-        if any(value is None for value in changes.values()):
+        if any(v is None for k, v in changes.items() if k not in TenantUpdate.clearable):
             raise BadRequest("Fields may be left out, but not set to null.")
         if changes.keys() - TenantProfile.model_fields.keys():
             _require_super_admin(caller)
@@ -351,6 +351,13 @@ class ManagementService:
     ) -> None:
         if user.id == caller.user_id:
             raise BadRequest("You cannot disable yourself.")
+        if not user.is_active and not user.is_verified:
+            # Invited and never joined: the invitation is withdrawn and the email freed for
+            # another; the audit log keeps who was invited and who withdrew it.
+            _audit_user(db, "invitation_withdrawn", caller, user, ip, email=user.email)
+            await db.delete(user)
+            await db.flush()
+            return
         user.is_active = False
         _audit_user(db, "user_disabled", caller, user, ip)
         await self.sessions.end_sessions(

@@ -89,7 +89,12 @@ def _field(name: str, prop: dict[str, Any], defs: dict[str, Any], required: bool
             limit = min(int(prop.get("maxItems", ROWS)), ROWS)
             return FormField(kind="rows", rows=_rows(name, items, defs, limit), **common)
         return FormField(kind="lines", **common)
-    formats = {"password": "password", "date": "date", "date-time": "datetime-local"}
+    formats = {
+        "password": "password",
+        "date": "date",
+        "date-time": "datetime-local",
+        "email": "email",
+    }
     found = formats.get(prop.get("format", "")) or prop.get("x-input", "")
     if found:
         return FormField(kind=found, attrs=attrs, **common)
@@ -108,6 +113,15 @@ def _rows(
         )
         for i in range(count)
     )
+
+
+def defaults_of(schema: dict[str, Any]) -> dict[str, Any]:
+    """What a step's schema proposes before anything is answered."""
+    return {
+        name: prop["default"]
+        for name, prop in schema.get("properties", {}).items()
+        if prop.get("default") is not None
+    }
 
 
 def answer_of(fields: list[FormField], form: dict[str, list[str]]) -> dict[str, Any]:

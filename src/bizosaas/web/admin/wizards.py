@@ -16,6 +16,7 @@ from bizosaas.web.admin.frame import Admin, admin_page, api
 from bizosaas.web.admin.wizard_forms import (
     FormField,
     answer_of,
+    defaults_of,
     fields_of_schema,
     readable,
     shown_values,
@@ -144,7 +145,8 @@ def _draft_page(
     current = next((s for s in steps if s["key"] == step), None)
     fields = _fields(draft, current["key"]) if current else []
     if form is None:
-        form = FormState(shown_values(fields, draft["answers"].get(step or "", {})))
+        proposed = defaults_of(current["json_schema"] or {}) if current else {}
+        form = FormState(shown_values(fields, draft["answers"].get(step or "", proposed)))
     review = [
         (s, readable(_fields(draft, s["key"]), draft["answers"].get(s["key"], {}))) for s in steps
     ]
