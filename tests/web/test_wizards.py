@@ -153,3 +153,55 @@ async def test_a_draft_left_midway_is_resumed_in_another_browser_changed_and_fin
         answer = await page.goto(draft_url)
         assert answer is not None and answer.status == 404
         await third.close()
+
+
+async def test_onboarding_from_the_organisation_to_a_set_up_tenant(
+    site: Site, context: BrowserContext, org: Org
+) -> None:
+    page = await context.new_page()
+    await sign_in(page, site, org.admin.user.email)
+    await start(page, site, "Onboarding")
+    assert await progress(page) == "Step 1 of 4: Organisation"
+    await page.get_by_label("Organisation name").fill("Tidewater Bakery")
+    await page.get_by_label("Retail and e-commerce").check()
+    await page.get_by_label("Timezone").fill("Atlantis/Deep")
+    await save(page)
+    await expect(page.locator("#timezone-error")).to_contain_text("Unknown timezone")
+    await expect(page.get_by_label("Organisation name")).to_have_value("Tidewater Bakery")
+    await page.get_by_label("Timezone").fill("Europe/Dublin")
+    await save(page)
+
+    assert await progress(page) == "Step 2 of 4: Platforms"
+    await expect(page.get_by_label("Bizoholic (marketing)")).to_be_checked()  # proposed
+    await page.get_by_label("Bizoholic (marketing)").uncheck()
+    await save(page)
+    await expect(page.locator("#platforms-error")).to_be_visible()
+    await page.get_by_label("CoreLDove (e-commerce)").check()
+    await save(page)
+
+    assert await progress(page) == "Step 3 of 4: Invite the team"
+    first_row = page.get_by_role("group", name="Invite your team 1")
+    await first_row.get_by_label("Email").fill("not an email")
+    await save(page)
+    await expect(page.locator("[id='invites.0.email-error']")).to_be_visible()
+    await first_row.get_by_label("Email").fill(f"baker-{org.id.hex[:8]}@example.com")
+    await first_row.get_by_label("Admin").check()
+    await shoot(page, "wizard onboarding team")
+    await save(page)
+
+    assert await progress(page) == "Step 4 of 4: Gamification starter"
+    await page.get_by_label("Store").uncheck()
+    await page.get_by_label("Main leaderboard").fill("Bakers of the week")
+    await page.get_by_label("Weekly").check()
+    await save(page)
+
+    assert await progress(page) == "Review"
+    await expect(page.locator("main")).to_contain_text("Tidewater Bakery")
+    await expect(page.locator("main")).to_contain_text("Bakers of the week")
+    assert await horizontal_overflow(page) <= 0
+    await shoot(page, "wizard onboarding review")
+    await page.get_by_role("button", name="Set it all up").click()
+    await expect(page.locator("#outcome-summary")).to_have_text("Tidewater Bakery is set up.")
+    await shoot(page, "wizard onboarding done")
+    await page.get_by_role("link", name="The main leaderboard").click()
+    await expect(page.locator("h1")).to_contain_text("Bakers of the week")

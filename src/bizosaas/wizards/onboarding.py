@@ -205,7 +205,7 @@ async def set_up(finishing: Finishing) -> Outcome:
         "Making it the main board", "PATCH", settings, {"main_leaderboard_id": board["id"]}
     )
     done.append(f"Main leaderboard “{board['name']}” ({PERIODS[starter['leaderboard_period']]})")
-    links["Leaderboard"] = f"/admin/leaderboards/{board['id']}"
+    links["The main leaderboard"] = f"/admin/leaderboards/{board['id']}"
 
     if starter["referral_program"]:
         program = await finishing.call(
