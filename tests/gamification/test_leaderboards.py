@@ -227,6 +227,40 @@ async def test_scores_aggregate_by_operator_and_filters(org: Org) -> None:
         assert (await get(org, b, f"{board_id}/me"))["score"] == score_b, board_id
 
 
+async def test_a_contest_counts_only_what_happens_inside_its_window(org: Org) -> None:
+    a, b = await org.member(), await org.member()
+    now = datetime.now(UTC)
+    contest = await make_board(
+        org,
+        starts_at=(now - timedelta(hours=3)).isoformat(),
+        ends_at=(now - timedelta(hours=1)).isoformat(),
+    )
+    await score(
+        org,
+        [
+            sale(a, 100, now - timedelta(hours=4)),  # before it started
+            sale(a, 20, now - timedelta(hours=2)),
+            sale(b, 30, now - timedelta(minutes=90)),
+            sale(b, 500, now - timedelta(minutes=30)),  # after it ended
+        ],
+    )
+    assert (await get(org, a, f"{contest['id']}/me"))["score"] == 20
+    assert (await get(org, b, f"{contest['id']}/me"))["score"] == 30
+    assert contest["ends_at"] is not None
+    backwards = await org.client.post(
+        BASE,
+        json={
+            "key": "backwards",
+            "name": "Backwards",
+            "metric": "points",
+            "starts_at": now.isoformat(),
+            "ends_at": (now - timedelta(days=1)).isoformat(),
+        },
+        headers=org.admin.headers,
+    )
+    assert backwards.status_code == 422
+
+
 async def test_ties_go_to_whoever_got_there_first(org: Org) -> None:
     a, b, c = await org.member(), await org.member(), await org.member()
     board = await make_board(org)

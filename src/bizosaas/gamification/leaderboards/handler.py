@@ -168,8 +168,8 @@ class LeaderboardHandler:
             after_commit(db, lambda: self.live.write(tenant_id, writes))
 
     def _credits(self, batch: Batch, rules: Sequence[BoardRule]) -> list[Credit]:
-        """Every contribution of the batch, minus those from before a board existed and those
-        a replay keeps."""
+        """Every contribution of the batch, minus those from before a board existed, those
+        a replay keeps, and those outside a contest's window."""
         credits = list(credits_of(batch.tenant_id, batch.events, rules))
         points_rules = [r for r in rules if r.metric == "points"]
         for award in batch.points:
@@ -189,7 +189,7 @@ class LeaderboardHandler:
             else r.first_period_start
             for r in rules
         }
-        return [c for c in credits if c.period_start >= first[c.rule.id]]
+        return [c for c in credits if c.period_start >= first[c.rule.id] and c.rule.counts_at(c.at)]
 
     async def _score(
         self, repository: StandingRepository, credits: Sequence[Credit], replay: bool

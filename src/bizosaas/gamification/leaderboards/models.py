@@ -55,6 +55,9 @@ class Leaderboard(TenantOwned, TimestampMixin, GamificationBase):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
     period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     next_reset_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A contest's window: only what happens from starts_at and before ends_at counts.
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PerBoard:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from bizosaas.core.schemas import FromRow, Patch, Timezone
 from bizosaas.gamification.events.schemas import EVENT_TYPE_PATTERN
@@ -71,9 +71,17 @@ class Rules(BaseModel):
     )
     max_change_per_event: Limit | None = None
     max_change_per_period: Limit | None = None
+    starts_at: AwareDatetime | None = Field(
+        default=None, description="A contest: only what happens from then counts"
+    )
+    ends_at: AwareDatetime | None = Field(
+        default=None, description="A contest: only what happens before then counts"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Rules:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must come after starts_at")
         if self.metric == "points":
             self.operator = self.operator or "sum"
             if self.operator != "sum":
@@ -146,6 +154,8 @@ class LeaderboardOut(FromRow):
     status: str
     period_start: datetime = Field(description="Start of the current period")
     next_reset_at: datetime | None
+    starts_at: datetime | None
+    ends_at: datetime | None
     created_at: datetime
 
 

@@ -52,6 +52,8 @@ class BoardRule:
     period_start: datetime  # the live period
     next_reset_at: datetime | None
     first_period_start: datetime  # the period the board was created in
+    starts_at: datetime | None = None  # a contest's window
+    ends_at: datetime | None = None
 
     @classmethod
     def of(cls, board: Leaderboard) -> BoardRule:
@@ -78,6 +80,14 @@ class BoardRule:
                 if board.period == "all_time"
                 else schedule.start_of(board.created_at or board.period_start)
             ),
+            starts_at=board.starts_at,
+            ends_at=board.ends_at,
+        )
+
+    def counts_at(self, at: datetime) -> bool:
+        """Whether what happens at ``at`` counts (inside a contest's window, if it has one)."""
+        return (self.starts_at is None or at >= self.starts_at) and (
+            self.ends_at is None or at < self.ends_at
         )
 
     def period_of(self, at: datetime) -> datetime:
