@@ -88,7 +88,7 @@ async def test_finishing_sets_up_the_organisation_team_and_gamification(org: Org
         "monthly",
         "points",
     )
-    assert outcome["links"]["Leaderboard"] == f"/admin/leaderboards/{board['id']}"
+    assert outcome["links"]["The main leaderboard"] == f"/admin/leaderboards/{board['id']}"
 
     active = await get(org, f"{G}/achievements/definitions?status=active")
     categories = {a["category"] for a in active if a["source"] == "catalog"}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from bizosaas.core.errors import NotFound
+from bizosaas.wizards.campaigns import CAMPAIGNS
 from bizosaas.wizards.engine import Wizard
 from bizosaas.wizards.onboarding import ONBOARDING
 from bizosaas.wizards.payments import PAYMENTS
 
-WIZARDS: dict[str, Wizard] = {wizard.key: wizard for wizard in (ONBOARDING, PAYMENTS)}
+WIZARDS: dict[str, Wizard] = {wizard.key: wizard for wizard in (ONBOARDING, CAMPAIGNS, PAYMENTS)}
 
 
 def wizard_named(key: str) -> Wizard:

@@ -46,6 +46,9 @@ class Outcome:
     shown: dict[str, str] = field(default_factory=dict)  # values to copy (a webhook URL…)
     links: dict[str, str] = field(default_factory=dict)  # label -> where to see the result
     waiting: str | None = None  # why the result is kept to send later, if it is
+    # What to measure against a goal: {"kind", "id", "target", "unit"}; the campaign's
+    # results come from the analytics API (results/{kind}/{id}).
+    goal: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

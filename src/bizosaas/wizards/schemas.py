@@ -42,12 +42,24 @@ class WizardOut(BaseModel):
         )
 
 
+class GoalOut(BaseModel):
+    kind: Literal["program", "achievement", "leaderboard"]
+    id: uuid.UUID
+    target: int
+    unit: str
+
+
 class OutcomeOut(BaseModel):
     summary: str
     done: list[str]
     shown: dict[str, str]
     links: dict[str, str]
     waiting: str | None
+    goal: GoalOut | None = Field(
+        None,
+        description="A campaign's goal: its results are at "
+        "/api/v1/gamification/analytics/results/{kind}/{id}",
+    )
 
 
 class DraftOut(BaseModel):

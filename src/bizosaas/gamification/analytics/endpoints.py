@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from bizosaas.gamification.analytics import service
-from bizosaas.gamification.analytics.schemas import AnalyticsReport
+from bizosaas.gamification.analytics.schemas import AnalyticsReport, CampaignResult
 from bizosaas.gamification.dependencies import SessionDep, ViewAnalyticsDep
 
 router = APIRouter(prefix="/api/v1/gamification/analytics", tags=["analytics"])
+
+
+@router.get(
+    "/results/{kind}/{object_id}",
+    summary="How far one campaign has got: its program, achievement or board (view_analytics)",
+    responses={404: {"description": "The tenant has no such object"}},
+)
+async def campaign_result(
+    kind: Literal["program", "achievement", "leaderboard"],
+    object_id: uuid.UUID,
+    caller: ViewAnalyticsDep,
+    db: SessionDep,
+) -> CampaignResult:
+    """`program`: its conversions, rejected and refunded ones left out; `achievement`: the
+    members who unlocked it; `leaderboard`: the members with a score in its live period."""
+    return await service.campaign_result(db, kind, object_id)
 
 
 @router.get(

@@ -7,6 +7,7 @@ class is the one analytics interface: a read replica, or ClickHouse later, goes 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -36,6 +37,14 @@ class AnalyticsRepository(TenantQueries):
 
     async def daily(self, span: Range) -> list[RowMapping]:
         return list((await self._run(_DAILY, span)).mappings().all())
+
+    async def result_of(self, kind: str, object_id: uuid.UUID) -> int | None:
+        """What one campaign's object has achieved so far (None: the tenant has no such
+        object): a program's conversions not rejected or refunded, the members who unlocked
+        an achievement, or the members with a score on a board's live period."""
+        found = await self.session.execute(_RESULTS[kind], {"t": self.tenant_id, "id": object_id})
+        count: int | None = found.scalar_one_or_none()
+        return count
 
     async def _run(self, statement: TextClause, span: Range) -> Result[Any]:
         params = {
@@ -230,3 +239,23 @@ _DAILY = text(
     ORDER BY days.day
     """  # noqa: S608 - only the module's constant fragments are formatted in
 )
+
+
+# Each is NULL (no row) when the tenant has no such object.
+_RESULTS = {
+    "program": text(
+        "SELECT (SELECT count(*) FROM referral_conversions c WHERE c.tenant_id = :t "
+        "AND c.program_id = p.id AND c.status NOT IN ('rejected', 'refunded')) "
+        "FROM referral_programs p WHERE p.tenant_id = :t AND p.id = :id"
+    ),
+    "achievement": text(
+        "SELECT (SELECT count(DISTINCT u.user_id) FROM tenant_achievements u "
+        "WHERE u.tenant_id = :t AND u.achievement_id = a.id) "
+        "FROM achievements a WHERE a.tenant_id = :t AND a.id = :id"
+    ),
+    "leaderboard": text(
+        "SELECT (SELECT count(*) FROM leaderboard_entries e WHERE e.tenant_id = :t "
+        "AND e.leaderboard_id = b.id AND e.period_start = b.period_start) "
+        "FROM leaderboards b WHERE b.tenant_id = :t AND b.id = :id AND b.kind = 'tenant'"
+    ),
+}

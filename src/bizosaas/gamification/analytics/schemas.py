@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from pydantic import BaseModel, Field
@@ -104,3 +105,12 @@ class AnalyticsReport(BaseModel):
     portfolios: Portfolios
     targets: list[Target]
     daily: list[Day]
+
+
+class CampaignResult(BaseModel):
+    kind: str
+    id: uuid.UUID
+    count: int = Field(
+        description="program: conversions (not rejected or refunded); achievement: members "
+        "who unlocked it; leaderboard: members with a score in its live period"
+    )

@@ -17,18 +17,20 @@ A rate is null when its denominator is 0; a target with a null rate is not met.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bizosaas.core.database import utcnow
-from bizosaas.core.errors import BadRequest
+from bizosaas.core.errors import BadRequest, NotFound
 from bizosaas.gamification.analytics.repository import AnalyticsRepository, Range
 from bizosaas.gamification.analytics.schemas import (
     AchievementCount,
     Achievements,
     AnalyticsReport,
+    CampaignResult,
     Day,
     Leaderboards,
     Portfolios,
@@ -188,3 +190,10 @@ def _day(row: RowMapping) -> Day:
             int(row["conversions"]), int(row["signups"]), int(row["clicks"])
         ),
     )
+
+
+async def campaign_result(db: AsyncSession, kind: str, object_id: uuid.UUID) -> CampaignResult:
+    count = await AnalyticsRepository(db).result_of(kind, object_id)
+    if count is None:
+        raise NotFound(f"There is no such {kind}.")
+    return CampaignResult(kind=kind, id=object_id, count=count)

@@ -26,6 +26,7 @@ from bizosaas.web.shell import FormState, genuine_form
 
 router = APIRouter(prefix="/admin/wizards", tags=["admin"])
 W = "/api/v1/wizards"
+RESULTS = "/api/v1/gamification/analytics/results"
 HOME = "/admin/wizards"
 StepKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 WizardKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
@@ -60,8 +61,14 @@ async def start(request: Request, principal: Admin, wizard: WizardKey) -> Respon
 async def draft_page(
     request: Request, principal: Admin, draft_id: uuid.UUID, step: str | None = None
 ) -> HTMLResponse:
-    draft = await api(request).get(f"{W}/drafts/{draft_id}")
-    return _draft_page(request, principal, draft, step)
+    calls = api(request)
+    draft = await calls.get(f"{W}/drafts/{draft_id}")
+    goal = (draft["outcome"] or {}).get("goal")
+    result = None
+    if goal:  # a campaign: how far it has got, against its goal
+        path = f"{RESULTS}/{goal['kind']}/{goal['id']}"
+        result = await calls.optional(calls.get(path))
+    return _draft_page(request, principal, draft, step, result=result)
 
 
 @router.post("/drafts/{draft_id}/steps/{step}", response_class=HTMLResponse)
@@ -132,6 +139,7 @@ def _draft_page(
     step: str | None,
     form: FormState | None = None,
     status_code: int = 200,
+    result: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """The step asked for (or where to resume), the review, or the outcome once finished."""
     steps = draft["steps"]
@@ -164,6 +172,7 @@ def _draft_page(
         fields=fields,
         form=form,
         review=review,
+        result=result,
         position=position,
         previous=keys[keys.index(step) - 1] if step in keys and keys.index(step) > 0 else None,
     )
