@@ -103,12 +103,13 @@ class VisitorApi:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """The answer itself (its headers too); :class:`ApiError` for anything but 2xx."""
         query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         try:
             response = await self.client.request(
-                method, path, json=json, params=query, headers=self.headers
+                method, path, json=json, params=query, headers={**self.headers, **(headers or {})}
             )
         except httpx.InvalidURL as exc:  # a path built from what a visitor typed
             raise ApiError(404, "NotFound", "There is nothing at that address.") from exc
@@ -125,9 +126,10 @@ class VisitorApi:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """The JSON answer (None for 204); :class:`ApiError` for anything but 2xx."""
-        response = await self.send(method, path, json=json, params=params)
+        response = await self.send(method, path, json=json, params=params, headers=headers)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()

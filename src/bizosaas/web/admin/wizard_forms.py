@@ -71,6 +71,8 @@ def _field(name: str, prop: dict[str, Any], defs: dict[str, Any], required: bool
 
     kind = prop.get("type")
     common: dict[str, Any] = {"name": name, "label": label, "hint": hint, "required": required}
+    if prop.get("x-input") == "none":  # kept by the step itself (what a file upload read)
+        return FormField(kind="none", **common)
     if "enum" in prop or "const" in prop:
         values = prop.get("enum") or [prop["const"]]
         if kind == "boolean":
@@ -124,13 +126,17 @@ def defaults_of(schema: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def answer_of(fields: list[FormField], form: dict[str, list[str]]) -> dict[str, Any]:
-    """The posted form as the step's JSON answer (``form``: every value of each name)."""
+def answer_of(
+    fields: list[FormField], form: dict[str, list[str]], kept: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The posted form as the step's JSON answer (``form``: every value of each name); a
+    field the form does not show keeps its ``kept`` value."""
     answer: dict[str, Any] = {}
     for f in fields:
-        value = _value(f, form)
+        key = f.name.rsplit(".", 1)[-1]
+        value = (kept or {}).get(key) if f.kind == "none" else _value(f, form)
         if value is not None:
-            answer[f.name.rsplit(".", 1)[-1]] = value
+            answer[key] = value
     return answer
 
 
@@ -188,6 +194,9 @@ def readable(fields: list[FormField], answer: dict[str, Any]) -> list[tuple[str,
         value = answer.get(f.name.rsplit(".", 1)[-1])
         if f.kind == "password":
             shown.append((f.label, "•••••••• (kept in Vault)"))
+            continue
+        if f.kind == "none" and isinstance(value, list):
+            shown.append((f.label, f"{len(value)} read"))
             continue
         if value is None or value == [] or value == "":
             continue

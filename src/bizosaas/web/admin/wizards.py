@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from bizosaas.web.admin.forms import refused
 from bizosaas.web.admin.frame import Admin, admin_page, api
@@ -27,6 +28,7 @@ from bizosaas.web.shell import FormState, genuine_form
 router = APIRouter(prefix="/admin/wizards", tags=["admin"])
 W = "/api/v1/wizards"
 RESULTS = "/api/v1/gamification/analytics/results"
+MAX_UPLOAD = 900_000  # bytes of a file a step takes: under every service's body limit
 HOME = "/admin/wizards"
 StepKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 WizardKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
@@ -78,18 +80,21 @@ async def save_step(
     form = await genuine_form(request, principal)
     posted: dict[str, list[str]] = {}
     for name, value in form.multi_items():
-        if name != "csrf_token" and isinstance(value, str):
-            posted.setdefault(name, []).append(value)
+        if name == "csrf_token":
+            continue
+        text = value if isinstance(value, str) else await _uploaded(value)
+        posted.setdefault(name, []).append(text)
     calls = api(request)
     draft = await calls.get(f"{W}/drafts/{draft_id}")
     fields = _fields(draft, step)
+    answer = answer_of(fields, posted, draft["answers"].get(step))
+    typed = {k: "\x1f".join(v) if len(v) > 1 else v[0] for k, v in posted.items()}
+    typed = {k: v for k, v in typed.items() if _shown_again(fields, k)}
     try:
-        saved = await calls.put(f"{W}/drafts/{draft_id}/steps/{step}", answer_of(fields, posted))
+        saved = await calls.put(f"{W}/drafts/{draft_id}/steps/{step}", answer)
     except ApiError as exc:
-        if exc.status not in (400, 409, 422):
+        if exc.status not in (400, 409, 413, 422):
             raise
-        typed = {k: "\x1f".join(v) if len(v) > 1 else v[0] for k, v in posted.items()}
-        typed = {k: v for k, v in typed.items() if not _is_secret(fields, k)}
         return _draft_page(request, principal, draft, step, refused(typed, exc, _form_field), 400)
     return RedirectResponse(_here(draft_id, saved["next_step"] or "review"), status_code=303)
 
@@ -128,8 +133,17 @@ def _form_field(path: str) -> str:
     return "form" if path in ("__all__", "") else path
 
 
-def _is_secret(fields: list[FormField], name: str) -> bool:
-    return any(f.name == name and f.kind == "password" for f in fields)
+def _shown_again(fields: list[FormField], name: str) -> bool:
+    """Whether a refused form shows what was typed in this field (never a secret or a file)."""
+    return not any(f.name == name and f.kind in ("password", "file") for f in fields)
+
+
+async def _uploaded(upload: UploadFile) -> str:
+    """An uploaded file's text (a supplier's feed), at most MAX_UPLOAD bytes of UTF-8."""
+    data = await upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        return ""  # read as no file at all; the page says how large a file may be
+    return data.decode("utf-8", errors="replace")
 
 
 def _draft_page(
