@@ -7,10 +7,11 @@ from bizosaas.wizards.campaigns import CAMPAIGNS
 from bizosaas.wizards.engine import Wizard
 from bizosaas.wizards.onboarding import ONBOARDING
 from bizosaas.wizards.payments import PAYMENTS
+from bizosaas.wizards.social import SOCIAL
 from bizosaas.wizards.sourcing import SOURCING
 
 WIZARDS: dict[str, Wizard] = {
-    wizard.key: wizard for wizard in (ONBOARDING, CAMPAIGNS, SOURCING, PAYMENTS)
+    wizard.key: wizard for wizard in (ONBOARDING, CAMPAIGNS, SOCIAL, SOURCING, PAYMENTS)
 }
 
 

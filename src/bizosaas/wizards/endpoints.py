@@ -100,6 +100,24 @@ async def save_step(
 
 
 @router.post(
+    "/drafts/{draft_id}/steps/{step}/suggestion",
+    summary="A suggested answer to a step (not kept)",
+    responses={404: {"description": "The step suggests nothing"}},
+)
+async def suggest(
+    draft_id: uuid.UUID,
+    step: StepKey,
+    admin: AdminDep,
+    db: SessionDep,
+    wizards: WizardsDep,
+    api: CallerApiDep,
+) -> dict[str, Any]:
+    """What the platform proposes for the step (the agent's posts…), from the answers before
+    it; save it, edited or not, with `PUT …/steps/{step}`."""
+    return await wizards.suggest(db, admin, draft_id, step, api)
+
+
+@router.post(
     "/drafts/{draft_id}/finish",
     summary="Apply the result (once)",
     responses={409: {"description": "A step is unanswered, or a service refused: nothing applied"}},

@@ -55,11 +55,19 @@ class Outcome:
 
 
 Finish = Callable[["Finishing"], Awaitable[Outcome]]
+Suggest = Callable[["Finishing"], Awaitable[dict[str, Any]]]
 
 
 def labelled(labels: Mapping[str, str]) -> dict[str, Any]:
     """A choice's words for its values, for the pages (``json_schema_extra``)."""
     return {"x-labels": dict(labels)}
+
+
+def chosen_from(sources: list[dict[str, str]]) -> dict[str, Any]:
+    """A choice among the tenant's own objects, for the pages (``json_schema_extra``): each
+    source is an API path listing them, the ``kind`` its values start with (``kind:id``),
+    the field that names one, and the group the choices are shown in."""
+    return {"x-options": sources}
 
 
 def always(_answers: Mapping[str, Any]) -> bool:
@@ -72,6 +80,8 @@ class Step:
     title: str
     schema: type[BaseModel] | SchemaFor
     applies: Callable[[Mapping[str, Any]], bool] = always
+    # A suggested answer the platform writes (the agent's posts…), given the answers before.
+    suggest: Suggest | None = None
 
     def schema_for(self, answers: Mapping[str, Any]) -> type[BaseModel]:
         if isinstance(self.schema, type):

@@ -17,6 +17,7 @@ class StepOut(BaseModel):
     key: str
     title: str
     answered: bool
+    suggests: bool = Field(description="POST …/steps/{key}/suggestion proposes an answer")
     json_schema: dict[str, Any] | None = Field(
         description="What the step takes (fields in `format: password` are secrets: sent "
         "once, kept in Vault, never answered back); null until the earlier steps it "
@@ -90,6 +91,7 @@ class DraftOut(BaseModel):
                     key=step.key,
                     title=step.title,
                     answered=step.key in answers,
+                    suggests=step.suggest is not None,
                     json_schema=schema.model_json_schema() if schema else None,
                 )
             )

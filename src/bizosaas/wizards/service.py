@@ -113,15 +113,7 @@ class WizardService:
         missing = wizard.next_step(draft.answers)
         if missing is not None:
             raise Conflict(f"“{missing.title}” is not answered yet.")
-        finishing = Finishing(
-            draft_id=draft.id,
-            tenant_id=caller_tenant(caller),
-            user_id=caller.user_id,
-            answers=draft.answers,
-            api=api,
-            vault=self.vault,
-            settings=self.settings,
-        )
+        finishing = self._finishing(caller, draft, api)
         try:
             outcome = await wizard.finish(finishing)
         except Exception:
@@ -133,6 +125,43 @@ class WizardService:
         await db.flush()
         self._forget_secrets(db, caller, [draft.id])
         return draft
+
+    async def suggest(
+        self,
+        db: AsyncSession,
+        caller: Principal,
+        draft_id: uuid.UUID,
+        step: str,
+        api: VisitorApi,
+    ) -> dict[str, Any]:
+        """A suggested answer to ``step`` (nothing is kept: the person edits, then saves)."""
+        draft = await self.get(db, caller, draft_id)
+        _require_open(draft)
+        wizard = wizard_named(draft.wizard)
+        planned = {s.key: s for s in wizard.plan(draft.answers)}
+        if step not in planned or planned[step].suggest is None:
+            raise NotFound(f"The wizard suggests no answer to {step!r}.")
+        missing = [
+            s.title
+            for s in wizard.steps[: wizard.steps.index(planned[step])]
+            if s.key in planned and s.key not in draft.answers
+        ]
+        if missing:
+            raise Conflict(f"Answer “{missing[0]}” first: the suggestion is made from it.")
+        suggest = planned[step].suggest
+        assert suggest is not None
+        return await suggest(self._finishing(caller, draft, api))
+
+    def _finishing(self, caller: Principal, draft: WizardDraft, api: VisitorApi) -> Finishing:
+        return Finishing(
+            draft_id=draft.id,
+            tenant_id=caller_tenant(caller),
+            user_id=caller.user_id,
+            answers=draft.answers,
+            api=api,
+            vault=self.vault,
+            settings=self.settings,
+        )
 
     async def discard(self, db: AsyncSession, caller: Principal, draft_id: uuid.UUID) -> None:
         draft = await self.get(db, caller, draft_id, lock=True)

@@ -10,7 +10,7 @@ is not one stays text), so the API's schema, not the page, decides what is refus
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 ROWS = 5  # rows offered for a list of objects (more than any wizard asks for)
@@ -26,6 +26,7 @@ class FormField:
     required: bool = False
     options: tuple[tuple[str, str], ...] = ()
     rows: tuple[tuple[FormField, ...], ...] = ()  # for "rows": each row's fields
+    sources: tuple[dict[str, str], ...] = ()  # for "select": the APIs listing its choices
     attrs: dict[str, str] = field(default_factory=dict)  # min, max, maxlength, step
 
 
@@ -73,6 +74,8 @@ def _field(name: str, prop: dict[str, Any], defs: dict[str, Any], required: bool
     common: dict[str, Any] = {"name": name, "label": label, "hint": hint, "required": required}
     if prop.get("x-input") == "none":  # kept by the step itself (what a file upload read)
         return FormField(kind="none", **common)
+    if "x-options" in prop:  # the tenant's own objects: the page lists them (options_from)
+        return FormField(kind="select", sources=tuple(prop["x-options"]), **common)
     if "enum" in prop or "const" in prop:
         values = prop.get("enum") or [prop["const"]]
         if kind == "boolean":
@@ -115,6 +118,17 @@ def _rows(
         )
         for i in range(count)
     )
+
+
+def with_choices(f: FormField, listed: list[list[dict[str, Any]] | None]) -> FormField:
+    """A select's field with its choices: ``listed`` is what each of its sources answered
+    (None where the visitor may not see it)."""
+    options = [
+        (f"{source['kind']}:{item['id']}", f"{source['group']}: {item[source['label']]}")
+        for source, items in zip(f.sources, listed, strict=True)
+        for item in items or []
+    ]
+    return replace(f, options=tuple(options))
 
 
 def defaults_of(schema: dict[str, Any]) -> dict[str, Any]:

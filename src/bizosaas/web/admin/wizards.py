@@ -21,8 +21,9 @@ from bizosaas.web.admin.wizard_forms import (
     fields_of_schema,
     readable,
     shown_values,
+    with_choices,
 )
-from bizosaas.web.api import ApiError
+from bizosaas.web.api import ApiError, VisitorApi
 from bizosaas.web.shell import FormState, genuine_form
 
 router = APIRouter(prefix="/admin/wizards", tags=["admin"])
@@ -70,7 +71,7 @@ async def draft_page(
     if goal:  # a campaign: how far it has got, against its goal
         path = f"{RESULTS}/{goal['kind']}/{goal['id']}"
         result = await calls.optional(calls.get(path))
-    return _draft_page(request, principal, draft, step, result=result)
+    return await _draft_page(request, principal, draft, step, result=result)
 
 
 @router.post("/drafts/{draft_id}/steps/{step}", response_class=HTMLResponse)
@@ -86,7 +87,7 @@ async def save_step(
         posted.setdefault(name, []).append(text)
     calls = api(request)
     draft = await calls.get(f"{W}/drafts/{draft_id}")
-    fields = _fields(draft, step)
+    fields = await _fields_with_choices(calls, draft, step)
     answer = answer_of(fields, posted, draft["answers"].get(step))
     typed = {k: "\x1f".join(v) if len(v) > 1 else v[0] for k, v in posted.items()}
     typed = {k: v for k, v in typed.items() if _shown_again(fields, k)}
@@ -95,8 +96,29 @@ async def save_step(
     except ApiError as exc:
         if exc.status not in (400, 409, 413, 422):
             raise
-        return _draft_page(request, principal, draft, step, refused(typed, exc, _form_field), 400)
+        return await _draft_page(
+            request, principal, draft, step, refused(typed, exc, _form_field), 400
+        )
     return RedirectResponse(_here(draft_id, saved["next_step"] or "review"), status_code=303)
+
+
+@router.post("/drafts/{draft_id}/steps/{step}/suggest", response_class=HTMLResponse)
+async def suggest(
+    request: Request, principal: Admin, draft_id: uuid.UUID, step: StepKey
+) -> HTMLResponse:
+    """The step's form filled in with what the platform suggests (nothing is kept yet)."""
+    await genuine_form(request, principal)
+    calls = api(request)
+    draft = await calls.get(f"{W}/drafts/{draft_id}")
+    try:
+        answer = await calls.post(f"{W}/drafts/{draft_id}/steps/{step}/suggestion")
+    except ApiError as exc:
+        if exc.status not in (409, 503):
+            raise
+        form = FormState(errors={"form": exc.detail})
+        return await _draft_page(request, principal, draft, step, form, exc.status)
+    suggested = FormState(shown_values(_fields(draft, step), answer))
+    return await _draft_page(request, principal, draft, step, suggested)
 
 
 @router.post("/drafts/{draft_id}/finish", response_class=HTMLResponse)
@@ -110,7 +132,7 @@ async def finish(request: Request, principal: Admin, draft_id: uuid.UUID) -> Res
             raise
         draft = await calls.get(f"{W}/drafts/{draft_id}")
         form = FormState(errors={"form": exc.detail})
-        return _draft_page(request, principal, draft, "review", form, exc.status)
+        return await _draft_page(request, principal, draft, "review", form, exc.status)
     return RedirectResponse(_here(draft_id), status_code=303)
 
 
@@ -126,6 +148,19 @@ def _fields(draft: dict[str, Any], step: str) -> list[FormField]:
         if planned["key"] == step and planned["json_schema"] is not None:
             return fields_of_schema(planned["json_schema"])
     return []
+
+
+async def _fields_with_choices(
+    calls: VisitorApi, draft: dict[str, Any], step: str
+) -> list[FormField]:
+    """A step's fields, each select with its choices read through the gateway."""
+    fields = []
+    for f in _fields(draft, step):
+        if f.sources:
+            listed = [await calls.optional(calls.get(src["path"])) for src in f.sources]
+            f = with_choices(f, listed)
+        fields.append(f)
+    return fields
 
 
 def _form_field(path: str) -> str:
@@ -146,7 +181,7 @@ async def _uploaded(upload: UploadFile) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _draft_page(
+async def _draft_page(
     request: Request,
     principal: Admin,
     draft: dict[str, Any],
@@ -165,13 +200,16 @@ def _draft_page(
     elif step == "review" and draft["next_step"]:
         step = draft["next_step"]  # nothing to review before every step is answered
     current = next((s for s in steps if s["key"] == step), None)
-    fields = _fields(draft, current["key"]) if current else []
+    calls = api(request)
+    fields = await _fields_with_choices(calls, draft, current["key"]) if current else []
     if form is None:
         proposed = defaults_of(current["json_schema"] or {}) if current else {}
         form = FormState(shown_values(fields, draft["answers"].get(step or "", proposed)))
-    review = [
-        (s, readable(_fields(draft, s["key"]), draft["answers"].get(s["key"], {}))) for s in steps
-    ]
+    review = []
+    if step == "review":
+        for s in steps:
+            shown = await _fields_with_choices(calls, draft, s["key"])
+            review.append((s, readable(shown, draft["answers"].get(s["key"], {}))))
     position = keys.index(step) + 1 if step in keys else len(keys)
     return admin_page(
         request,
