@@ -7,6 +7,7 @@ and another tenant's draft answering 404."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from bizosaas.wizards.payments import gateway_path
 from tests.gamification.factories import Org, make_org
 from tests.payment_providers import STRIPE_SECRET
 from tests.web.browsing import CHROMIUM, PHONE, Site, horizontal_overflow, shoot, sign_in
+from tests.wizards.test_sourcing import FEED
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="browser tests need Debian's /usr/bin/chromium"
@@ -205,3 +207,113 @@ async def test_onboarding_from_the_organisation_to_a_set_up_tenant(
     await shoot(page, "wizard onboarding done")
     await page.get_by_role("link", name="The main leaderboard").click()
     await expect(page.locator("h1")).to_contain_text("Bakers of the week")
+
+
+async def test_a_contest_built_in_the_campaign_builder_shows_its_results(
+    site: Site, context: BrowserContext, org: Org
+) -> None:
+    page = await context.new_page()
+    await sign_in(page, site, org.admin.user.email)
+    await start(page, site, "Campaign builder")
+    await page.get_by_label("Campaign name").fill("Winter sales sprint")
+    await page.get_by_label("Leaderboard contest").check()
+    await page.get_by_label("Goal").fill("20")
+    await save(page)
+    await page.get_by_label("CoreLDove").check()
+    await save(page)
+    assert await progress(page) == "Step 3 of 4: Rewards and rules"
+    await page.get_by_label("What members do").fill("order completed")  # not an event type
+    await save(page)
+    await expect(page.locator("#event_type-error")).to_be_visible()
+    await page.get_by_label("What members do").fill("order.completed")
+    await page.get_by_label("Add up").fill("total")
+    await page.get_by_label("Prize").fill("A hamper for the top three")
+    await save(page)
+    await page.get_by_label("Starts").fill("2026-01-01T09:00")
+    await page.get_by_label("Ends").fill("2025-12-01T09:00")
+    await save(page)
+    await expect(page.locator(".alert-error")).to_contain_text("end after it starts")
+    await page.get_by_label("Ends").fill("2031-12-01T09:00")
+    await save(page)
+    await expect(page.locator("main")).to_contain_text("Winter sales sprint")
+    await page.get_by_role("button", name="Launch the campaign").click()
+    await expect(page.locator("#outcome-summary")).to_contain_text("is launched")
+    await expect(page.locator(".goal")).to_contain_text("0 of 20 members taking part")
+    await shoot(page, "wizard campaign launched")
+
+
+async def test_product_sourcing_reads_an_uploaded_feed_and_keeps_the_products(
+    site: Site, context: BrowserContext, org: Org
+) -> None:
+    page = await context.new_page()
+    await sign_in(page, site, org.admin.user.email)
+    await start(page, site, "Product sourcing")
+    await page.get_by_label("Niche").fill("Zero-waste kitchen")
+    await page.get_by_label("Home and garden").check()
+    await save(page)
+    await page.get_by_label("Euros").check()
+    await page.get_by_label("Lowest supplier price").fill("5")
+    await page.get_by_label("Highest supplier price").fill("50")
+    await page.get_by_label("Target margin (%)").fill("40")
+    await save(page)
+
+    feed = page.get_by_label("Supplier feed")
+    bad = FEED + "CUP-5,Cup,free,EU,,\n"
+    await feed.set_input_files(
+        [{"name": "feed.csv", "mimeType": "text/csv", "buffer": bad.encode()}]
+    )
+    await save(page)
+    await expect(page.locator("#feed-error")).to_contain_text("Row 6: supplier_price")
+    await shoot(page, "wizard sourcing feed refused")
+    await feed.set_input_files(
+        [{"name": "feed.csv", "mimeType": "text/csv", "buffer": FEED.encode()}]
+    )
+    await save(page)
+
+    assert await progress(page) == "Step 4 of 4: Pricing"
+    mug = page.get_by_label("Bamboo mug (MUG-1): cost 12.00, price 20.99 EUR")
+    await expect(mug).to_be_checked()
+    await page.get_by_label("Glass jar (JAR-4)", exact=False).uncheck()
+    await save(page)
+    await page.get_by_role("button", name="Send to my store").click()
+    await expect(page.locator("#outcome-summary")).to_have_text(
+        "1 products are ready, kept here to send to your store."
+    )
+    await expect(page.get_by_role("button", name="Send now")).to_be_visible()
+    await shoot(page, "wizard sourcing waiting")
+
+
+async def test_a_social_campaign_with_the_agents_posts(
+    site: Site, context: BrowserContext, org: Org
+) -> None:
+    member = await org.member()
+    created = await org.client.post(
+        "/api/v1/gamification/portfolios",
+        json={"title": "Tidewater's busiest winter", "user_id": str(member.id), "summary": "Up."},
+        headers=org.admin.headers,
+    )
+    showcase = created.json()["id"]
+    await org.client.post(
+        f"/api/v1/gamification/portfolios/{showcase}/publish", headers=org.admin.headers
+    )
+    page = await context.new_page()
+    await sign_in(page, site, org.admin.user.email)
+    await start(page, site, "Social media campaign")
+    await page.get_by_label("X (Twitter)").check()
+    await page.get_by_label("LinkedIn").check()
+    await save(page)
+    await page.get_by_label("What to promote").select_option(f"showcase:{showcase}")
+    await save(page)
+    assert await progress(page) == "Step 3 of 4: Posts"
+    await page.get_by_role("button", name="Write it for me").click()
+    await expect(page.get_by_label("Post on X (Twitter)")).to_contain_text("Tidewater")
+    await save(page)
+    await page.get_by_label("Publish at").fill("2031-05-01T10:00")
+    await save(page)
+    await expect(page.locator("main")).to_contain_text("Showcases: Tidewater's busiest winter")
+    await page.get_by_role("button", name="Schedule the posts").click()
+    await expect(page.locator("#outcome-summary")).to_contain_text("2 posts are scheduled")
+    await expect(page.get_by_role("link", name="Share on X (Twitter)")).to_have_attribute(
+        "href", re.compile(r"^https://twitter\.com/intent/tweet\?text=")
+    )
+    await shoot(page, "wizard social scheduled")
