@@ -35,8 +35,11 @@ def demo_login(email: str) -> tuple[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def running_platform(servers: Servers, prefix: str) -> AsyncIterator[tuple[Settings, str]]:
-    """The platform's settings and the gateway's origin, until the block ends."""
+async def running_platform(
+    servers: Servers, prefix: str, **overrides: object
+) -> AsyncIterator[tuple[Settings, str]]:
+    """The platform's settings (with ``overrides``) and the gateway's origin, until the
+    block ends."""
     sockets = bind(listener_ports(0, dict.fromkeys(IN_ONE_PROCESS, 0)), LOOPBACK)
     public_port = sockets[-1].getsockname()[1]
     ports = {
@@ -54,6 +57,7 @@ async def running_platform(servers: Servers, prefix: str) -> AsyncIterator[tuple
             log_json=True,
             public_url=f"http://localhost:{public_port}",
             gateway_url=f"http://{LOOPBACK}:{public_port}",
+            **overrides,
         )
         configure_logging(settings.log_level, settings.log_json)
         progress("seeding the demo tenants")

@@ -69,7 +69,7 @@ TOAST_P95_TARGET_S = 1.0
 THINK_S = 1.0  # a person reads a page before opening the next
 
 
-async def _sign_in(session: aiohttp.ClientSession, email: str, password: str) -> dict[str, str]:
+async def sign_in(session: aiohttp.ClientSession, email: str, password: str) -> dict[str, str]:
     async with session.post(
         "/api/v1/auth/login", data={"email": email, "password": password}
     ) as response:
@@ -85,9 +85,9 @@ async def page_load(origin: str, seconds: float) -> list[str]:
     visitors: list[tuple[dict[str, str], list[str]]] = []
     async with aiohttp.ClientSession(origin) as session:
         for email in members * 2:
-            visitors.append((await _sign_in(session, *demo_login(email)), MEMBER_PAGES))
+            visitors.append((await sign_in(session, *demo_login(email)), MEMBER_PAGES))
         for email in admins:
-            visitors.append((await _sign_in(session, *demo_login(email)), ADMIN_PAGES))
+            visitors.append((await sign_in(session, *demo_login(email)), ADMIN_PAGES))
     lines = []
     for think, label in ((THINK_S, f"browsing, {THINK_S:g} s between pages"), (0.0, "flat out")):
         progress(f"10 visitors {label}, for {seconds:.0f} s")
@@ -131,14 +131,14 @@ async def page_weight(origin: str) -> list[str]:
         ("admin@acme-corp.example", ADMIN_PAGES),
     ):
         async with aiohttp.ClientSession(origin, auto_decompress=False) as session:
-            session.cookie_jar.update_cookies(await _sign_in(session, *demo_login(email)))
+            session.cookie_jar.update_cookies(await sign_in(session, *demo_login(email)))
             files: dict[str, int] = {}
             for path in pages:
-                wire, unpacked, html = await _weigh(session, path)
+                wire, unpacked, html = await weigh(session, path)
                 first = wire
                 for asset in set(re.findall(r'(?:src|href)="(/[a-z]+/static/[^"]+)"', html)):
                     if asset not in files:
-                        files[asset] = (await _weigh(session, asset))[0]
+                        files[asset] = (await weigh(session, asset))[0]
                     first += files[asset]
                 heaviest = max(heaviest, first)
                 lines.append(
@@ -152,7 +152,7 @@ async def page_weight(origin: str) -> list[str]:
     return lines
 
 
-async def _weigh(session: aiohttp.ClientSession, path: str) -> tuple[int, int, str]:
+async def weigh(session: aiohttp.ClientSession, path: str) -> tuple[int, int, str]:
     async with session.get(path, headers={"Accept-Encoding": "gzip"}) as response:
         raw = await response.read()
         packed = response.headers.get("Content-Encoding") == "gzip"
