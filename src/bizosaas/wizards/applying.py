@@ -72,6 +72,21 @@ class Finishing:
                 ) from None
             raise NotApplied(f"{what} was refused: {detail} Nothing was applied.") from None
 
+    async def send_elsewhere(self, what: str, path: str, body: Any) -> str | None:
+        """Send the result to another system through the gateway, once (the draft's id is
+        the ``Idempotency-Key``, so sending again never makes two): None once it took it;
+        why not, while it is not configured or not answering (the finished draft is kept to
+        send later); :class:`NotApplied` when it refuses the result."""
+        try:
+            await self.api.call(
+                "POST", path, json=body, headers={"idempotency-key": str(self.draft_id)}
+            )
+        except ApiError as refused:
+            if refused.status not in (502, 503, 504):
+                raise NotApplied(f"{what} refused it: {refused.detail}") from None
+            return refused.detail
+        return None
+
     async def take_back(self) -> None:
         """Undo what was applied, newest first; what cannot be undone is logged."""
         while self._undo:

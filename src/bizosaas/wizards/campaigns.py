@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -34,6 +34,15 @@ UNITS = {
 }
 PLATFORMS = {"bizoholic": "Bizoholic", "coreldove": "CoreLDove"}
 Kind = Literal["referral_drive", "achievement_challenge", "leaderboard_contest"]
+EventType = Annotated[
+    str,
+    Field(
+        title="What members do",
+        description="The event type your servers send, e.g. order.completed",
+        pattern=EVENT_TYPE_PATTERN,
+        max_length=64,
+    ),
+]
 
 
 class Goal(BaseModel):
@@ -108,12 +117,7 @@ class ReferralRules(BaseModel):
 class ChallengeRules(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    event_type: str = Field(
-        title="What members do",
-        description="The event type your servers send, e.g. order.completed",
-        pattern=EVENT_TYPE_PATTERN,
-        max_length=64,
-    )
+    event_type: EventType
     times: int = Field(3, ge=1, le=100_000, title="How many times")
     points: int = Field(100, ge=0, le=1_000_000, title="Points for completing it")
 
@@ -121,12 +125,7 @@ class ChallengeRules(BaseModel):
 class ContestRules(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    event_type: str = Field(
-        title="What members do",
-        description="The event type your servers send, e.g. order.completed",
-        pattern=EVENT_TYPE_PATTERN,
-        max_length=64,
-    )
+    event_type: EventType
     property: str | None = Field(
         None,
         title="Add up",

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from bizosaas.core.database import utcnow
 from bizosaas.gamification.portfolios.generator import clip
 from bizosaas.gamification.portfolios.sharing import LIMITS
-from bizosaas.web.api import ApiError
 from bizosaas.wizards.applying import Finishing, NotApplied
 from bizosaas.wizards.engine import Outcome, Step, Wizard, chosen_from, labelled
 
@@ -188,15 +187,8 @@ async def publish(finishing: Finishing) -> Outcome:
         "posts": [{"network": n, "text": text} for n, text in posts.items()],
         "link": subject["url"],
     }
-    try:
-        await finishing.api.call(
-            "POST", PUBLISH, json=body, headers={"idempotency-key": str(finishing.draft_id)}
-        )
-    except ApiError as refused:
-        if refused.status not in (502, 503, 504):
-            raise NotApplied(
-                f"The publishing service refused the posts: {refused.detail}"
-            ) from None
+    not_sent = await finishing.send_elsewhere("The publishing service", PUBLISH, body)
+    if not_sent is not None:
         links = {
             f"Share on {NETWORKS[n]}": link
             for n, text in posts.items()
@@ -209,7 +201,7 @@ async def publish(finishing: Finishing) -> Outcome:
                 f"{NETWORKS[n]}: {len(text)} of {LIMITS[n]} characters" for n, text in posts.items()
             ],
             links=links,
-            waiting=f"No publishing service is connected yet: {refused.detail} Share them with "
+            waiting=f"No publishing service is connected yet: {not_sent} Share them with "
             "the links, or send them once one is connected; nothing is sent twice.",
         )
     if at < utcnow():

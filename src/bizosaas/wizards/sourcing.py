@@ -26,7 +26,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from bizosaas.web.api import ApiError
 from bizosaas.wizards.applying import Finishing, NotApplied
 from bizosaas.wizards.engine import Outcome, Step, Wizard, labelled
 from bizosaas.wizards.supplier_feed import REGIONS, FeedRefused, Product, read_feed
@@ -230,19 +229,12 @@ async def send(finishing: Finishing) -> Outcome:
         "products": products,
     }
     done = [f"{len(products)} products priced at a {answers['pricing']['margin']}% margin"]
-    try:
-        await finishing.api.call(
-            "POST", ECOMMERCE, json=body, headers={"idempotency-key": str(finishing.draft_id)}
-        )
-    except ApiError as refused:
-        if refused.status not in (502, 503, 504):
-            raise NotApplied(
-                f"The e-commerce platform refused the products: {refused.detail}"
-            ) from None
+    not_sent = await finishing.send_elsewhere("The e-commerce platform", ECOMMERCE, body)
+    if not_sent is not None:
         return Outcome(
             summary=f"{len(products)} products are ready, kept here to send to your store.",
             done=done,
-            waiting=f"Your store (Saleor) cannot take them yet: {refused.detail} Send them once "
+            waiting=f"Your store (Saleor) cannot take them yet: {not_sent} Send them once "
             "it is connected; nothing is sent twice.",
         )
     return Outcome(
