@@ -165,7 +165,8 @@ async def activate(finishing: Finishing) -> Outcome:
     secret = await finishing.secrets()
     if not secret:
         raise NotApplied("The credentials' secret is no longer kept: enter the credentials again.")
-    check = await check_credentials(finishing.settings, provider, mode, public, secret)
+    client = finishing.api.client
+    check = await check_credentials(client, finishing.settings, provider, mode, public, secret)
     if check.verdict == "refused":
         raise NotApplied(
             f"{name} did not accept these credentials ({check.detail}). Nothing was activated: "

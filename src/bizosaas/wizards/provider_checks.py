@@ -27,27 +27,33 @@ class Check:
 
 
 async def check_credentials(
-    settings: Settings, provider: str, mode: str, public: dict[str, str], secret: dict[str, str]
+    client: httpx.AsyncClient,
+    settings: Settings,
+    provider: str,
+    mode: str,
+    public: dict[str, str],
+    secret: dict[str, str],
 ) -> Check:
+    """``client``: a pooled client of the service (an absolute URL leaves its base aside)."""
     urls = settings.payment_api_urls
     base = urls.get(f"{provider}-{mode}") or urls.get(provider, "")
     request: httpx.Request
     if provider == "stripe":
-        request = httpx.Request(
-            "GET", f"{base}/v1/balance", headers={"authorization": f"Bearer {secret['secret_key']}"}
-        )
+        bearer = {"authorization": f"Bearer {secret['secret_key']}"}
+        request = client.build_request("GET", f"{base}/v1/balance", headers=bearer, timeout=TIMEOUT)
         user = None
     elif provider == "paypal":
-        request = httpx.Request(
-            "POST", f"{base}/v1/oauth2/token", data={"grant_type": "client_credentials"}
+        form = {"grant_type": "client_credentials"}
+        request = client.build_request(
+            "POST", f"{base}/v1/oauth2/token", data=form, timeout=TIMEOUT
         )
         user = (public["client_id"], secret["client_secret"])
     else:
-        request = httpx.Request("GET", f"{base}/v1/payments", params={"count": 1})
+        query = {"count": 1}
+        request = client.build_request("GET", f"{base}/v1/payments", params=query, timeout=TIMEOUT)
         user = (public["key_id"], secret["key_secret"])
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT, auth=user) as client:
-            answer = await client.send(request)
+        answer = await client.send(request, auth=user)
     except (httpx.HTTPError, ValueError) as exc:
         return Check("unreachable", f"{base} could not be reached ({type(exc).__name__})")
     if answer.status_code in (401, 403):

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from bizosaas.wizards.engine import Wizard
 from bizosaas.wizards.models import WizardDraft
+
+
+@lru_cache(maxsize=512)
+def json_schema_of(schema: type[BaseModel]) -> dict[str, Any]:
+    """A step's JSON Schema, made once per schema class (shared: never changed)."""
+    return schema.model_json_schema()
 
 
 class StepOut(BaseModel):
@@ -92,7 +99,7 @@ class DraftOut(BaseModel):
                     title=step.title,
                     answered=step.key in answers,
                     suggests=step.suggest is not None,
-                    json_schema=schema.model_json_schema() if schema else None,
+                    json_schema=json_schema_of(schema) if schema else None,
                 )
             )
             if step.key in answers:
