@@ -358,6 +358,38 @@ async def test_a_published_showcase_gets_markup_keywords_and_a_post_per_network(
     assert refused.status_code == 403
 
 
+async def test_posts_promote_an_achievement_or_a_program_within_each_limit(org: Org) -> None:
+    program = await org.client.post(
+        "/api/v1/gamification/referrals/programs",
+        json={
+            "name": "Bring a baker",
+            "platform": "bizoholic",
+            "status": "active",
+            "referrer_reward": {"amount": "50", "unit": "points"},
+            "referee_reward": {"amount": "10", "unit": "credit"},
+        },
+        headers=org.admin.headers,
+    )
+    assert program.status_code == 201, program.text
+    promoted = await ran(org, org.admin.headers, "promote_posts", program_id=program.json()["id"])
+    assert promoted["agent"] == "ShowcasePortfolioAgent"
+    posts = {p["network"]: p["text"] for p in promoted["result"]["posts"]}
+    assert promoted["result"]["url"].endswith("/portal/referrals")
+    assert "Bring a baker" in posts["x"] and "10 credit" in posts["x"]
+    assert len(posts["x"]) <= 280 and posts["x"].endswith(promoted["result"]["url"])
+    achievements = await org.client.get(
+        "/api/v1/gamification/achievements/definitions", headers=org.admin.headers
+    )
+    first = achievements.json()[0]
+    earned = await ran(org, org.admin.headers, "promote_posts", achievement_id=first["id"])
+    assert f"“{first['name']}”" in earned["result"]["posts"][0]["text"]
+    for payload in ({}, {"achievement_id": first["id"], "program_id": program.json()["id"]}):
+        assert (await run(org, org.admin.headers, "promote_posts", **payload)).status_code == 422
+    member = await org.member()
+    refused = await run(org, member.headers, "promote_posts", achievement_id=first["id"])
+    assert refused.status_code == 403
+
+
 async def test_an_achievement_is_drafted_from_a_plain_request_and_never_saved_unasked(
     org: Org,
 ) -> None:

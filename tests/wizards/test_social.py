@@ -110,3 +110,33 @@ async def test_a_subject_of_another_tenant_or_made_up_is_refused(org: Org) -> No
     )
     assert suggestion.status_code == 409
     assert "Reading what you promote was refused" in suggestion.json()["detail"]
+
+
+async def test_a_program_is_promoted_with_the_agents_posts(org: Org) -> None:
+    program = await org.client.post(
+        f"{G}/referrals/programs",
+        json={
+            "name": "Coffee for two",
+            "platform": "bizoholic",
+            "status": "active",
+            "referrer_reward": {"amount": "50", "unit": "points"},
+        },
+        headers=org.admin.headers,
+    )
+    started = await org.client.post(f"{W}/social-campaign/drafts", headers=org.admin.headers)
+    draft = started.json()["id"]
+    for step, answer in (
+        ("networks", {"networks": ["instagram", "x"]}),
+        ("promote", {"subject": f"program:{program.json()['id']}"}),
+    ):
+        saved = await org.client.put(
+            f"{W}/drafts/{draft}/steps/{step}", json=answer, headers=org.admin.headers
+        )
+        assert saved.status_code == 200, saved.text
+    suggested = await org.client.post(
+        f"{W}/drafts/{draft}/steps/posts/suggestion", headers=org.admin.headers
+    )
+    posts = suggested.json()
+    assert set(posts) == {"instagram", "x"}
+    assert "Coffee for two" in posts["x"] and posts["x"].endswith("/portal/referrals")
+    assert "Link in bio" in posts["instagram"] and "/portal" not in posts["instagram"]

@@ -1,12 +1,11 @@
 """The social media campaign wizard (5 steps): the networks, what to promote (a published
 showcase, an achievement or a referral program), the posts, the schedule, then the review.
 
-The posts step offers a suggestion: for a showcase, the ShowcasePortfolioAgent's own posts
-(its ``share_showcase`` task); for an achievement or a program, posts made from its name
-and description. Each network's post is kept within that network's length limit, and the
-admin edits them before saving. Finishing sends them to the publishing upstream through
-the gateway (``/api/v1/social``); while none is configured, they are kept as scheduled
-posts with ready share links.
+The posts step offers the ShowcasePortfolioAgent's posts (its ``share_showcase`` task for
+a showcase, ``promote_posts`` for an achievement or a program), each within that
+network's length limit, for the admin to edit before saving. Finishing sends them to the
+publishing upstream through the gateway (``/api/v1/social``); while none is configured,
+they are kept as scheduled posts with ready share links.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from bizosaas.core.database import utcnow
-from bizosaas.gamification.portfolios.generator import clip
 from bizosaas.gamification.portfolios.sharing import LIMITS
 from bizosaas.wizards.applying import Finishing, NotApplied
 from bizosaas.wizards.engine import Outcome, Step, Wizard, chosen_from, labelled
@@ -116,31 +114,19 @@ class Schedule(BaseModel):
 
 
 async def suggest_posts(finishing: Finishing) -> dict[str, str]:
-    """Posts for each network chosen, written from what is promoted."""
+    """The ShowcasePortfolioAgent's posts for what is promoted, for each network chosen."""
     networks = finishing.answers["networks"]["networks"]
-    subject = await _subject(finishing)
-    if subject["kind"] == "showcase":
-        task = await finishing.call(
-            "Asking the ShowcasePortfolioAgent",
-            "POST",
-            f"{G}/agents/tasks",
-            {"task_type": "share_showcase", "payload": {"portfolio_id": subject["id"]}},
-        )
-        written = {post["network"]: post["text"] for post in task["result"]["posts"]}
-        return {network: written[network] for network in networks}
-    return {network: _written(network, subject) for network in networks}
-
-
-def _written(network: str, subject: dict[str, Any]) -> str:
-    if subject["kind"] == "achievement":
-        story = f"New challenge: {subject['name']}. {subject.get('description', '')}".strip()
-    else:
-        story = f"{subject['name']}: invite a friend and you both get rewarded."
-    link = subject["url"]
-    room = LIMITS[network] - len(link) - 2
-    if network == "instagram":
-        return clip(f"{story}\n\nLink in bio.", LIMITS[network])
-    return f"{clip(story, room)}\n\n{link}"
+    kind, _, object_id = finishing.answers["promote"]["subject"].partition(":")
+    task = (
+        {"task_type": "share_showcase", "payload": {"portfolio_id": object_id}}
+        if kind == "showcase"
+        else {"task_type": "promote_posts", "payload": {f"{kind}_id": object_id}}
+    )
+    done = await finishing.call(
+        "Asking the ShowcasePortfolioAgent", "POST", f"{G}/agents/tasks", task
+    )
+    written = {post["network"]: post["text"] for post in done["result"]["posts"]}
+    return {network: written[network] for network in networks}
 
 
 async def _subject(finishing: Finishing) -> dict[str, Any]:

@@ -23,6 +23,7 @@ TaskType = Literal[
     "update_leaderboards",
     "generate_showcase",
     "share_showcase",
+    "promote_posts",
 ]
 TASK_TYPES: tuple[str, ...] = get_args(TaskType)
 ORCHESTRATED = (
@@ -71,8 +72,9 @@ SPECIALISTS = (
     Agent(
         "ShowcasePortfolioAgent",
         "Case studies drafted from the tenant's own before-and-after figures, and, once "
-        "published, their schema.org markup, keywords and a post for each network.",
-        ("generate_showcase", "share_showcase"),
+        "published, their schema.org markup, keywords and a post for each network; posts "
+        "promoting an achievement or a referral program.",
+        ("generate_showcase", "share_showcase", "promote_posts"),
     ),
 )
 AGENTS = (ORCHESTRATOR, *SPECIALISTS)

@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bizosaas.core.schemas import FromRow
 from bizosaas.gamification.achievements.schemas import (
@@ -130,6 +130,24 @@ class ShareShowcase(Strict):
     payload: SharePayload
 
 
+class PromotePayload(Strict):
+    """What to promote: one achievement, or one referral program."""
+
+    achievement_id: uuid.UUID | None = None
+    program_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> PromotePayload:
+        if (self.achievement_id is None) == (self.program_id is None):
+            raise ValueError("name one achievement_id or one program_id")
+        return self
+
+
+class PromotePosts(Strict):
+    task_type: Literal["promote_posts"]
+    payload: PromotePayload
+
+
 class UpdateLeaderboards(Strict):
     task_type: Literal["update_leaderboards"]
     payload: LeaderboardsPayload = Field(default_factory=LeaderboardsPayload)
@@ -152,7 +170,8 @@ TaskIn = Annotated[
     | ScoreJumps
     | UpdateLeaderboards
     | GenerateShowcase
-    | ShareShowcase,
+    | ShareShowcase
+    | PromotePosts,
     Field(discriminator="task_type"),
 ]
 
@@ -302,6 +321,12 @@ class ShareResult(BaseModel):
     posts: list[Post]
 
 
+class PromoteResult(BaseModel):
+    task_type: Literal["promote_posts"] = "promote_posts"
+    url: str = Field(description="Where each post sends people (the portal's page)")
+    posts: list[Post]
+
+
 TaskResult = Annotated[
     ConversionResult
     | FraudResult
@@ -314,7 +339,8 @@ TaskResult = Annotated[
     | ScoreJumpsResult
     | LeaderboardsResult
     | ShowcaseResult
-    | ShareResult,
+    | ShareResult
+    | PromoteResult,
     Field(discriminator="task_type"),
 ]
 

@@ -29,6 +29,7 @@ from bizosaas.core.errors import AppError, BadRequest, Conflict, NotFound
 from bizosaas.core.logging import get_logger
 from bizosaas.core.temporal import TemporalLink
 from bizosaas.gamification.achievements import member_views
+from bizosaas.gamification.achievements import service as achievement_service
 from bizosaas.gamification.achievements.preview import preview as achievement_preview
 from bizosaas.gamification.achievements.requests import read_request
 from bizosaas.gamification.agents.long_tasks import (
@@ -70,6 +71,9 @@ from bizosaas.gamification.agents.schemas import (
     ManipulationFlags,
     ManipulationResult,
     ProcessReferral,
+    PromotePayload,
+    PromotePosts,
+    PromoteResult,
     Reason,
     ReferralReport,
     ReferralReportResult,
@@ -99,6 +103,7 @@ from bizosaas.gamification.portfolios import sharing
 from bizosaas.gamification.portfolios.schemas import PublicPortfolio, PublicShowcase
 from bizosaas.gamification.portfolios.service import ShowcaseLinks, require_manager
 from bizosaas.gamification.portfolios.writing import DETERMINISTIC, Writer
+from bizosaas.gamification.referrals import programs
 from bizosaas.gamification.referrals.conversions import ReferralConversions
 from bizosaas.identity.vocabulary import Permission, Role
 
@@ -285,6 +290,8 @@ class AgentTasks:
                 return ShowcaseResult(portfolio=portfolio), self.writer.name
             case ShareShowcase(payload=body):
                 return await self._share(db, caller, body.portfolio_id), None
+            case PromotePosts(payload=body):
+                return await self._promote(db, caller, body), None
         raise BadRequest(f"No agent takes {task.task_type!r}.")  # pragma: no cover - typed
 
     async def _fraud_model(self) -> str:
@@ -496,6 +503,27 @@ class AgentTasks:
             json_ld=sharing.article(showcase, url),
             posts=sharing.posts(showcase, url),
         )
+
+    async def _promote(
+        self, db: AsyncSession, caller: Caller, body: PromotePayload
+    ) -> PromoteResult:
+        """A post per network inviting members to an achievement or a referral program."""
+        caller.require_admin()
+        portal = f"{self.public_url}/portal"
+        if body.achievement_id is not None:
+            found = await achievement_service.get_definition(db, body.achievement_id)
+            story = f"Can you earn “{found.name}”? {found.description}".strip()
+            url = f"{portal}/achievements"
+        else:
+            assert body.program_id is not None  # the payload names exactly one
+            program = await programs.find_program(db, body.program_id)
+            friend = program.referee_reward or {}
+            gift = f" and they get {friend['amount']} {friend['unit']}" if friend else ""
+            story = f"{program.name}: invite a friend with your link{gift}."
+            if program.share_message:
+                story = f"{story} {program.share_message}"
+            url = f"{portal}/referrals"
+        return PromoteResult(url=url, posts=sharing.promotion(story, url))
 
 
 def _span(report: AnalyticsReport) -> tuple[datetime, datetime]:

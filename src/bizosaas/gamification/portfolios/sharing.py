@@ -1,7 +1,7 @@
 """What a published showcase is shared with: its schema.org Article (the public page's
 JSON-LD), search keywords from the figures that moved, and a post for each network, each
-within that network's length limit. Pure functions of the showcase; the public page and
-the ShowcasePortfolioAgent use the same ones."""
+within that network's length limit; and posts promoting an achievement or a referral
+program. Pure functions; the public page and the ShowcasePortfolioAgent use the same ones."""
 
 from __future__ import annotations
 
@@ -49,6 +49,20 @@ def keywords(showcase: PublicShowcase) -> list[str]:
     ]
     found = [showcase.organisation, "case study", *moved]
     return list(dict.fromkeys(k for k in found if k))
+
+
+def promotion(story: str, url: str) -> list[Post]:
+    """A post per network promoting something members can do, with the link to it (on
+    Instagram, where links in captions do not open, the story and hashtags)."""
+    texts = {
+        "x": f"{clip(story, LIMITS['x'] - X_LINK - 1)} {url}",
+        "linkedin": f"{clip(story, LIMITS['linkedin'] - len(url) - 2)}\n\n{url}",
+        "facebook": f"{clip(story, LIMITS['facebook'] - len(url) - 2)}\n\n{url}",
+        "instagram": clip(f"{story}\n\nLink in bio. {HASHTAGS}", LIMITS["instagram"]),
+    }
+    return [
+        Post(network=network, text=text, limit=LIMITS[network]) for network, text in texts.items()
+    ]
 
 
 def posts(showcase: PublicShowcase, url: str) -> list[Post]:
