@@ -109,7 +109,7 @@ async def test_a_subject_of_another_tenant_or_made_up_is_refused(org: Org) -> No
         f"{W}/drafts/{draft}/steps/posts/suggestion", headers=org.admin.headers
     )
     assert suggestion.status_code == 409
-    assert "Reading what you promote was refused" in suggestion.json()["detail"]
+    assert "No portfolio" in suggestion.json()["detail"]
 
 
 async def test_a_program_is_promoted_with_the_agents_posts(org: Org) -> None:
