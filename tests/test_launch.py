@@ -13,7 +13,8 @@ from bizosaas.auth.models import Tenant
 from bizosaas.core.database import RowScope
 from bizosaas.core.settings import Settings
 from bizosaas.gamification.events.models import GamificationEvent
-from bizosaas.launch import _print_welcome, seed
+from bizosaas.launch import IN_ONE_PROCESS, _print_welcome, seed
+from bizosaas.services import SERVICES
 from tests.factories import create_user, runtime_db
 
 
@@ -45,7 +46,7 @@ async def test_a_restart_seeds_the_demo_members_once_and_nobody_else(
 
 def test_the_demo_logins_fit_an_80_column_terminal() -> None:
     console = Console(width=80, record=True, color_system=None)
-    ports = {"auth-service": 8007, "gamification-service": 8010}
+    ports = {name: SERVICES[name].port for name in IN_ONE_PROCESS}
     _print_welcome(console, Settings(), 8002, ports, demo=True)
     lines = console.export_text().splitlines()
     assert all(len(line) <= 80 for line in lines)
