@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from bizosaas.core.logging import configure_logging
-from bizosaas.core.settings import Settings
+from bizosaas.core.settings import Settings, unset
 from bizosaas.migrations.runner import DATABASES, upgrade_all
-from bizosaas.platform import DEFAULT_DATA_DIR, platform_settings
+from bizosaas.platform import DEFAULT_DATA_DIR, platform_settings, provision_from_urls
 from bizosaas.services import SERVICES
 
 app = typer.Typer(
@@ -128,20 +129,69 @@ def serve(
     spec = SERVICES.get(service)
     if spec is None:
         raise typer.BadParameter(f"unknown service {service!r}; choose from {', '.join(SERVICES)}")
-    settings = Settings()
+    settings = service_settings(service, spec.needs)
     configure_logging(settings.log_level, settings.log_json)
     listener = Listener(spec.name, spec.create_app(settings), port or spec.port)
     asyncio.run(serve_listeners([listener], host=host))
 
 
+def service_settings(service: str, needs: tuple[str, ...]) -> Settings:
+    """A container's settings, from its environment alone: a variable it needs and was not
+    given, or a value production refuses, stops it at once with one line saying which."""
+    missing = unset(needs, os.environ)
+    if missing:
+        raise SystemExit(
+            f"{service}: set {', '.join(missing)} (a service run alone takes its settings "
+            "from the environment only)"
+        )
+    try:
+        return Settings()
+    except ValidationError as refused:
+        problem = refused.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        raise SystemExit(f"{service}: {where + ': ' if where else ''}{message}") from None
+
+
 @app.command()
-def migrate(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+def migrate(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    provision: Annotated[
+        bool,
+        typer.Option(
+            help="First create each database and its owner and app roles (with the names and "
+            "passwords of the migration and application URLs), as the superuser that "
+            "BIZOSAAS_DATABASE_ADMIN_URL names. Idempotent."
+        ),
+    ] = False,
+) -> None:
     """Bring every service database to the newest schema (safe while the platform runs)."""
     with platform_settings(data_dir, progress=_status) as (settings, stack):
         if stack is not None:
             asyncio.run(stack.provision(list(DATABASES)))
+        elif provision:
+            admin_url = os.environ.get("BIZOSAAS_DATABASE_ADMIN_URL")
+            if not admin_url:
+                raise SystemExit("migrate --provision: set BIZOSAAS_DATABASE_ADMIN_URL")
+            asyncio.run(provision_from_urls(admin_url, settings))
         migrate_all(settings)
     console.print("[green]Databases are up to date.[/green]")
+
+
+@app.command()
+def health(
+    port: Annotated[int, typer.Option(help="The service's port.")] = SERVICES["brain-gateway"].port,
+) -> None:
+    """Exit 0 when the service on this machine's PORT answers /health (a container's check)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=3) as answer:
+            healthy = answer.status == 200
+    except OSError as exc:
+        raise SystemExit(f"unhealthy: {exc}") from None
+    if not healthy:
+        raise SystemExit("unhealthy")
 
 
 @app.command("create-superadmin")

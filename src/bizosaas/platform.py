@@ -60,3 +60,30 @@ def platform_settings(
         yield settings, stack
     finally:
         stack.stop()
+
+
+async def provision_from_urls(admin_url: str, settings: Settings) -> None:
+    """Each service database and its roles, named as the settings' URLs name them (the owner
+    from the migration URL, the app role from the application URL): for servers this
+    platform did not start, such as a managed PostgreSQL, run once as its superuser."""
+    from sqlalchemy.engine import make_url
+
+    from bizosaas.migrations.runner import owner_urls
+    from bizosaas.stack.provision import provision_database
+
+    app_urls = {
+        "bizosaas": settings.database_url,
+        "gamification": settings.gamification_database_url,
+    }
+    for database, owner_url in owner_urls(settings).items():
+        owner, app = make_url(owner_url), make_url(app_urls[database])
+        if not (owner.username and owner.password and app.username and app.password):
+            raise SystemExit(f"{database}: its URLs must name each role and its password")
+        await provision_database(
+            admin_url,
+            make_url(app_urls[database]).database or database,
+            owner.username,
+            str(owner.password),
+            app.username,
+            str(app.password),
+        )

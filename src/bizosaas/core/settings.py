@@ -6,6 +6,7 @@ sets the same variables for the servers it starts, so the app has one code path.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
 
@@ -207,3 +208,27 @@ def _password_of(url: str) -> str | None:
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def variables_of(field: str) -> tuple[str, ...]:
+    """The environment variables that set a Settings field, the usual one first."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return tuple(str(choice) for choice in alias.choices)
+    return (f"BIZOSAAS_{field.upper()}",)
+
+
+def variable_of(field: str) -> str:
+    """The environment variable that sets a Settings field (its first alias, if it has)."""
+    return variables_of(field)[0]
+
+
+def unset(fields: tuple[str, ...], environment: Mapping[str, str]) -> list[str]:
+    """The usual variable of each field that none of its variables sets (names are read
+    in any case, as the settings read them)."""
+    given = {name.upper() for name, value in environment.items() if value}
+    return [
+        variable_of(field)
+        for field in fields
+        if not any(name.upper() in given for name in variables_of(field))
+    ]
