@@ -108,6 +108,21 @@ def build_image() -> float:
     return time.monotonic() - started
 
 
+def refused(service: str, environment: Mapping[str, str]) -> list[str]:
+    """What a container of ``service`` says as it refuses to start (it must not start)."""
+    variables = [arg for k, v in environment.items() for arg in ("--env", f"{k}={v}")]
+    command = [str(PODMAN), "run", "--rm", "--no-healthcheck", "--network", "none"]
+    done = subprocess.run(
+        [*command, *variables, IMAGE, service],
+        env={**os.environ, "CONTAINERS_CONF": str(_conf())},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0, f"{service} started: {done.stdout[-500:]}"
+    return done.stderr.strip().splitlines()
+
+
 @dataclass
 class Fleet:
     """Containers of one test run, each a service of the platform, stopped together."""

@@ -21,7 +21,7 @@ from bizosaas.identity.vocabulary import Role
 from bizosaas.services import SERVICES
 from bizosaas.stack import free_tcp_port
 from tests.conftest import RunningPlatform
-from tests.deploy.containers import PODMAN, WHY_SKIPPED, Fleet, build_image
+from tests.deploy.containers import PODMAN, WHY_SKIPPED, Fleet, build_image, refused
 from tests.factories import PASSWORD, create_tenant, create_user
 from tests.web.conftest import hidden_csrf
 
@@ -58,6 +58,26 @@ async def all_healthy(fleet: Fleet, names: list[str]) -> float:
                 waiting.discard(name)
         await asyncio.sleep(1)
     return time.monotonic() - started
+
+
+async def test_a_container_without_its_settings_stops_at_once_saying_which() -> None:
+    await asyncio.to_thread(build_image)
+    bare = await asyncio.to_thread(refused, "wizard-service", {})
+    assert bare == [
+        "wizard-service: set REDIS_URL, VAULT_ADDR, VAULT_TOKEN, BIZOSAAS_PUBLIC_URL, "
+        "DATABASE_URL, BIZOSAAS_GATEWAY_URL (a service run alone takes its settings from the "
+        "environment only)"
+    ]
+    given = {
+        "DATABASE_URL": "postgresql+asyncpg://app:Quiet-Meadow-93@db:5432/bizosaas",
+        "REDIS_URL": "redis://valkey:6379/0",
+        "VAULT_ADDR": "http://openbao:8200",
+        "VAULT_TOKEN": "root",  # OpenBao's development token
+        "BIZOSAAS_PUBLIC_URL": "https://platform.example.com",
+    }
+    (line,) = await asyncio.to_thread(refused, "auth-service", given)  # production by default
+    assert line.startswith("auth-service: refusing to start in production:")
+    assert "VAULT_TOKEN is missing or a development value" in line
 
 
 async def test_every_service_runs_from_the_image_behind_its_gateway(
