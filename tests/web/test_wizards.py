@@ -17,6 +17,7 @@ from bizosaas.wizards.payments import gateway_path
 from tests.gamification.factories import Org, make_org
 from tests.payment_providers import STRIPE_SECRET
 from tests.web.browsing import CHROMIUM, PHONE, Site, horizontal_overflow, shoot, sign_in
+from tests.web.conftest import browser_for, hidden_csrf, session_cookies
 from tests.wizards.test_sourcing import FEED
 
 pytestmark = pytest.mark.skipif(
@@ -317,3 +318,32 @@ async def test_a_social_campaign_with_the_agents_posts(
         "href", re.compile(r"^https://twitter\.com/intent/tweet\?text=")
     )
     await shoot(page, "wizard social scheduled")
+
+
+async def test_a_feed_over_the_size_limit_is_refused_beside_its_field(
+    org: Org, auth_app: FastAPI, admin_app: FastAPI
+) -> None:
+    api = "/api/v1/wizards"
+    started = await org.client.post(f"{api}/product-sourcing/drafts", headers=org.admin.headers)
+    draft = started.json()["id"]
+    for step, answer in (
+        ("niche", {"niche": "Kitchen", "category": "home"}),
+        ("criteria", {"min_cost": 1, "max_cost": 50}),
+    ):
+        saved = await org.client.put(
+            f"{api}/drafts/{draft}/steps/{step}", json=answer, headers=org.admin.headers
+        )
+        assert saved.status_code == 200, saved.text
+    cookies = await session_cookies(auth_app, org.admin.user.email)
+    async with browser_for(admin_app, cookies) as browser:
+        page = await browser.get(f"/admin/wizards/drafts/{draft}?step=candidates")
+        big = FEED + "".join(f"X-{i},Filler,1.00,EU\n" for i in range(40_000))
+        refused = await browser.post(
+            f"/admin/wizards/drafts/{draft}/steps/candidates",
+            data={"csrf_token": hidden_csrf(page.text), "format": "csv"},
+            files={"feed": ("feed.csv", big.encode(), "text/csv")},
+        )
+    assert refused.status_code == 400
+    assert "The file is larger than 900 kB." in refused.text
+    kept = await org.client.get(f"{api}/drafts/{draft}", headers=org.admin.headers)
+    assert "candidates" not in kept.json()["answers"]

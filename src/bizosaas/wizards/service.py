@@ -139,18 +139,14 @@ class WizardService:
         _require_open(draft)
         wizard = wizard_named(draft.wizard)
         planned = {s.key: s for s in wizard.plan(draft.answers)}
-        if step not in planned or planned[step].suggest is None:
+        target = planned.get(step)
+        if target is None or target.suggest is None:
             raise NotFound(f"The wizard suggests no answer to {step!r}.")
-        missing = [
-            s.title
-            for s in wizard.steps[: wizard.steps.index(planned[step])]
-            if s.key in planned and s.key not in draft.answers
-        ]
+        before = wizard.steps[: wizard.steps.index(target)]
+        missing = [s.title for s in before if s.key in planned and s.key not in draft.answers]
         if missing:
             raise Conflict(f"Answer “{missing[0]}” first: the suggestion is made from it.")
-        suggest = planned[step].suggest
-        assert suggest is not None
-        return await suggest(self._finishing(caller, draft, api))
+        return await target.suggest(self._finishing(caller, draft, api))
 
     def _finishing(self, caller: Principal, draft: WizardDraft, api: VisitorApi) -> Finishing:
         return Finishing(

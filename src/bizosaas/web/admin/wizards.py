@@ -80,17 +80,26 @@ async def save_step(
 ) -> Response:
     form = await genuine_form(request, principal)
     posted: dict[str, list[str]] = {}
+    too_large: dict[str, str] = {}
     for name, value in form.multi_items():
         if name == "csrf_token":
             continue
         text = value if isinstance(value, str) else await _uploaded(value)
+        if text is None:
+            too_large[name] = f"The file is larger than {MAX_UPLOAD // 1000} kB."
+            continue
         posted.setdefault(name, []).append(text)
     calls = api(request)
     draft = await calls.get(f"{W}/drafts/{draft_id}")
     fields = await _fields_with_choices(calls, draft, step)
-    answer = answer_of(fields, posted, draft["answers"].get(step))
     typed = {k: "\x1f".join(v) if len(v) > 1 else v[0] for k, v in posted.items()}
     typed = {k: v for k, v in typed.items() if _shown_again(fields, k)}
+    if too_large:  # refused here: the API never sees a file it would refuse anyway
+        form_state = FormState(
+            typed, {**too_large, "form": "Please correct the fields marked below."}
+        )
+        return await _draft_page(request, principal, draft, step, form_state, 400)
+    answer = answer_of(fields, posted, draft["answers"].get(step))
     try:
         saved = await calls.put(f"{W}/drafts/{draft_id}/steps/{step}", answer)
     except ApiError as exc:
@@ -173,11 +182,11 @@ def _shown_again(fields: list[FormField], name: str) -> bool:
     return not any(f.name == name and f.kind in ("password", "file") for f in fields)
 
 
-async def _uploaded(upload: UploadFile) -> str:
-    """An uploaded file's text (a supplier's feed), at most MAX_UPLOAD bytes of UTF-8."""
+async def _uploaded(upload: UploadFile) -> str | None:
+    """An uploaded file's text (a supplier's feed); None when it is over MAX_UPLOAD bytes."""
     data = await upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        return ""  # read as no file at all; the page says how large a file may be
+        return None
     return data.decode("utf-8", errors="replace")
 
 
