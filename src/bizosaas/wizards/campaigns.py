@@ -9,7 +9,6 @@ then shows its results against its goal (the analytics API's ``results``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bizosaas.core.database import utcnow
 from bizosaas.gamification.events.schemas import EVENT_TYPE_PATTERN
 from bizosaas.wizards.applying import Finishing, NotApplied
-from bizosaas.wizards.engine import Outcome, Step, Wizard, labelled
+from bizosaas.wizards.engine import Outcome, Step, Wizard, labelled, picked_by
 
 G = "/api/v1/gamification"
 KINDS = {
@@ -97,8 +96,11 @@ class Audience(ReferralAudience):
         return [{"property": "tier", "op": "in", "value": self.tiers}]
 
 
-def audience_for(answers: Mapping[str, Any]) -> type[BaseModel]:
-    return ReferralAudience if answers["goal"]["kind"] == "referral_drive" else Audience
+AUDIENCES: dict[str, type[BaseModel]] = {
+    "referral_drive": ReferralAudience,
+    "achievement_challenge": Audience,
+    "leaderboard_contest": Audience,
+}
 
 
 class ReferralRules(BaseModel):
@@ -140,10 +142,6 @@ RULES: dict[str, type[BaseModel]] = {
     "achievement_challenge": ChallengeRules,
     "leaderboard_contest": ContestRules,
 }
-
-
-def rules_for(answers: Mapping[str, Any]) -> type[BaseModel]:
-    return RULES[answers["goal"]["kind"]]
 
 
 class Schedule(BaseModel):
@@ -252,8 +250,8 @@ CAMPAIGNS = Wizard(
     "measured against its goal.",
     steps=(
         Step("goal", "Goal and type", Goal),
-        Step("audience", "Audience", audience_for),
-        Step("rules", "Rewards and rules", rules_for),
+        Step("audience", "Audience", picked_by("goal", "kind", AUDIENCES)),
+        Step("rules", "Rewards and rules", picked_by("goal", "kind", RULES)),
         Step("schedule", "Schedule", Schedule),
     ),
     finish=launch,

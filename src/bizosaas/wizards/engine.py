@@ -63,6 +63,16 @@ def labelled(labels: Mapping[str, str]) -> dict[str, Any]:
     return {"x-labels": dict(labels)}
 
 
+def picked_by(step: str, field: str, schemas: Mapping[str, type[BaseModel]]) -> SchemaFor:
+    """A step's schema as an earlier answer picks it (the provider picks its credentials'
+    format); unknown (KeyError) until that step is answered."""
+
+    def schema_for(answers: Mapping[str, Any]) -> type[BaseModel]:
+        return schemas[answers[step][field]]
+
+    return schema_for
+
+
 def chosen_from(sources: list[dict[str, str]]) -> dict[str, Any]:
     """A choice among the tenant's own objects, for the pages (``json_schema_extra``): each
     source is an API path listing them, the ``kind`` its values start with (``kind:id``),

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, fi
 
 from bizosaas.core.database import utcnow
 from bizosaas.wizards.applying import Finishing, NotApplied
-from bizosaas.wizards.engine import Outcome, Step, Wizard, labelled
+from bizosaas.wizards.engine import Outcome, Step, Wizard, labelled, picked_by
 from bizosaas.wizards.provider_checks import check_credentials
 
 Mode = Literal["test", "live"]
@@ -131,10 +131,6 @@ KEYS: dict[str, type[BaseModel]] = {
 }
 
 
-def credentials_for(answers: Mapping[str, Any]) -> type[BaseModel]:
-    return KEYS[answers["provider"]["provider"]]
-
-
 class Activate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -205,7 +201,7 @@ PAYMENTS = Wizard(
     title="Payment gateway set-up",
     steps=(
         Step("provider", "Provider", Provider),
-        Step("credentials", "Credentials", credentials_for),
+        Step("credentials", "Credentials", picked_by("provider", "provider", KEYS)),
         Step("activate", "Verify and activate", Activate),
     ),
     finish=activate,
