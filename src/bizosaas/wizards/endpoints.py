@@ -34,23 +34,7 @@ async def list_wizards(_admin: AdminDep) -> list[WizardOut]:
 async def list_drafts(admin: AdminDep, db: SessionDep, wizards: WizardsDep) -> DraftList:
     """Open drafts until they expire, and finished ones (with their outcome on each)."""
     drafts = await wizards.listed(db, admin)
-    summaries = []
-    for draft in drafts:
-        wizard = wizard_named(draft.wizard)
-        answered, total = wizard.progress(draft.answers)
-        summaries.append(
-            DraftSummary(
-                id=draft.id,
-                wizard=draft.wizard,
-                title=wizard.title,
-                status=draft.status,  # type: ignore[arg-type]
-                answered=answered,
-                total=total,
-                expires_at=draft.expires_at,
-                updated_at=draft.updated_at,
-            )
-        )
-    return DraftList(drafts=summaries)
+    return DraftList(drafts=[DraftSummary.of(d, wizard_named(d.wizard)) for d in drafts])
 
 
 @router.post(

@@ -134,6 +134,20 @@ class DraftSummary(BaseModel):
     expires_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def of(cls, draft: WizardDraft, wizard: Wizard) -> DraftSummary:
+        answered, total = wizard.progress(draft.answers)
+        return cls(
+            id=draft.id,
+            wizard=wizard.key,
+            title=wizard.title,
+            status=draft.status,  # type: ignore[arg-type]
+            answered=answered,
+            total=total,
+            expires_at=draft.expires_at,
+            updated_at=draft.updated_at,
+        )
+
 
 class DraftList(BaseModel):
     drafts: list[DraftSummary]

@@ -91,7 +91,7 @@ async def save_step(
         posted.setdefault(name, []).append(text)
     calls = api(request)
     draft = await calls.get(f"{W}/drafts/{draft_id}")
-    fields = await _fields_with_choices(calls, draft, step)
+    fields = _fields(draft, step)  # the choices are read only if the form comes back
     typed = {k: "\x1f".join(v) if len(v) > 1 else v[0] for k, v in posted.items()}
     typed = {k: v for k, v in typed.items() if _shown_again(fields, k)}
     if too_large:  # refused here: the API never sees a file it would refuse anyway
