@@ -7,7 +7,6 @@ stopped. Skipped, saying so, where podman is not installed (CI installs it)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 
@@ -23,6 +22,7 @@ from bizosaas.stack import free_tcp_port
 from tests.conftest import RunningPlatform
 from tests.deploy.containers import PODMAN, WHY_SKIPPED, Fleet, build_image, refused
 from tests.factories import PASSWORD, create_tenant, create_user
+from tests.gamification.workers import settings_env
 from tests.web.conftest import hidden_csrf
 
 pytestmark = [pytest.mark.skipif(PODMAN is None, reason=WHY_SKIPPED), pytest.mark.timeout(1500)]
@@ -31,10 +31,7 @@ HEALTHY_WITHIN_S = 120.0
 
 def environment(settings: Settings, ports: dict[str, int]) -> dict[str, str]:
     """What a container of this run is given: every setting, by its environment variable."""
-    env: dict[str, str] = {}
-    for name, value in settings.model_dump(mode="json").items():
-        if value is not None:
-            env[f"BIZOSAAS_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    env = settings_env(settings)
     gateway = ports["brain-gateway"]
     env |= {
         "BIZOSAAS_PUBLIC_URL": f"http://localhost:{gateway}",

@@ -34,13 +34,19 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 
         await asyncio.sleep(0.1)
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Every setting as the environment variable that gives it (a container's environment)."""
+    return {
+        f"BIZOSAAS_{name.upper()}": value if isinstance(value, str) else json.dumps(value)
+        for name, value in settings.model_dump(mode="json").items()
+        if value is not None
+    }
+
+
 def service_env(settings: Settings) -> dict[str, str]:
-    """The environment a container of the service would get for these settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BIZOSAAS_")}
-    for name, value in settings.model_dump(mode="json").items():
-        if value is not None:
-            env[f"BIZOSAAS_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
-    return env
+    """A service process's environment on this machine, with these settings."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("BIZOSAAS_")}
+    return kept | settings_env(settings)
 
 
 class WorkerProcess:
